@@ -1,0 +1,69 @@
+// Inventory: what one cluster holds that a signal can affect. Reads only; no decisions beyond matching.
+import pLimit from "p-limit";
+import type { Policy } from "../config/config.js";
+import type { ClusterApi, SecretState, SpcpsState } from "../kube/cluster-api.js";
+import type { ClusterInventory } from "../plan/plan.js";
+import { namespaceInScope, secretKey } from "../plan/plan.js";
+import type { RotationSignal } from "../types.js";
+import { fileName, matchingObjects, type Spc } from "./spc.js";
+import type { Workload } from "./workload.js";
+
+/** Source of SecretProviderClasses: a fresh paged list, or an instance-level cache kept current by a watch. */
+export interface SpcSource {
+  list(api: ClusterApi): Promise<Spc[]>;
+}
+
+export const freshSpcs: SpcSource = { list: (api) => api.listSpcs() };
+
+/** Objects (vault, name) a signal can concern in an SPC. */
+export function spcsForSignal(spcs: Spc[], signal: Pick<RotationSignal, "vault" | "objectType" | "objectName">): Spc[] {
+  return spcs.filter((s) => matchingObjects(s, signal).length > 0);
+}
+
+/** Secrets named by the SPC's secretObjects that are fed by the given object names' files. */
+function secretNamesFor(spc: Spc, objectName: string): string[] {
+  const files = new Set(spc.objects.filter((o) => o.objectName === objectName).map(fileName));
+  return spc.secretObjects
+    .filter((so) => so.secretName && so.data.some((d) => files.has(d.objectName) || files.has(d.objectName.split("/")[0] ?? "")))
+    .map((so) => so.secretName);
+}
+
+/**
+ * Collects, for the SPCs that reference the signalled object: their synced Secrets, the pods that mount them
+ * (SPCPS), the workloads of those namespaces and the driver's mode. Namespaces out of policy scope are not read.
+ */
+export async function collectInventory(
+  api: ClusterApi,
+  spcs: Spc[],
+  objectNames: string[],
+  policy: Policy,
+  concurrency: number,
+): Promise<ClusterInventory> {
+  const limit = pLimit(concurrency);
+  const inScope = spcs.filter((s) => namespaceInScope(s.namespace, policy));
+  const namespaces = [...new Set(inScope.map((s) => s.namespace))];
+  const secretRefs = new Set<string>();
+  for (const spc of inScope) for (const n of objectNames) for (const s of secretNamesFor(spc, n)) secretRefs.add(secretKey(spc.namespace, s));
+
+  const secrets = new Map<string, SecretState | null>();
+  const spcps: SpcpsState[] = [];
+  const workloads: Workload[] = [];
+  const spcNames = new Set(inScope.map((s) => `${s.namespace}/${s.name}`));
+  const [driverRepublish] = await Promise.all([
+    api.driverRequiresRepublish(),
+    ...[...secretRefs].map((k) =>
+      limit(async () => {
+        const [ns, name] = k.split("/") as [string, string];
+        secrets.set(k, await api.getSecret(ns, name));
+      }),
+    ),
+    ...namespaces.map((ns) =>
+      limit(async () => {
+        const [pods, ws] = await Promise.all([api.listSpcps(ns), api.listWorkloads(ns)]);
+        for (const p of pods) if (spcNames.has(`${p.namespace}/${p.spcName}`)) spcps.push(p);
+        workloads.push(...ws);
+      }),
+    ),
+  ]);
+  return { cluster: api.name, driverRepublish, spcs, secrets, spcps, workloads };
+}

@@ -1,0 +1,37 @@
+// Annotation keys we write or honour. Ours share one domain-style prefix.
+import { createHash } from "node:crypto";
+
+export const PREFIX = "kv-rotation-pusher.io";
+/** On pods: touching it makes kubelet republish the CSI mount (driver v1.6+ with requiresRepublish). */
+export const POD_REFRESH = `${PREFIX}/refresh`;
+/** On workloads (metadata or pod template): "false" opts out of restarts, "true" opts in under the `annotated` policy. */
+export const RESTART = `${PREFIX}/restart`;
+/** Pod-template annotation per Key Vault object: value `<vault>/<name>@<version>`, so equal versions never roll twice. */
+export function templateKey(vault: string, objectName: string): string {
+  return `${PREFIX}/v-${shortDigest(`${vault.toLowerCase()}/${objectName}`, 16)}`;
+}
+
+/** Reloader's annotations, honoured as Reloader documents them (see ../shared/research/peers.md). */
+export const RELOADER = {
+  auto: "reloader.stakater.com/auto",
+  secretAuto: "secret.reloader.stakater.com/auto",
+  spcAuto: "secretproviderclass.reloader.stakater.com/auto",
+  secretReload: "secret.reloader.stakater.com/reload",
+  spcReload: "secretproviderclass.reloader.stakater.com/reload",
+  secretExclude: "secrets.exclude.reloader.stakater.com/reload",
+  spcExclude: "secretproviderclasses.exclude.reloader.stakater.com/reload",
+  search: "reloader.stakater.com/search",
+  match: "reloader.stakater.com/match",
+  ignore: "reloader.stakater.com/ignore",
+} as const;
+
+export function shortDigest(s: string | Uint8Array, len = 12): string {
+  return createHash("sha256").update(s).digest("hex").slice(0, len);
+}
+
+export function csv(v: string | undefined): string[] {
+  return (v ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
