@@ -260,7 +260,6 @@ export class ClusterApi {
           action: ev.reason,
           firstTimestamp: now,
           lastTimestamp: now,
-          eventTime: now as never,
           count: 1,
         },
       }),

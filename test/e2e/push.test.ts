@@ -1,0 +1,252 @@
+// The event path end to end: a real Key Vault event delivered to the registered Event Grid function, real API
+// servers (restricted RBAC token), the Key Vault emulator through the SDK, and the driver stand-in.
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { InvocationContext } from "@azure/functions";
+import { loadFunctionApp, registered } from "../support/functions-host.js";
+import { setRuntime } from "../../shared/pipeline/instance.js";
+import type { Report } from "../../shared/report/report.js";
+import {
+  createNamespace,
+  createSpc,
+  createWorkload,
+  driver,
+  generation,
+  keyVaultEvent,
+  secretData,
+  setRequiresRepublish,
+  startWorld,
+  uniqueName,
+  type World,
+} from "../support/world.js";
+import { RedeliveryNeeded } from "../../shared/entry/event-delivery.js";
+
+let w: World;
+const logs: string[] = [];
+
+beforeAll(async () => {
+  w = await startWorld();
+  await loadFunctionApp();
+});
+afterAll(async () => {
+  setRuntime(undefined);
+  await w?.stop();
+});
+
+/** Delivers an event the way the Functions host does: to the handler registered through app.eventGrid. */
+async function deliver(event: unknown): Promise<void> {
+  const fn = registered("onKeyVaultEvent");
+  expect(fn.metadata.bindings[Object.keys(fn.metadata.bindings)[0]!]!.type).toBe("eventGridTrigger");
+  const ctx = new InvocationContext({ functionName: "onKeyVaultEvent", logHandler: (_l, ...args) => logs.push(args.map(String).join(" ")) });
+  await fn.handler(event, ctx);
+}
+
+function lastReport(): Report {
+  const line = [...logs].reverse().find((l) => l.includes('"push summary"'));
+  expect(line, "a push summary was logged").toBeDefined();
+  return JSON.parse(line!) as Report;
+}
+
+describe("secret rotation, v1.6 driver (requiresRepublish)", () => {
+  it("patches synced Secrets in two namespaces, keeps other keys, nudges pods, restarts env consumers once", async () => {
+    const c = w.clusters[0]!;
+    await setRequiresRepublish(c, true);
+    setRuntime(w.runtime({}, ["c1"]));
+    const secretName = uniqueName("db-password");
+    const v1 = await w.secrets("kv-alpha").setSecret(secretName, "old-password-1");
+    const nsA = await createNamespace(c, "push-a");
+    const nsB = await createNamespace(c, "push-b");
+    const d = await driver(w, c, [nsA, nsB], "v1.6");
+    try {
+      for (const ns of [nsA, nsB]) {
+        await createSpc(c, ns, {
+          name: "app-secrets",
+          vault: "kv-alpha",
+          objects: [
+            { objectName: secretName, objectType: "secret" },
+            { objectName: "static-config", objectType: "secret", objectAlias: "config" },
+          ],
+          secretObjects: [{ secretName: "app-creds", type: "Opaque", data: [{ objectName: secretName, key: "password" }, { objectName: "config", key: "config" }] }],
+        });
+      }
+      await w.secrets("kv-alpha").setSecret("static-config", "unchanged-config");
+      for (const ns of [nsA, nsB]) {
+        await d.mount(ns, "app-0", "app-secrets");
+        await d.mount(ns, "app-1", "app-secrets");
+      }
+      await createWorkload(c, nsA, "Deployment", "api", { env: ["app-creds"], spc: "app-secrets" });
+      await createWorkload(c, nsA, "StatefulSet", "worker", { envFrom: ["app-creds"] });
+      await createWorkload(c, nsA, "Deployment", "files-only", { spc: "app-secrets", secretVolume: "app-creds" });
+      const gens0 = [await generation(c, nsA, "Deployment", "api"), await generation(c, nsA, "StatefulSet", "worker"), await generation(c, nsA, "Deployment", "files-only")];
+      expect((await secretData(c, nsA, "app-creds")).password).toBe("old-password-1");
+
+      const v2 = await w.secrets("kv-alpha").setSecret(secretName, "new-password-2");
+      const readsBefore = w.emulator.stats.reads();
+      await deliver([keyVaultEvent(w, "kv-alpha", "Secret", secretName, v2.properties.version!)]);
+      const rep = lastReport();
+      expect(rep.counts.secretsPatched).toBe(2);
+      expect(rep.counts.podsNudged).toBe(4);
+      expect(rep.counts.workloadsRestarted).toBe(2);
+      expect(rep.vaultReads).toBe(1);
+      for (const ns of [nsA, nsB]) {
+        const data = await secretData(c, ns, "app-creds");
+        expect(data.password).toBe("new-password-2");
+        expect(data.config).toBe("unchanged-config");
+      }
+      // the stand-in republished every nudged pod; mounts and Secret converge, no flip back
+      await d.idle();
+      expect(d.republishes).toBe(4);
+      expect(w.emulator.stats.reads() - readsBefore).toBeGreaterThanOrEqual(1);
+      await d.poll(); // the driver's periodic requeue rebuilds Secrets from mounts: must not revert
+      for (const ns of [nsA, nsB]) expect((await secretData(c, ns, "app-creds")).password).toBe("new-password-2");
+      const spcps = (await c.custom.listNamespacedCustomObject({ group: "secrets-store.csi.x-k8s.io", version: "v1", namespace: nsA, plural: "secretproviderclasspodstatuses" })) as {
+        items: { status: { objects: { id: string; version: string }[] } }[];
+      };
+      for (const p of spcps.items) expect(p.status.objects.find((o) => o.id === `secret/${secretName}`)?.version).toBe(v2.properties.version);
+      const gens1 = [await generation(c, nsA, "Deployment", "api"), await generation(c, nsA, "StatefulSet", "worker"), await generation(c, nsA, "Deployment", "files-only")];
+      expect(gens1[0]).toBe(gens0[0]! + 1);
+      expect(gens1[1]).toBe(gens0[1]! + 1);
+      expect(gens1[2]).toBe(gens0[2]);
+
+      // the same event three times, and an older one after it: nothing further changes
+      const rvBefore = (await c.core.readNamespacedSecret({ namespace: nsA, name: "app-creds" })).metadata?.resourceVersion;
+      for (let i = 0; i < 3; i++) await deliver([keyVaultEvent(w, "kv-alpha", "Secret", secretName, v2.properties.version!)]);
+      await deliver([keyVaultEvent(w, "kv-alpha", "Secret", secretName, v1.properties.version!, new Date(Date.now() - 60_000))]);
+      const again = lastReport();
+      expect(again.counts.secretsPatched).toBe(0);
+      expect(again.counts.podsNudged).toBe(0);
+      expect(again.counts.workloadsRestarted).toBe(0);
+      expect((await c.core.readNamespacedSecret({ namespace: nsA, name: "app-creds" })).metadata?.resourceVersion).toBe(rvBefore);
+      expect([await generation(c, nsA, "Deployment", "api"), await generation(c, nsA, "StatefulSet", "worker")]).toEqual(gens1.slice(0, 2));
+
+      // Events on touched objects, never a value
+      const events = await c.core.listNamespacedEvent({ namespace: nsA });
+      const reasons = new Set(events.items.filter((e) => e.source?.component === "kv-rotation-pusher").map((e) => e.reason));
+      expect(reasons).toEqual(new Set(["SecretPushed", "MountRefreshRequested", "RolloutTriggered"]));
+      for (const e of events.items) expect(e.message ?? "").not.toContain("new-password-2");
+      for (const l of logs) {
+        expect(l).not.toContain("new-password-2");
+        expect(l).not.toContain(Buffer.from("new-password-2").toString("base64"));
+      }
+    } finally {
+      d.stop();
+    }
+  });
+
+  it("skips pinned versions and never creates a Secret that the driver has not synced", async () => {
+    const c = w.clusters[0]!;
+    setRuntime(w.runtime({}, ["c1"]));
+    const name = uniqueName("pinned");
+    const v1 = await w.secrets("kv-alpha").setSecret(name, "p1");
+    const ns = await createNamespace(c, "pin");
+    await createSpc(c, ns, {
+      name: "pinned",
+      vault: "kv-alpha",
+      objects: [{ objectName: name, objectType: "secret", objectVersion: v1.properties.version! }],
+      secretObjects: [{ secretName: "pinned-secret", type: "Opaque", data: [{ objectName: name, key: "v" }] }],
+    });
+    await createSpc(c, ns, {
+      name: "unsynced",
+      vault: "kv-alpha",
+      objects: [{ objectName: name, objectType: "secret", objectAlias: "alias" }],
+      secretObjects: [{ secretName: "never-synced", type: "Opaque", data: [{ objectName: "alias", key: "v" }] }],
+    });
+    const v2 = await w.secrets("kv-alpha").setSecret(name, "p2");
+    await deliver([keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!)]);
+    const rep = lastReport();
+    expect(rep.skipsByReason["pinned-version"]).toBe(1);
+    expect(rep.skipsByReason["secret-not-synced"]).toBe(1);
+    await expect(c.core.readNamespacedSecret({ namespace: ns, name: "never-synced" })).rejects.toMatchObject({ code: 404 });
+  });
+});
+
+describe("driver without republish (v1.5)", () => {
+  it("patches the Secret but reports mounts as waiting for the driver's poll", async () => {
+    const c = w.clusters[0]!;
+    await setRequiresRepublish(c, false);
+    setRuntime(w.runtime({}, ["c1"]));
+    const name = uniqueName("legacy");
+    await w.secrets("kv-alpha").setSecret(name, "l1");
+    const ns = await createNamespace(c, "v15");
+    const d = await driver(w, c, [ns], "v1.5");
+    try {
+      await createSpc(c, ns, { name: "legacy", vault: "kv-alpha", objects: [{ objectName: name, objectType: "secret" }], secretObjects: [{ secretName: "legacy", type: "Opaque", data: [{ objectName: name, key: "v" }] }] });
+      await d.mount(ns, "legacy-0", "legacy");
+      const v2 = await w.secrets("kv-alpha").setSecret(name, "l2");
+      await deliver([keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!)]);
+      const rep = lastReport();
+      expect(rep.counts.secretsPatched).toBe(1);
+      expect(rep.counts.podsNudged).toBe(0);
+      expect(rep.skipsByReason["driver-no-republish"]).toBe(1);
+      expect((await secretData(c, ns, "legacy")).v).toBe("l2");
+    } finally {
+      d.stop();
+      await setRequiresRepublish(c, true);
+    }
+  });
+});
+
+describe("source verification", () => {
+  it("rejects a vault outside the allow-list and a topic that does not match, touching nothing", async () => {
+    const c = w.clusters[0]!;
+    setRuntime(w.runtime({}, ["c1"]));
+    const name = uniqueName("forged");
+    await w.secrets("kv-alpha").setSecret(name, "f1");
+    const ns = await createNamespace(c, "forged");
+    const d = await driver(w, c, [ns], "v1.6");
+    try {
+      await createSpc(c, ns, { name: "f", vault: "kv-alpha", objects: [{ objectName: name, objectType: "secret" }], secretObjects: [{ secretName: "f", type: "Opaque", data: [{ objectName: name, key: "v" }] }] });
+      await d.mount(ns, "f-0", "f");
+      const v2 = await w.secrets("kv-alpha").setSecret(name, "f2");
+      const rv = (await c.core.readNamespacedSecret({ namespace: ns, name: "f" })).metadata?.resourceVersion;
+      const unknownVault = { ...keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!), topic: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-evil" };
+      const mismatched = { ...keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!), topic: "/subscriptions/other/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-alpha" };
+      const before = logs.length;
+      await deliver([unknownVault]);
+      await deliver([mismatched]);
+      const rejections = logs.slice(before).filter((l) => l.includes('"event rejected"'));
+      expect(rejections).toHaveLength(2);
+      expect((await c.core.readNamespacedSecret({ namespace: ns, name: "f" })).metadata?.resourceVersion).toBe(rv);
+      expect((await secretData(c, ns, "f")).v).toBe("f1");
+    } finally {
+      d.stop();
+    }
+  });
+});
+
+describe("two clusters", () => {
+  it("serves the live cluster fully and fails the invocation for redelivery when the other is down", async () => {
+    const c1 = w.clusters[0]!;
+    const extra = await w.startExtraCluster("outage");
+    const c2 = extra.handles;
+    setRuntime(w.runtime({}, ["c1", "outage"], [c2.info]));
+    const name = uniqueName("multi");
+    await w.secrets("kv-beta").setSecret(name, "m1");
+    const ns1 = await createNamespace(c1, "multi");
+    const ns2 = await createNamespace(c2, "multi");
+    const d1 = await driver(w, c1, [ns1], "v1.6");
+    const d2 = await driver(w, c2, [ns2], "v1.6");
+    const spec = { name: "m", vault: "kv-beta", objects: [{ objectName: name, objectType: "secret" }], secretObjects: [{ secretName: "m", type: "Opaque", data: [{ objectName: name, key: "v" }] }] };
+    try {
+      await createSpc(c1, ns1, spec);
+      await createSpc(c2, ns2, spec);
+      await d1.mount(ns1, "m-0", "m");
+      await d2.mount(ns2, "m-0", "m");
+      d2.stop();
+      const v2 = await w.secrets("kv-beta").setSecret(name, "m2");
+      await extra.server.stop();
+      try {
+        await expect(deliver([keyVaultEvent(w, "kv-beta", "Secret", name, v2.properties.version!)])).rejects.toBeInstanceOf(RedeliveryNeeded);
+        expect((await secretData(c1, ns1, "m")).v).toBe("m2");
+      } finally {
+        await extra.server.restart();
+      }
+      await deliver([keyVaultEvent(w, "kv-beta", "Secret", name, v2.properties.version!)]);
+      // redelivery finishes the recovered cluster without redoing the other
+      const c1Result = [...logs].reverse().find((l) => l.includes('"push result"') && l.includes('"cluster":"c1"'));
+      expect(JSON.parse(c1Result!).actions).toEqual([]);
+      expect((await secretData(c2, ns2, "m")).v).toBe("m2");
+    } finally {
+      d1.stop();
+    }
+  });
+});

@@ -1,0 +1,190 @@
+// Plays the Secrets Store CSI driver + Azure provider for tests (no kubelet runs here):
+// - mount(): what a first NodePublishVolume does: fetch every object from Key Vault, write the "files",
+//   create the SPCPS, create the synced Secrets (the driver's Create);
+// - v1.6 mode: a pod annotation change = kubelet republish → re-fetch, SPCPS versions updated, and every synced
+//   Secret rebuilt by PUT from this pod's mounted files (also reverting foreign edits when the mount is stale);
+// - v1.5 mode: nudges are ignored; poll() is the rotation reconciler's tick.
+// The bytes come from the product's renderer, which the render unit tests pin to the provider's rules.
+import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
+import { fileName, parseObjects, spcpsId } from "../../shared/inventory/spc.js";
+import { renderFileContent, secretDataForKey } from "../../shared/render/index.js";
+import type { SpcObject, VaultConfig } from "../../shared/types.js";
+import type { VaultReader } from "../../shared/vault/reader.js";
+
+interface Mount {
+  namespace: string;
+  pod: string;
+  spc: string;
+  files: Map<string, Uint8Array>;
+  versions: Record<string, string>;
+  lastAnnotations: string;
+}
+
+export interface DriverStandIn {
+  mode: "v1.6" | "v1.5";
+  mount(namespace: string, pod: string, spc: string, opts?: { createPod?: boolean }): Promise<void>;
+  /** v1.5 reconciler tick / v1.6 5-minute requeue: refresh (v1.5) or just re-sync Secrets from mounts (v1.6). */
+  poll(): Promise<void>;
+  /** Resolves when every pending republish has been handled. */
+  idle(): Promise<void>;
+  republishes: number;
+  stop(): void;
+}
+
+export async function startDriverStandIn(opts: {
+  kc: KubeConfig;
+  namespaces: string[];
+  vaults: Map<string, VaultConfig>;
+  reader: () => VaultReader;
+  mode: "v1.6" | "v1.5";
+}): Promise<DriverStandIn> {
+  const core = opts.kc.makeApiClient(CoreV1Api);
+  const custom = opts.kc.makeApiClient(CustomObjectsApi);
+  const mounts = new Map<string, Mount>();
+  const aborts: AbortController[] = [];
+  let pending = Promise.resolve();
+
+  async function getSpc(ns: string, name: string) {
+    return (await custom.getNamespacedCustomObject({ group: "secrets-store.csi.x-k8s.io", version: "v1", namespace: ns, plural: "secretproviderclasses", name })) as {
+      spec: { parameters: Record<string, string>; secretObjects?: { secretName: string; type: string; labels?: Record<string, string>; annotations?: Record<string, string>; data: { objectName: string; key: string }[] }[] };
+    };
+  }
+
+  async function fetchFiles(m: Mount): Promise<void> {
+    const spc = await getSpc(m.namespace, m.spc);
+    const vault = opts.vaults.get((spc.spec.parameters.keyvaultName ?? "").toLowerCase());
+    if (!vault) throw new Error(`stand-in: vault ${spc.spec.parameters.keyvaultName} unknown`);
+    const reader = opts.reader();
+    const objects: SpcObject[] = parseObjects(spc.spec.parameters.objects);
+    for (const o of objects) {
+      const r = await reader.read(vault, o.objectType, o.objectName);
+      if ("error" in r) throw new Error(`stand-in: ${r.error}`);
+      m.files.set(fileName(o), renderFileContent(o, r.data));
+      m.versions[spcpsId(o)] = r.data.version;
+    }
+  }
+
+  async function writeSpcps(m: Mount): Promise<void> {
+    const name = `${m.pod}-${m.namespace}-${m.spc}`;
+    const body = {
+      apiVersion: "secrets-store.csi.x-k8s.io/v1",
+      kind: "SecretProviderClassPodStatus",
+      metadata: { name, namespace: m.namespace, labels: { "internal.secrets-store.csi.k8s.io/node-name": "node-1" } },
+      status: {
+        podName: m.pod,
+        secretProviderClassName: m.spc,
+        mounted: true,
+        targetPath: `/var/lib/kubelet/pods/uid/volumes/kubernetes.io~csi/secrets/mount`,
+        objects: Object.entries(m.versions)
+          .sort(([a], [b]) => a.localeCompare(b))
+          .map(([id, version]) => ({ id, version })),
+      },
+    };
+    const args = { group: "secrets-store.csi.x-k8s.io", version: "v1", namespace: m.namespace, plural: "secretproviderclasspodstatuses" };
+    try {
+      await custom.createNamespacedCustomObject({ ...args, body });
+    } catch (e) {
+      if ((e as { code?: number }).code !== 409) throw e;
+      const cur = (await custom.getNamespacedCustomObject({ ...args, name })) as { metadata: { resourceVersion: string } };
+      await custom.replaceNamespacedCustomObject({ ...args, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata.resourceVersion } } });
+    }
+  }
+
+  /** v1.6 createOrUpdateK8sSecret: Create, and on AlreadyExists an unconditional PUT of a freshly built object. */
+  async function syncSecrets(m: Mount, createOnly: boolean): Promise<void> {
+    const spc = await getSpc(m.namespace, m.spc);
+    for (const so of spc.spec.secretObjects ?? []) {
+      const data: Record<string, string> = {};
+      for (const d of so.data) {
+        const f = m.files.get(d.objectName);
+        if (!f) throw new Error(`file matching objectName ${d.objectName} not found in the pod`);
+        data[d.key] = Buffer.from(secretDataForKey(so.type, d.key, f)).toString("base64");
+      }
+      const body = {
+        metadata: { name: so.secretName, namespace: m.namespace, labels: { ...so.labels, "secrets-store.csi.k8s.io/managed": "true" }, annotations: so.annotations ?? {} },
+        type: so.type,
+        data,
+      };
+      try {
+        await core.createNamespacedSecret({ namespace: m.namespace, body });
+      } catch (e) {
+        if ((e as { code?: number }).code !== 409) throw e;
+        if (createOnly) continue;
+        await core.replaceNamespacedSecret({ namespace: m.namespace, name: so.secretName, body });
+      }
+    }
+  }
+
+  const standIn: DriverStandIn = {
+    mode: opts.mode,
+    republishes: 0,
+    async mount(namespace, pod, spc, o = {}) {
+      if (o.createPod !== false) {
+        await core
+          .createNamespacedPod({
+            namespace,
+            body: {
+              metadata: { name: pod, namespace },
+              spec: {
+                containers: [{ name: "app", image: "registry.local/app:1", volumeMounts: [{ name: "secrets", mountPath: "/mnt/secrets", readOnly: true }] }],
+                volumes: [{ name: "secrets", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: spc } } }],
+              },
+            },
+          })
+          .catch((e: { code?: number }) => {
+            if (e.code !== 409) throw e;
+          });
+      }
+      const m: Mount = { namespace, pod, spc, files: new Map(), versions: {}, lastAnnotations: "" };
+      await fetchFiles(m);
+      mounts.set(`${namespace}/${pod}/${spc}`, m);
+      await writeSpcps(m);
+      await syncSecrets(m, opts.mode === "v1.5");
+    },
+    async poll() {
+      for (const m of mounts.values()) {
+        if (opts.mode === "v1.5") {
+          await fetchFiles(m);
+          await writeSpcps(m);
+        }
+        await syncSecrets(m, false);
+      }
+    },
+    async idle() {
+      await new Promise((r) => setTimeout(r, 50));
+      await pending;
+    },
+    stop() {
+      for (const a of aborts) a.abort();
+    },
+  };
+
+  if (opts.mode === "v1.6") {
+    const watch = new Watch(opts.kc);
+    for (const ns of opts.namespaces) {
+      const req = await watch.watch(
+        `/api/v1/namespaces/${ns}/pods`,
+        {},
+        (type: string, pod: { metadata?: { name?: string; annotations?: Record<string, string> } }) => {
+          if (type !== "MODIFIED") return;
+          const name = pod.metadata?.name ?? "";
+          const ann = JSON.stringify(pod.metadata?.annotations ?? {});
+          for (const m of mounts.values()) {
+            if (m.namespace !== ns || m.pod !== name || m.lastAnnotations === ann) continue;
+            m.lastAnnotations = ann;
+            // kubelet: pod UPDATE → remount → NodePublishVolume → provider fetch → SPCPS update → Secret PUT
+            pending = pending.then(async () => {
+              standIn.republishes++;
+              await fetchFiles(m);
+              await writeSpcps(m);
+              await syncSecrets(m, false);
+            });
+          }
+        },
+        () => undefined,
+      );
+      aborts.push(req);
+    }
+  }
+  return standIn;
+}

@@ -1,0 +1,252 @@
+// Per-test-file world on the real environment: admin + restricted clients per cluster, the Key Vault emulator with
+// two vaults, SDK clients that write to it, the pusher's runtime (restricted token), and helpers to seed objects.
+import { randomBytes } from "node:crypto";
+import { inject } from "vitest";
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, StorageV1Api, type KubeConfig } from "@kubernetes/client-node";
+import { SecretClient } from "@azure/keyvault-secrets";
+import { CertificateClient } from "@azure/keyvault-certificates";
+import { KeyClient } from "@azure/keyvault-keys";
+import type { Config, Policy } from "../../shared/config/config.js";
+import { createRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
+import type { VaultConfig } from "../../shared/types.js";
+import { VaultReader } from "../../shared/vault/reader.js";
+import { mkdtempSync } from "node:fs";
+import forge from "node-forge";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { kubeConfigFor, prepareCluster, type ClusterInfo } from "../env/environment.js";
+import { newTokens, startApiServer, type ApiServer } from "../env/control-plane.js";
+import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
+import { createCa, issueServerCert } from "../env/tls.js";
+import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
+
+export const VAULTS = ["kv-alpha", "kv-beta"] as const;
+export const SUB = "00000000-0000-0000-0000-000000000001";
+export const resourceId = (vault: string) => `/subscriptions/${SUB}/resourceGroups/rg-kvrp/providers/Microsoft.KeyVault/vaults/${vault}`;
+
+export interface ClusterHandles {
+  info: ClusterInfo;
+  admin: KubeConfig;
+  core: CoreV1Api;
+  apps: AppsV1Api;
+  custom: CustomObjectsApi;
+  storage: StorageV1Api;
+}
+
+export interface World {
+  clusters: ClusterHandles[];
+  emulator: KeyVaultEmulator;
+  vaults: Map<string, VaultConfig>;
+  secrets(vault: string): SecretClient;
+  certs(vault: string): CertificateClient;
+  keys(vault: string): KeyClient;
+  runtime(policy?: Partial<Policy>, clusters?: string[], extra?: ClusterInfo[]): Runtime;
+  /** A second, dedicated API server (on the shared etcd) that a test may stop and start. */
+  startExtraCluster(name: string): Promise<{ handles: ClusterHandles; server: ApiServer }>;
+  reader(): VaultReader;
+  stop(): Promise<void>;
+}
+
+export async function startWorld(): Promise<World> {
+  const env = inject("kubeEnv");
+  const ca = createCa({ commonName: "kvrp-test-vault-ca" });
+  const tls = issueServerCert(ca, { dnsNames: ["localhost"], ips: ["127.0.0.1"] });
+  const emulator = await startKeyVaultEmulator({ vaults: [...VAULTS], tls: { cert: tls.certPem, key: tls.keyPem } });
+  const opts = vaultClientOptions(ca.certPem);
+  const vaults = new Map<string, VaultConfig>(VAULTS.map((v) => [v, { name: v, resourceId: resourceId(v), url: emulator.urlFor(v) }]));
+  const handlesFor = (info: ClusterInfo): ClusterHandles => {
+    const admin = kubeConfigFor(info, info.tokens.admin, "admin");
+    return {
+      info,
+      admin,
+      core: admin.makeApiClient(CoreV1Api),
+      apps: admin.makeApiClient(AppsV1Api),
+      custom: admin.makeApiClient(CustomObjectsApi),
+      storage: admin.makeApiClient(StorageV1Api),
+    };
+  };
+  const clusters = env.clusters.map(handlesFor);
+  const extras: ApiServer[] = [];
+  const cache = new Map<string, unknown>();
+  const client = <T>(kind: string, vault: string, make: () => T): T => {
+    const k = `${kind}/${vault}`;
+    if (!cache.has(k)) cache.set(k, make());
+    return cache.get(k) as T;
+  };
+  const url = (v: string) => vaults.get(v)!.url;
+  const cred = staticCredential();
+  const runtimeFor = (policy: Partial<Policy> = {}, only?: string[], extra: ClusterInfo[] = []): Runtime => {
+    const config: Config = {
+      clusters: [...env.clusters, ...extra]
+        .filter((c) => !only || only.includes(c.name))
+        .map((c) => ({ name: c.name, server: c.url, caData: c.caPem, auth: { type: "token" as const, token: c.tokens.pusher } })),
+      vaults,
+      policy: { restart: "env", mountRefresh: "nudge", namespacesInclude: [], namespacesExclude: [], ...policy },
+      dryRun: false,
+      reconcileSchedule: "0 */5 * * * *",
+      concurrency: 8,
+      driftGraceSeconds: 180,
+    };
+    return createRuntime(config, { credential: cred, vault: { serviceVersion: "7.6", clientOptions: opts as unknown as Record<string, unknown> } });
+  };
+  const standinRuntime = runtimeFor();
+  return {
+    clusters,
+    emulator,
+    vaults,
+    secrets: (v) => client("s", v, () => new SecretClient(url(v), cred, opts as never)),
+    certs: (v) => client("c", v, () => new CertificateClient(url(v), cred, opts as never)),
+    keys: (v) => client("k", v, () => new KeyClient(url(v), cred, opts as never)),
+    runtime: runtimeFor,
+    reader: () => new VaultReader(standinRuntime.vaults),
+    async startExtraCluster(name) {
+      const caObj = { ...env.ca, cert: forge.pki.certificateFromPem(env.ca.certPem), key: forge.pki.privateKeyFromPem(env.ca.keyPem) as forge.pki.rsa.PrivateKey };
+      const t = issueServerCert(caObj, { dnsNames: ["localhost"], ips: ["127.0.0.1"] });
+      const server = await startApiServer({
+        name,
+        binDir: env.binDir,
+        dir: mkdtempSync(join(tmpdir(), `kvrp-${name}-`)),
+        etcdUrl: env.etcdUrl,
+        tls: { caPem: env.ca.certPem, certPem: t.certPem, keyPem: t.keyPem },
+        tokens: newTokens(),
+      });
+      extras.push(server);
+      await prepareCluster(server);
+      return { handles: handlesFor({ name, url: server.url, caPem: server.caPem, tokens: server.tokens }), server };
+    },
+    async stop() {
+      await Promise.allSettled(extras.map((s) => s.stop()));
+      await emulator.close();
+    },
+  };
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomBytes(3).toString("hex")}`;
+}
+
+export async function createNamespace(c: ClusterHandles, prefix: string): Promise<string> {
+  const name = uniqueName(prefix);
+  await c.core.createNamespace({ body: { metadata: { name } } });
+  return name;
+}
+
+export interface SpcSpec {
+  name: string;
+  vault: string;
+  objects: Record<string, string | number>[];
+  secretObjects?: { secretName: string; type: string; data: { objectName: string; key: string }[]; annotations?: Record<string, string> }[];
+}
+
+/** The `objects` parameter exactly as users write it: a YAML string with `array:` of YAML strings. */
+export function objectsYaml(objects: Record<string, string | number>[]): string {
+  const items = objects.map((o) => "    - |\n" + Object.entries(o).map(([k, v]) => `      ${k}: ${typeof v === "number" ? v : `"${v}"`}`).join("\n"));
+  return `array:\n${items.join("\n")}\n`;
+}
+
+export async function createSpc(c: ClusterHandles, ns: string, spec: SpcSpec): Promise<void> {
+  await c.custom.createNamespacedCustomObject({
+    group: "secrets-store.csi.x-k8s.io",
+    version: "v1",
+    namespace: ns,
+    plural: "secretproviderclasses",
+    body: {
+      apiVersion: "secrets-store.csi.x-k8s.io/v1",
+      kind: "SecretProviderClass",
+      metadata: { name: spec.name, namespace: ns },
+      spec: {
+        provider: "azure",
+        parameters: { keyvaultName: spec.vault, tenantID: "00000000-0000-0000-0000-0000000000aa", useVMManagedIdentity: "true", objects: objectsYaml(spec.objects) },
+        ...(spec.secretObjects ? { secretObjects: spec.secretObjects } : {}),
+      },
+    },
+  });
+}
+
+export type Consumption = { env?: string[]; envFrom?: string[]; secretVolume?: string; spc?: string };
+
+export function podTemplate(name: string, use: Consumption, annotations: Record<string, string> = {}) {
+  return {
+    metadata: { labels: { app: name }, annotations },
+    spec: {
+      containers: [
+        {
+          name: "app",
+          image: "registry.local/app:1",
+          env: (use.env ?? []).map((s, i) => ({ name: `SECRET_${i}`, valueFrom: { secretKeyRef: { name: s, key: "password" } } })),
+          envFrom: (use.envFrom ?? []).map((s) => ({ secretRef: { name: s } })),
+        },
+      ],
+      volumes: [
+        ...(use.secretVolume ? [{ name: "sec", secret: { secretName: use.secretVolume } }] : []),
+        ...(use.spc ? [{ name: "csi", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: use.spc } } }] : []),
+      ],
+    },
+  };
+}
+
+export async function createWorkload(
+  c: ClusterHandles,
+  ns: string,
+  kind: "Deployment" | "StatefulSet" | "DaemonSet",
+  name: string,
+  use: Consumption,
+  opts: { annotations?: Record<string, string>; paused?: boolean } = {},
+): Promise<void> {
+  const metadata = { name, namespace: ns, ...(opts.annotations ? { annotations: opts.annotations } : {}) };
+  const selector = { matchLabels: { app: name } };
+  const template = podTemplate(name, use);
+  if (kind === "Deployment") await c.apps.createNamespacedDeployment({ namespace: ns, body: { metadata, spec: { selector, template, ...(opts.paused ? { paused: true } : {}) } } });
+  if (kind === "StatefulSet") await c.apps.createNamespacedStatefulSet({ namespace: ns, body: { metadata, spec: { selector, template, serviceName: name } } });
+  if (kind === "DaemonSet") await c.apps.createNamespacedDaemonSet({ namespace: ns, body: { metadata, spec: { selector, template } } });
+}
+
+/** Pod-template generation = how many rollouts the workload had (each template change bumps it). */
+export async function generation(c: ClusterHandles, ns: string, kind: "Deployment" | "StatefulSet" | "DaemonSet", name: string): Promise<number> {
+  const w =
+    kind === "Deployment"
+      ? await c.apps.readNamespacedDeployment({ namespace: ns, name })
+      : kind === "StatefulSet"
+        ? await c.apps.readNamespacedStatefulSet({ namespace: ns, name })
+        : await c.apps.readNamespacedDaemonSet({ namespace: ns, name });
+  return w.metadata?.generation ?? 0;
+}
+
+export async function secretData(c: ClusterHandles, ns: string, name: string): Promise<Record<string, string>> {
+  const s = await c.core.readNamespacedSecret({ namespace: ns, name });
+  return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
+}
+
+export async function setRequiresRepublish(c: ClusterHandles, value: boolean): Promise<void> {
+  await c.storage.patchCSIDriver(
+    { name: "secrets-store.csi.k8s.io", body: { spec: { requiresRepublish: value } } },
+    (await import("@kubernetes/client-node")).setHeaderOptions("Content-Type", "application/merge-patch+json"),
+  );
+}
+
+export async function driver(w: World, c: ClusterHandles, namespaces: string[], mode: "v1.6" | "v1.5"): Promise<DriverStandIn> {
+  return startDriverStandIn({ kc: c.admin, namespaces, vaults: w.vaults, reader: () => w.reader(), mode });
+}
+
+/** Key Vault's own Event Grid event (schema per MicrosoftDocs event-schema-key-vault). */
+export function keyVaultEvent(w: World, vault: string, type: "Secret" | "Certificate" | "Key", name: string, version: string, time = new Date()) {
+  const collection = type === "Secret" ? "secrets" : type === "Key" ? "keys" : "certificates";
+  return {
+    id: `evt-${randomBytes(8).toString("hex")}`,
+    topic: resourceId(vault),
+    subject: name,
+    eventType: `Microsoft.KeyVault.${type}NewVersionCreated`,
+    eventTime: time.toISOString(),
+    data: {
+      Id: `https://${vault}.vault.azure.net/${collection}/${name}/${version}`,
+      VaultName: vault,
+      ObjectType: type,
+      ObjectName: name,
+      Version: version,
+      NBF: null,
+      EXP: null,
+    },
+    dataVersion: "1",
+    metadataVersion: "1",
+  };
+}
