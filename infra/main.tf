@@ -360,25 +360,31 @@ resource "azurerm_role_assignment" "aks_cluster_user" {
   principal_type       = "ServicePrincipal"
 }
 
-# Azure RBAC for Kubernetes: the data actions equivalent to infra/k8s/required-permissions.json.
-# Azure RBAC maps verbs coarsely: read = get/list/watch, write = create/update/patch. Custom resources (CRDs) can only
-# be granted through customresources/*, narrowed by the ABAC condition on the assignment below.
+# Azure RBAC for Kubernetes: the data actions equivalent to infra/k8s/required-permissions.json, one per (resource,
+# folded verb). Azure RBAC maps verbs coarsely: read = get/list/watch, write = create/update/patch, and it has no
+# resourceNames, so it cannot express "get but not list", "patch but not create" or "this CSIDriver only":
+#   secrets get+patch      -> secrets/read + secrets/write (also allows list/watch and create/update of Secrets)
+#   pods patch             -> pods/write only (no pods/read)
+#   events create          -> events/write (core group only; events.k8s.io is not used)
+#   apps list+patch        -> apps/{deployments,statefulsets,daemonsets}/read + write
+#   csidrivers get [name]  -> storage.k8s.io/csidrivers/read (every CSIDriver)
+#   SPC/SPCPS list, rollouts list+patch -> customresources/read + write, narrowed by the ABAC condition on the
+#                             assignment below.
+# API discovery (GET /apis/argoproj.io/v1alpha1) is not a data action; AKS allows it to every authenticated caller.
 resource "azurerm_role_definition" "aks_pusher" {
   count = length(local.azure_rbac_clusters) > 0 ? 1 : 0
 
   name        = coalesce(var.aks_role_definition_name, "kv-rotation-pusher (${var.function_app_name})")
   scope       = data.azurerm_subscription.current.id
-  description = "kv-rotation-pusher: read SecretProviderClasses and their pod statuses, patch synced Secrets, nudge pods, roll workloads, record Events, read the Secrets Store CSIDriver."
+  description = "kv-rotation-pusher: list SecretProviderClasses and their pod statuses, get and patch synced Secrets, patch pods, list and patch workloads, create Events, read the Secrets Store CSIDriver."
 
   permissions {
     actions = []
     data_actions = [
       "Microsoft.ContainerService/managedClusters/secrets/read",
       "Microsoft.ContainerService/managedClusters/secrets/write",
-      "Microsoft.ContainerService/managedClusters/pods/read",
       "Microsoft.ContainerService/managedClusters/pods/write",
       "Microsoft.ContainerService/managedClusters/events/write",
-      "Microsoft.ContainerService/managedClusters/events.k8s.io/events/write",
       "Microsoft.ContainerService/managedClusters/apps/deployments/read",
       "Microsoft.ContainerService/managedClusters/apps/deployments/write",
       "Microsoft.ContainerService/managedClusters/apps/statefulsets/read",

@@ -1,7 +1,7 @@
 // The plan: a pure function from (signal, inventory, Key Vault data, policy) to actions with reasons.
 import type { Policy } from "../config/config.js";
 import type { SecretState, SpcpsState } from "../kube/cluster-api.js";
-import { fileName, isPinned, spcpsId, type Spc } from "../inventory/spc.js";
+import { fileName, isPinned, matchingObjects, spcpsId, type Spc } from "../inventory/spc.js";
 import type { Workload } from "../inventory/workload.js";
 import { renderFileContent, secretDataForKey } from "../render/index.js";
 import type { RotationSignal, SpcObject, VaultObjectData } from "../types.js";
@@ -107,7 +107,7 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
       skip(where, "spc-invalid", `parameters.objects unreadable: ${spc.objectsError}`, spc.namespace);
       continue;
     }
-    const objs = spc.objects.filter((o) => o.objectName === signal.objectName);
+    const objs = matchingObjects(spc, signal);
     for (const obj of objs) {
       const objLabel = `${where} object ${obj.objectType}/${obj.objectName}`;
       if (isPinned(obj)) {
@@ -213,7 +213,7 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
   for (const { spc, ids, stale } of staleSpcs.values()) {
     if (stale.length === 0) continue;
     const refresh = shortDigest(ids.sort().join(","));
-    const created = vault.byType[spc.objects.find((o) => o.objectName === signal.objectName)?.objectType ?? "secret"];
+    const created = vault.byType[matchingObjects(spc, signal)[0]?.objectType ?? "secret"];
     const ageS = created && "created" in created && created.created ? (ctx.now.getTime() - created.created.getTime()) / 1000 : Infinity;
     for (const pod of stale) {
       const label = `Pod ${pod.namespace}/${pod.podName}`;

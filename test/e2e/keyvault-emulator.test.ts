@@ -32,13 +32,18 @@ import {
 } from "../env/tls.js";
 
 const VERSION_RE = /^[0-9a-f]{32}$/;
-const FAST_RETRY = { maxRetries: 2, retryDelayInMs: 20, maxRetryDelayInMs: 100 };
+const FAST_RETRY = {
+  maxRetries: 2,
+  retryDelayInMs: 20,
+  maxRetryDelayInMs: 100,
+};
 
 let ca: CertificateAuthority;
 let server: { certPem: string; keyPem: string };
 let emu: KeyVaultEmulator;
 let n = 0;
-const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${n++}`;
+const unique = (prefix: string): string =>
+  `${prefix}-${Date.now().toString(36)}-${n++}`;
 
 function clients(vault: string) {
   const url = emu.urlFor(vault);
@@ -55,23 +60,43 @@ function clients(vault: string) {
 /** A raw HTTPS request (CA-verified) for checks below the SDK. */
 function raw(
   url: string,
-  opts: { method?: string; headers?: Record<string, string>; body?: string | Buffer } = {},
-): Promise<{ status: number; headers: Record<string, string | string[] | undefined>; body: string }> {
+  opts: {
+    method?: string;
+    headers?: Record<string, string>;
+    body?: string | Buffer;
+  } = {},
+): Promise<{
+  status: number;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: opts.method ?? "GET", headers: opts.headers, ca: ca.certPem }, (res) => {
-      const chunks: Buffer[] = [];
-      res.on("data", (c: Buffer) => chunks.push(c));
-      res.on("end", () =>
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, body: Buffer.concat(chunks).toString("utf8") }),
-      );
-      res.on("error", reject);
-    });
+    const req = request(
+      url,
+      { method: opts.method ?? "GET", headers: opts.headers, ca: ca.certPem },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () =>
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: Buffer.concat(chunks).toString("utf8"),
+          }),
+        );
+        res.on("error", reject);
+      },
+    );
     req.on("error", reject);
     req.end(opts.body);
   });
 }
 
-async function expectRestError(p: Promise<unknown>, statusCode: number, code?: string): Promise<Error> {
+async function expectRestError(
+  p: Promise<unknown>,
+  statusCode: number,
+  code?: string,
+): Promise<Error> {
   try {
     await p;
   } catch (e) {
@@ -86,7 +111,10 @@ async function expectRestError(p: Promise<unknown>, statusCode: number, code?: s
 beforeAll(async () => {
   ca = createCa();
   server = issueServerCert(ca, { dnsNames: ["localhost"], ips: ["127.0.0.1"] });
-  emu = await startKeyVaultEmulator({ vaults: ["alpha", "beta"], tls: { cert: server.certPem, key: server.keyPem } });
+  emu = await startKeyVaultEmulator({
+    vaults: ["alpha", "beta"],
+    tls: { cert: server.certPem, key: server.keyPem },
+  });
 });
 
 afterAll(async () => {
@@ -101,11 +129,16 @@ describe("secrets", () => {
     expect(a.url).not.toBe(b.url);
     const name = unique("shared");
 
-    const a1 = await a.secrets.setSecret(name, "alpha-1", { contentType: "text/plain", tags: { owner: "t" } });
+    const a1 = await a.secrets.setSecret(name, "alpha-1", {
+      contentType: "text/plain",
+      tags: { owner: "t" },
+    });
     const a2 = await a.secrets.setSecret(name, "alpha-2");
     const b1 = await b.secrets.setSecret(name, "beta-1");
     expect(a1.properties.version).toMatch(VERSION_RE);
-    expect(a1.properties.id).toBe(`${a.url}/secrets/${name}/${a1.properties.version}`);
+    expect(a1.properties.id).toBe(
+      `${a.url}/secrets/${name}/${a1.properties.version}`,
+    );
     expect(a1.properties.vaultUrl).toBe(a.url);
     expect(a1.properties.contentType).toBe("text/plain");
     expect(a1.properties.tags).toEqual({ owner: "t" });
@@ -114,22 +147,33 @@ describe("secrets", () => {
     expect(a1.properties.recoveryLevel).toBe("Recoverable+Purgeable");
 
     expect((await a.secrets.getSecret(name)).value).toBe("alpha-2");
-    expect((await a.secrets.getSecret(name, { version: a1.properties.version ?? "" })).value).toBe("alpha-1");
+    expect(
+      (
+        await a.secrets.getSecret(name, {
+          version: a1.properties.version ?? "",
+        })
+      ).value,
+    ).toBe("alpha-1");
     expect((await b.secrets.getSecret(name)).value).toBe("beta-1");
     expect(b1.properties.id?.startsWith(b.url)).toBe(true);
 
     const versionsA: string[] = [];
-    for await (const p of a.secrets.listPropertiesOfSecretVersions(name)) versionsA.push(p.version ?? "");
-    expect(versionsA.sort()).toEqual([a1.properties.version, a2.properties.version].sort());
+    for await (const p of a.secrets.listPropertiesOfSecretVersions(name))
+      versionsA.push(p.version ?? "");
+    expect(versionsA.sort()).toEqual(
+      [a1.properties.version, a2.properties.version].sort(),
+    );
     const versionsB: string[] = [];
-    for await (const p of b.secrets.listPropertiesOfSecretVersions(name)) versionsB.push(p.version ?? "");
+    for await (const p of b.secrets.listPropertiesOfSecretVersions(name))
+      versionsB.push(p.version ?? "");
     expect(versionsB).toEqual([b1.properties.version]);
 
     const onlyA = unique("only-alpha");
     await a.secrets.setSecret(onlyA, "x");
     await expectRestError(b.secrets.getSecret(onlyA), 404, "SecretNotFound");
     const namesB: string[] = [];
-    for await (const p of b.secrets.listPropertiesOfSecrets()) namesB.push(p.name);
+    for await (const p of b.secrets.listPropertiesOfSecrets())
+      namesB.push(p.name);
     expect(namesB).toContain(name);
     expect(namesB).not.toContain(onlyA);
   });
@@ -145,7 +189,13 @@ describe("secrets", () => {
       count++;
     }
     expect(count).toBe(30);
-    expect(emu.stats.count({ vault: "alpha", operation: "listSecretVersions", status: 200 })).toBe(2);
+    expect(
+      emu.stats.count({
+        vault: "alpha",
+        operation: "listSecretVersions",
+        status: 200,
+      }),
+    ).toBe(2);
   });
 
   it("answers a disabled current version like the service (403 SecretDisabled); older versions stay readable", async () => {
@@ -153,14 +203,26 @@ describe("secrets", () => {
     const name = unique("disabled");
     const v1 = await secrets.setSecret(name, "one");
     const v2 = await secrets.setSecret(name, "two");
-    const updated = await secrets.updateSecretProperties(name, v2.properties.version ?? "", { enabled: false });
+    const updated = await secrets.updateSecretProperties(
+      name,
+      v2.properties.version ?? "",
+      { enabled: false },
+    );
     expect(updated.enabled).toBe(false);
-    const err = await expectRestError(secrets.getSecret(name), 403, "Forbidden");
+    const err = await expectRestError(
+      secrets.getSecret(name),
+      403,
+      "Forbidden",
+    );
     expect(err.message).toContain("disabled secret");
-    expect((await secrets.getSecret(name, { version: v1.properties.version ?? "" })).value).toBe("one");
+    expect(
+      (await secrets.getSecret(name, { version: v1.properties.version ?? "" }))
+        .value,
+    ).toBe("one");
     // Listing shows the disabled version with enabled=false.
     const states = new Map<string, boolean | undefined>();
-    for await (const p of secrets.listPropertiesOfSecretVersions(name)) states.set(p.version ?? "", p.enabled);
+    for await (const p of secrets.listPropertiesOfSecretVersions(name))
+      states.set(p.version ?? "", p.enabled);
     expect(states.get(v2.properties.version ?? "")).toBe(false);
     expect(states.get(v1.properties.version ?? "")).toBe(true);
   });
@@ -171,7 +233,9 @@ describe("secrets", () => {
     await secrets.setSecret(name, "x");
     const poller = await secrets.beginDeleteSecret(name, { intervalInMs: 10 });
     const deleted = await poller.pollUntilDone();
-    expect(deleted.properties.recoveryId).toBe(`${emu.urlFor("alpha")}/deletedsecrets/${name}`);
+    expect(deleted.properties.recoveryId).toBe(
+      `${emu.urlFor("alpha")}/deletedsecrets/${name}`,
+    );
     await expectRestError(secrets.getSecret(name), 404, "SecretNotFound");
     await expectRestError(secrets.setSecret(name, "y"), 409, "Conflict");
     await secrets.purgeDeletedSecret(name);
@@ -189,7 +253,9 @@ describe("protocol", () => {
     );
     expect(res.headers["content-type"]).toBe("application/json; charset=utf-8");
     expect(res.headers["x-ms-request-id"]).toBeTruthy();
-    expect(JSON.parse(res.body)).toMatchObject({ error: { code: "Unauthorized" } });
+    expect(JSON.parse(res.body)).toMatchObject({
+      error: { code: "Unauthorized" },
+    });
 
     // A fresh client goes through the challenge once, then sends the token.
     emu.stats.reset();
@@ -198,7 +264,9 @@ describe("protocol", () => {
     await secrets.setSecret(name, "v");
     await secrets.getSecret(name);
     expect(emu.stats.count({ vault: "alpha", status: 401 })).toBe(1);
-    expect(emu.stats.count({ vault: "alpha", operation: "setSecret", status: 200 })).toBe(1);
+    expect(
+      emu.stats.count({ vault: "alpha", operation: "setSecret", status: 200 }),
+    ).toBe(1);
   });
 
   it("rejects a missing or unknown api-version, unknown routes and oversized bodies with Key Vault errors", async () => {
@@ -207,20 +275,37 @@ describe("protocol", () => {
     const missing = await raw(`${url}/secrets`, { headers: auth });
     expect(missing.status).toBe(400);
     expect(JSON.parse(missing.body).error.code).toBe("BadParameter");
-    expect((await raw(`${url}/secrets?api-version=2016-10-01`, { headers: auth })).status).toBe(400);
-    expect((await raw(`${url}/secrets?api-version=2025-07-01`, { headers: auth })).status).toBe(200);
-    expect((await raw(`${url}/secrets?api-version=2026-04-01`, { headers: auth })).status).toBe(200);
-    const unknown = await raw(`${url}/nothing/here?api-version=7.6`, { headers: auth });
+    expect(
+      (await raw(`${url}/secrets?api-version=2016-10-01`, { headers: auth }))
+        .status,
+    ).toBe(400);
+    expect(
+      (await raw(`${url}/secrets?api-version=2025-07-01`, { headers: auth }))
+        .status,
+    ).toBe(200);
+    expect(
+      (await raw(`${url}/secrets?api-version=2026-04-01`, { headers: auth }))
+        .status,
+    ).toBe(200);
+    const unknown = await raw(`${url}/nothing/here?api-version=7.6`, {
+      headers: auth,
+    });
     expect(unknown.status).toBe(404);
-    expect(JSON.parse(unknown.body)).toMatchObject({ error: { code: "NotFound" } });
-    expect(unknown.headers["content-type"]).toBe("application/json; charset=utf-8");
+    expect(JSON.parse(unknown.body)).toMatchObject({
+      error: { code: "NotFound" },
+    });
+    expect(unknown.headers["content-type"]).toBe(
+      "application/json; charset=utf-8",
+    );
     const big = await raw(`${url}/secrets/big?api-version=7.6`, {
       method: "PUT",
       headers: { ...auth, "content-type": "application/json" },
       body: JSON.stringify({ value: "x".repeat(1024 * 1024 + 10) }),
     });
     expect(big.status).toBe(413);
-    const notFound = await raw(`${url}/secrets/nope/?api-version=7.6`, { headers: auth });
+    const notFound = await raw(`${url}/secrets/nope/?api-version=7.6`, {
+      headers: auth,
+    });
     expect(notFound.status).toBe(404);
     expect(JSON.parse(notFound.body).error.code).toBe("SecretNotFound");
   });
@@ -238,7 +323,11 @@ describe("keys", () => {
     expect(rsa.key?.d).toBeUndefined();
     expect(rsa.keyOperations).toContain("sign");
     const rsaPub = createPublicKey({
-      key: { kty: "RSA", n: Buffer.from(rsa.key?.n ?? []).toString("base64url"), e: "AQAB" },
+      key: {
+        kty: "RSA",
+        n: Buffer.from(rsa.key?.n ?? []).toString("base64url"),
+        e: "AQAB",
+      },
       format: "jwk",
     });
     expect(rsaPub.asymmetricKeyDetails?.modulusLength).toBe(2048);
@@ -252,14 +341,23 @@ describe("keys", () => {
 
     const got = await keys.getKey(ecName);
     expect(got.id).toBe(ec.id);
-    expect(Buffer.from(got.key?.x ?? []).equals(Buffer.from(ec.key?.x ?? []))).toBe(true);
+    expect(
+      Buffer.from(got.key?.x ?? []).equals(Buffer.from(ec.key?.x ?? [])),
+    ).toBe(true);
     const versions: string[] = [];
-    for await (const p of keys.listPropertiesOfKeyVersions(ecName)) versions.push(p.version ?? "");
+    for await (const p of keys.listPropertiesOfKeyVersions(ecName))
+      versions.push(p.version ?? "");
     expect(versions).toEqual([ec.properties.version]);
 
     // Import a JWK (public part kept).
-    const imported = await keys.importKey(unique("imp"), { kty: "RSA", n: rsa.key?.n, e: rsa.key?.e });
-    expect(Buffer.from(imported.key?.n ?? []).equals(Buffer.from(rsa.key?.n ?? []))).toBe(true);
+    const imported = await keys.importKey(unique("imp"), {
+      kty: "RSA",
+      n: rsa.key?.n,
+      e: rsa.key?.e,
+    });
+    expect(
+      Buffer.from(imported.key?.n ?? []).equals(Buffer.from(rsa.key?.n ?? [])),
+    ).toBe(true);
   });
 });
 
@@ -267,7 +365,10 @@ function forgeCert(pem: string): forge.pki.Certificate {
   return forge.pki.certificateFromPem(pem);
 }
 function derOf(pem: string): Buffer {
-  return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(forgeCert(pem))).getBytes(), "binary");
+  return Buffer.from(
+    forge.asn1.toDer(forge.pki.certificateToAsn1(forgeCert(pem))).getBytes(),
+    "binary",
+  );
 }
 
 describe("certificates", () => {
@@ -278,7 +379,11 @@ describe("certificates", () => {
     // Built with node-forge (independent of the emulator's PFX writer), in a scrambled order, with a password.
     const p12 = forge.pkcs12.toPkcs12Asn1(
       forge.pki.privateKeyFromPem(leaf.keyPem) as forge.pki.rsa.PrivateKey,
-      [forgeCert(ca.certPem), forgeCert(leaf.certPem), forgeCert(inter.certPem)],
+      [
+        forgeCert(ca.certPem),
+        forgeCert(leaf.certPem),
+        forgeCert(inter.certPem),
+      ],
       "pw",
       { algorithm: "3des" },
     );
@@ -286,13 +391,19 @@ describe("certificates", () => {
     const name = unique("chain");
     const imported = await certs.importCertificate(name, pfxBytes, {
       password: "pw",
-      policy: { contentType: "application/x-pkcs12", issuerName: "Unknown", subject: "CN=app.example" },
+      policy: {
+        contentType: "application/x-pkcs12",
+        issuerName: "Unknown",
+        subject: "CN=app.example",
+      },
     });
     const version = imported.properties.version ?? "";
     expect(version).toMatch(VERSION_RE);
     expect(imported.keyId).toBe(`${url}/keys/${name}/${version}`);
     expect(imported.secretId).toBe(`${url}/secrets/${name}/${version}`);
-    expect(Buffer.from(imported.cer ?? []).equals(derOf(leaf.certPem))).toBe(true);
+    expect(Buffer.from(imported.cer ?? []).equals(derOf(leaf.certPem))).toBe(
+      true,
+    );
     expect(imported.properties.expiresOn).toBeInstanceOf(Date);
     expect(imported.policy?.contentType).toBe("application/x-pkcs12");
 
@@ -302,14 +413,21 @@ describe("certificates", () => {
     expect(secret.properties.certificateKeyId).toBe(imported.keyId);
     expect(secret.properties.version).toBe(version);
     const pfx = Buffer.from(secret.value ?? "", "base64");
-    const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(pfx.toString("binary")), "");
-    const bagCerts = parsed.safeContents.flatMap((sc) => sc.safeBags).flatMap((b) => (b.cert ? [b.cert] : []));
+    const parsed = forge.pkcs12.pkcs12FromAsn1(
+      forge.asn1.fromDer(pfx.toString("binary")),
+      "",
+    );
+    const bagCerts = parsed.safeContents
+      .flatMap((sc) => sc.safeBags)
+      .flatMap((b) => (b.cert ? [b.cert] : []));
     expect(bagCerts.map((c) => c.subject.getField("CN")?.value)).toEqual([
       "app.example",
       "kv-rotation-pusher test CA",
       "test intermediate",
     ]);
-    expect(parsed.safeContents.flatMap((sc) => sc.safeBags).some((b) => b.key)).toBe(true);
+    expect(
+      parsed.safeContents.flatMap((sc) => sc.safeBags).some((b) => b.key),
+    ).toBe(true);
     // OpenSSL (via node:tls) reads it too, with the empty password.
     expect(() => createSecureContext({ pfx, passphrase: "" })).not.toThrow();
 
@@ -317,7 +435,9 @@ describe("certificates", () => {
     expect(key.properties.managed).toBe(true);
     expect(key.properties.version).toBe(version);
     const got = await certs.getCertificate(name);
-    expect(got.properties.x509Thumbprint).toEqual(imported.properties.x509Thumbprint);
+    expect(got.properties.x509Thumbprint).toEqual(
+      imported.properties.x509Thumbprint,
+    );
   });
 
   it("imports PEM (key + chain) and serves PEM from the backing secret", async () => {
@@ -325,13 +445,19 @@ describe("certificates", () => {
     const leaf = issueCert(ca, { dnsNames: ["pem.example"] });
     const pem = leaf.keyPem + leaf.certPem + ca.certPem;
     const name = unique("pem");
-    await certs.importCertificate(name, Buffer.from(pem), { policy: { contentType: "application/x-pem-file" } });
+    await certs.importCertificate(name, Buffer.from(pem), {
+      policy: { contentType: "application/x-pem-file" },
+    });
     const secret = await secrets.getSecret(name);
     expect(secret.properties.contentType).toBe("application/x-pem-file");
     expect(secret.value).toContain("-----BEGIN PRIVATE KEY-----");
     const blocks = secret.value?.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
     expect(blocks.length).toBe(2);
-    const first = new X509Certificate(secret.value?.slice(secret.value.indexOf("-----BEGIN CERTIFICATE-----")) ?? "");
+    const first = new X509Certificate(
+      secret.value?.slice(
+        secret.value.indexOf("-----BEGIN CERTIFICATE-----"),
+      ) ?? "",
+    );
     expect(first.subject).toBe("CN=pem.example");
   });
 
@@ -340,7 +466,11 @@ describe("certificates", () => {
     const name = unique("self");
     const poller = await certs.beginCreateCertificate(
       name,
-      { issuerName: "Self", subject: "CN=self.example", subjectAlternativeNames: { dnsNames: ["self.example"] } },
+      {
+        issuerName: "Self",
+        subject: "CN=self.example",
+        subjectAlternativeNames: { dnsNames: ["self.example"] },
+      },
       { intervalInMs: 10 },
     );
     const cert = await poller.pollUntilDone();
@@ -351,10 +481,17 @@ describe("certificates", () => {
     expect(x.subjectAltName).toBe("DNS:self.example");
     expect(x.verify(x.publicKey)).toBe(true);
     const op = await certs.getCertificateOperation(name);
-    expect(op.getOperationState().certificateOperation?.status).toBe("completed");
+    expect(op.getOperationState().certificateOperation?.status).toBe(
+      "completed",
+    );
     const secret = await secrets.getSecret(name);
     expect(secret.properties.contentType).toBe("application/x-pkcs12");
-    expect(() => createSecureContext({ pfx: Buffer.from(secret.value ?? "", "base64"), passphrase: "" })).not.toThrow();
+    expect(() =>
+      createSecureContext({
+        pfx: Buffer.from(secret.value ?? "", "base64"),
+        passphrase: "",
+      }),
+    ).not.toThrow();
     const policy = await certs.getCertificatePolicy(name);
     expect(policy.subject).toBe("CN=self.example");
     expect(policy.issuerName).toBe("Self");
@@ -362,7 +499,13 @@ describe("certificates", () => {
     const ecName = unique("self-ec");
     const ecPoller = await certs.beginCreateCertificate(
       ecName,
-      { issuerName: "Self", subject: "CN=ec.example", keyType: "EC", keyCurveName: "P-256", contentType: "application/x-pem-file" },
+      {
+        issuerName: "Self",
+        subject: "CN=ec.example",
+        keyType: "EC",
+        keyCurveName: "P-256",
+        contentType: "application/x-pem-file",
+      },
       { intervalInMs: 10 },
     );
     const ec = await ecPoller.pollUntilDone();
@@ -371,11 +514,40 @@ describe("certificates", () => {
     expect(ex.verify(ex.publicKey)).toBe(true);
     const ecSecret = await secrets.getSecret(ecName);
     expect(ecSecret.value).toContain("-----BEGIN PRIVATE KEY-----");
+    // EC in a PKCS#12 backing secret (the emulator writes its own PFX, so EC keys work there too).
+    const ec12 = unique("self-ec12");
+    await (
+      await certs.beginCreateCertificate(
+        ec12,
+        {
+          issuerName: "Self",
+          subject: "CN=ec12",
+          keyType: "EC-HSM",
+          keyCurveName: "P-384",
+        },
+        { intervalInMs: 10 },
+      )
+    ).pollUntilDone();
+    const ec12Secret = await secrets.getSecret(ec12);
+    expect(ec12Secret.properties.contentType).toBe("application/x-pkcs12");
+    expect(() =>
+      createSecureContext({
+        pfx: Buffer.from(ec12Secret.value ?? "", "base64"),
+        passphrase: "",
+      }),
+    ).not.toThrow();
     // A new version of an existing certificate keeps the policy.
-    const again = await (await certs.beginCreateCertificate(name, { issuerName: "Self", subject: "CN=self.example" }, { intervalInMs: 10 })).pollUntilDone();
+    const again = await (
+      await certs.beginCreateCertificate(
+        name,
+        { issuerName: "Self", subject: "CN=self.example" },
+        { intervalInMs: 10 },
+      )
+    ).pollUntilDone();
     expect(again.properties.version).not.toBe(cert.properties.version);
     const versions: string[] = [];
-    for await (const p of certs.listPropertiesOfCertificateVersions(name)) versions.push(p.version ?? "");
+    for await (const p of certs.listPropertiesOfCertificateVersions(name))
+      versions.push(p.version ?? "");
     expect(versions.length).toBe(2);
   });
 });
@@ -386,7 +558,12 @@ describe("fault injection and stats", () => {
     const name = unique("f503");
     await secrets.setSecret(name, "ok");
     emu.stats.reset();
-    const h = emu.injectFaults({ vault: "alpha", operation: "getSecret", times: 2, action: { type: "status", status: 503 } });
+    const h = emu.injectFaults({
+      vault: "alpha",
+      operation: "getSecret",
+      times: 2,
+      action: { type: "status", status: 503 },
+    });
     expect((await secrets.getSecret(name)).value).toBe("ok");
     expect(h.hits).toBe(2);
     expect(h.remaining).toBe(0);
@@ -398,7 +575,11 @@ describe("fault injection and stats", () => {
     const { secrets } = clients("alpha");
     const name = unique("f429");
     await secrets.setSecret(name, "ok");
-    emu.injectFaults({ operation: "getSecret", name, action: { type: "status", status: 429, retryAfterSeconds: 1 } });
+    emu.injectFaults({
+      operation: "getSecret",
+      name,
+      action: { type: "status", status: 429, retryAfterSeconds: 1 },
+    });
     const t0 = Date.now();
     expect((await secrets.getSecret(name)).value).toBe("ok");
     expect(Date.now() - t0).toBeGreaterThanOrEqual(950);
@@ -408,7 +589,12 @@ describe("fault injection and stats", () => {
     const { secrets } = clients("alpha");
     const name = unique("reset");
     await secrets.setSecret(name, "ok");
-    const h = emu.injectFaults({ operation: "getSecret", name, times: 100, action: { type: "reset" } });
+    const h = emu.injectFaults({
+      operation: "getSecret",
+      name,
+      times: 100,
+      action: { type: "reset" },
+    });
     const err = (await secrets.getSecret(name).then(
       () => undefined,
       (e: unknown) => e,
@@ -424,7 +610,11 @@ describe("fault injection and stats", () => {
     const { secrets } = clients("beta");
     const name = unique("delay");
     await secrets.setSecret(name, "ok");
-    emu.injectFaults({ vault: "beta", operation: "getSecret", action: { type: "delay", ms: 300 } });
+    emu.injectFaults({
+      vault: "beta",
+      operation: "getSecret",
+      action: { type: "delay", ms: 300 },
+    });
     const t0 = Date.now();
     await secrets.getSecret(name);
     expect(Date.now() - t0).toBeGreaterThanOrEqual(290);
@@ -436,7 +626,13 @@ describe("fault injection and stats", () => {
     const names = [unique("r"), unique("r"), unique("r")];
     for (const nm of names) await a.secrets.setSecret(nm, nm);
     const certName = unique("rc");
-    await (await a.certs.beginCreateCertificate(certName, { issuerName: "Self", subject: "CN=r" }, { intervalInMs: 10 })).pollUntilDone();
+    await (
+      await a.certs.beginCreateCertificate(
+        certName,
+        { issuerName: "Self", subject: "CN=r" },
+        { intervalInMs: 10 },
+      )
+    ).pollUntilDone();
     await b.secrets.setSecret("beta-only", "x");
     emu.stats.reset();
     for (const nm of names) await a.secrets.getSecret(nm);
@@ -449,7 +645,11 @@ describe("fault injection and stats", () => {
     expect(emu.stats.reads()).toBe(5);
     expect(emu.stats.readsOf("alpha", "secrets", names[0] ?? "")).toBe(1);
     expect(emu.stats.readsOf("alpha", "certificates", certName)).toBe(1);
-    expect(emu.stats.byOperation("alpha")).toMatchObject({ getSecret: 4, getCertificate: 1, listSecrets: 1 });
+    expect(emu.stats.byOperation("alpha")).toMatchObject({
+      getSecret: 4,
+      getCertificate: 1,
+      listSecrets: 1,
+    });
   });
 });
 
@@ -460,16 +660,32 @@ describe("process and persistence", () => {
       const stateFile = join(dir, "state.json");
       const tls = { cert: server.certPem, key: server.keyPem };
       const e1 = await startKeyVaultEmulator({ vaults: ["p"], tls, stateFile });
-      const c1 = new SecretClient(e1.urlFor("p"), staticCredential(), vaultClientOptions(ca.certPem));
+      const c1 = new SecretClient(
+        e1.urlFor("p"),
+        staticCredential(),
+        vaultClientOptions(ca.certPem),
+      );
       const s = await c1.setSecret("persisted", "value-1");
-      await new CertificateClient(e1.urlFor("p"), staticCredential(), vaultClientOptions(ca.certPem))
-        .beginCreateCertificate("pc", { issuerName: "Self", subject: "CN=pc" }, { intervalInMs: 10 })
+      await new CertificateClient(
+        e1.urlFor("p"),
+        staticCredential(),
+        vaultClientOptions(ca.certPem),
+      )
+        .beginCreateCertificate(
+          "pc",
+          { issuerName: "Self", subject: "CN=pc" },
+          { intervalInMs: 10 },
+        )
         .then((p) => p.pollUntilDone());
       await e1.close();
       expect(existsSync(stateFile)).toBe(true);
       const e2 = await startKeyVaultEmulator({ vaults: ["p"], tls, stateFile });
       try {
-        const c2 = new SecretClient(e2.urlFor("p"), staticCredential(), vaultClientOptions(ca.certPem));
+        const c2 = new SecretClient(
+          e2.urlFor("p"),
+          staticCredential(),
+          vaultClientOptions(ca.certPem),
+        );
         const got = await c2.getSecret("persisted");
         expect(got.value).toBe("value-1");
         expect(got.properties.version).toBe(s.properties.version);
@@ -482,30 +698,50 @@ describe("process and persistence", () => {
     }
   });
 
-  const distEntry = fileURLToPath(new URL("../../dist/test/env/keyvault-emulator.js", import.meta.url));
-  it.skipIf(!existsSync(distEntry))("runs as a child process and prints a ready line", async () => {
-    const dir = await mkdtemp(join(tmpdir(), "kv-emu-cli-"));
-    const { certFile, keyFile } = await writePemPair(dir, "server", server);
-    await writeFile(join(dir, "ca.crt"), ca.certPem);
-    const child = execFile(process.execPath, [distEntry, "--vaults", "one,two", "--cert-file", certFile, "--key-file", keyFile]);
-    try {
-      const line = await new Promise<string>((resolve, reject) => {
-        let buf = "";
-        child.stdout?.on("data", (d: Buffer) => {
-          buf += d.toString();
-          const nl = buf.indexOf("\n");
-          if (nl >= 0) resolve(buf.slice(0, nl));
+  const distEntry = fileURLToPath(
+    new URL("../../dist/test/env/keyvault-emulator.js", import.meta.url),
+  );
+  it.skipIf(!existsSync(distEntry))(
+    "runs as a child process and prints a ready line",
+    async () => {
+      const dir = await mkdtemp(join(tmpdir(), "kv-emu-cli-"));
+      const { certFile, keyFile } = await writePemPair(dir, "server", server);
+      await writeFile(join(dir, "ca.crt"), ca.certPem);
+      const child = execFile(process.execPath, [
+        distEntry,
+        "--vaults",
+        "one,two",
+        "--cert-file",
+        certFile,
+        "--key-file",
+        keyFile,
+      ]);
+      try {
+        const line = await new Promise<string>((resolve, reject) => {
+          let buf = "";
+          child.stdout?.on("data", (d: Buffer) => {
+            buf += d.toString();
+            const nl = buf.indexOf("\n");
+            if (nl >= 0) resolve(buf.slice(0, nl));
+          });
+          child.once("exit", (code) => reject(new Error(`exited ${code}`)));
         });
-        child.once("exit", (code) => reject(new Error(`exited ${code}`)));
-      });
-      const ready = JSON.parse(line) as { ready: boolean; vaults: Record<string, string> };
-      expect(ready.ready).toBe(true);
-      expect(Object.keys(ready.vaults)).toEqual(["one", "two"]);
-      const c = new SecretClient(ready.vaults.two ?? "", staticCredential(), vaultClientOptions(ca.certPem));
-      expect((await c.setSecret("cli", "v")).value).toBe("v");
-    } finally {
-      child.kill("SIGTERM");
-      await rm(dir, { recursive: true, force: true });
-    }
-  });
+        const ready = JSON.parse(line) as {
+          ready: boolean;
+          vaults: Record<string, string>;
+        };
+        expect(ready.ready).toBe(true);
+        expect(Object.keys(ready.vaults)).toEqual(["one", "two"]);
+        const c = new SecretClient(
+          ready.vaults.two ?? "",
+          staticCredential(),
+          vaultClientOptions(ca.certPem),
+        );
+        expect((await c.setSecret("cli", "v")).value).toBe("v");
+      } finally {
+        child.kill("SIGTERM");
+        await rm(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

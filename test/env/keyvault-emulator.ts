@@ -11,14 +11,25 @@
  * prints one line `{"ready":true,"vaults":{"a":"https://127.0.0.1:port",...}}` when listening; SIGTERM/SIGINT stop it.
  */
 import { randomUUID } from "node:crypto";
-import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  readFileSync,
+  realpathSync,
+  renameSync,
+  writeFileSync,
+} from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import type { TokenCredential } from "@azure/identity";
-import { putSecret, resolveRoute, type Kind, type Route } from "./keyvault-emulator/handlers.js";
+import {
+  putSecret,
+  resolveRoute,
+  type Kind,
+  type Route,
+} from "./keyvault-emulator/handlers.js";
 import {
   deserializeVault,
   emptyVault,
@@ -74,7 +85,13 @@ export interface EmulatorStats {
 
 export type FaultAction =
   /** Answer with this status and Key Vault's error body (429 → code Throttled, 503 → ServiceUnavailable). */
-  | { type: "status"; status: number; retryAfterSeconds?: number; code?: string; message?: string }
+  | {
+      type: "status";
+      status: number;
+      retryAfterSeconds?: number;
+      code?: string;
+      message?: string;
+    }
   /** Wait, then handle the request normally. */
   | { type: "delay"; ms: number }
   /** Destroy the connection without answering (the client sees ECONNRESET / socket hang up). */
@@ -127,7 +144,11 @@ export interface EmulatorClientOptions {
   serviceVersion: "7.6";
   disableChallengeResourceVerification: true;
   tlsOptions: { ca: string };
-  retryOptions?: { maxRetries?: number; retryDelayInMs?: number; maxRetryDelayInMs?: number };
+  retryOptions?: {
+    maxRetries?: number;
+    retryDelayInMs?: number;
+    maxRetryDelayInMs?: number;
+  };
 }
 
 export function vaultClientOptions(
@@ -145,7 +166,10 @@ export function vaultClientOptions(
 /** A credential that hands out a fixed bearer token (the emulator accepts any). */
 export function staticCredential(token = "emulator"): TokenCredential {
   return {
-    getToken: async () => ({ token, expiresOnTimestamp: Date.now() + 3_600_000 }),
+    getToken: async () => ({
+      token,
+      expiresOnTimestamp: Date.now() + 3_600_000,
+    }),
   };
 }
 
@@ -164,7 +188,12 @@ class Stats implements EmulatorStats {
     const e = this.counts.get(key);
     if (e) e.count++;
     else this.counts.set(key, { ...k, count: 1 });
-    if (route?.read && k.status === 200 && route.kind && route.name !== undefined) {
+    if (
+      route?.read &&
+      k.status === 200 &&
+      route.kind &&
+      route.name !== undefined
+    ) {
       this.readTotals.set(k.vault, (this.readTotals.get(k.vault) ?? 0) + 1);
       const ok = [k.vault, route.kind, route.name.toLowerCase()].join(SEP);
       this.objectReads.set(ok, (this.objectReads.get(ok) ?? 0) + 1);
@@ -175,8 +204,13 @@ class Stats implements EmulatorStats {
     let n = 0;
     for (const e of this.counts.values()) {
       if (filter.vault !== undefined && e.vault !== filter.vault) continue;
-      if (filter.method !== undefined && e.method !== filter.method.toUpperCase()) continue;
-      if (filter.operation !== undefined && e.operation !== filter.operation) continue;
+      if (
+        filter.method !== undefined &&
+        e.method !== filter.method.toUpperCase()
+      )
+        continue;
+      if (filter.operation !== undefined && e.operation !== filter.operation)
+        continue;
       if (filter.status !== undefined && e.status !== filter.status) continue;
       n += e.count;
     }
@@ -191,7 +225,9 @@ class Stats implements EmulatorStats {
   }
 
   readsOf(vault: string, kind: Kind, name: string): number {
-    return this.objectReads.get([vault, kind, name.toLowerCase()].join(SEP)) ?? 0;
+    return (
+      this.objectReads.get([vault, kind, name.toLowerCase()].join(SEP)) ?? 0
+    );
   }
 
   byOperation(vault?: string): Record<string, number> {
@@ -248,15 +284,30 @@ class Faults {
     this.active = [];
   }
 
-  take(vault: string, method: string, operation: string, name: string | undefined): FaultAction | undefined {
+  take(
+    vault: string,
+    method: string,
+    operation: string,
+    name: string | undefined,
+  ): FaultAction | undefined {
     if (this.active.length === 0) return undefined;
     for (const f of this.active) {
       const r = f.rule;
       if (f.remaining <= 0) continue;
       if (r.vault !== undefined && r.vault !== vault) continue;
       if (r.method !== undefined && r.method.toUpperCase() !== method) continue;
-      if (r.operation !== undefined && !(Array.isArray(r.operation) ? r.operation : [r.operation]).includes(operation)) continue;
-      if (r.name !== undefined && (name === undefined || r.name.toLowerCase() !== name.toLowerCase())) continue;
+      if (
+        r.operation !== undefined &&
+        !(Array.isArray(r.operation) ? r.operation : [r.operation]).includes(
+          operation,
+        )
+      )
+        continue;
+      if (
+        r.name !== undefined &&
+        (name === undefined || r.name.toLowerCase() !== name.toLowerCase())
+      )
+        continue;
       f.remaining--;
       f.hits++;
       if (f.remaining <= 0) this.active = this.active.filter((x) => x !== f);
@@ -275,20 +326,43 @@ const STATE_FORMAT = 1;
 
 function apiVersionError(v: string | null): KvError | undefined {
   if (v === null || v === "") {
-    return new KvError(400, "BadParameter", "The request URI contains an invalid or missing api-version query parameter.");
+    return new KvError(
+      400,
+      "BadParameter",
+      "The request URI contains an invalid or missing api-version query parameter.",
+    );
   }
   if (/^7\.[0-6](-preview(\.\d+)?)?$/.test(v)) return undefined;
   const m = /^(\d{4}-\d{2}-\d{2})(-preview)?$/.exec(v);
   if (m && (m[1] ?? "") >= "2025-07-01") return undefined;
-  return new KvError(400, "BadParameter", `The specified version (${v}) is not recognized. Consider using the latest supported version (2025-07-01).`);
+  return new KvError(
+    400,
+    "BadParameter",
+    `The specified version (${v}) is not recognized. Consider using the latest supported version (2025-07-01).`,
+  );
 }
 
 function errorBody(e: KvError): unknown {
-  return { error: { code: e.code, message: e.message, ...(e.innerCode ? { innererror: { code: e.innerCode } } : {}) } };
+  return {
+    error: {
+      code: e.code,
+      message: e.message,
+      ...(e.innerCode ? { innererror: { code: e.innerCode } } : {}),
+    },
+  };
 }
 
-function faultError(status: number, a: { code?: string; message?: string }): KvError {
-  const code = a.code ?? (status === 429 ? "Throttled" : status === 503 ? "ServiceUnavailable" : "InternalServerError");
+function faultError(
+  status: number,
+  a: { code?: string; message?: string },
+): KvError {
+  const code =
+    a.code ??
+    (status === 429
+      ? "Throttled"
+      : status === 503
+        ? "ServiceUnavailable"
+        : "InternalServerError");
   const message =
     a.message ??
     (status === 429
@@ -302,7 +376,9 @@ function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Promise<KeyVaultEmulator> {
+export async function startKeyVaultEmulator(
+  opts: KeyVaultEmulatorOptions,
+): Promise<KeyVaultEmulator> {
   const host = opts.host ?? "127.0.0.1";
   const tenant = opts.tenantId ?? DEFAULT_TENANT;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
@@ -316,7 +392,10 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
   // --- persistence
   let loaded: Record<string, unknown> = {};
   if (opts.stateFile && existsSync(opts.stateFile)) {
-    const j = JSON.parse(readFileSync(opts.stateFile, "utf8")) as { format?: number; vaults?: Record<string, unknown> };
+    const j = JSON.parse(readFileSync(opts.stateFile, "utf8")) as {
+      format?: number;
+      vaults?: Record<string, unknown>;
+    };
     if (j.format === STATE_FORMAT && j.vaults) loaded = j.vaults;
   }
   let flushTimer: NodeJS.Timeout | undefined;
@@ -358,7 +437,9 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
     res.end(payload);
   };
 
-  const readBody = async (req: IncomingMessage): Promise<Buffer | "too-large"> => {
+  const readBody = async (
+    req: IncomingMessage,
+  ): Promise<Buffer | "too-large"> => {
     const declared = Number(req.headers["content-length"] ?? 0);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -372,15 +453,24 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
     return tooLarge ? "too-large" : Buffer.concat(chunks);
   };
 
-  const handle = async (vaultName: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
+  const handle = async (
+    vaultName: string,
+    req: IncomingMessage,
+    res: ServerResponse,
+  ): Promise<void> => {
     const method = (req.method ?? "GET").toUpperCase();
     let route: Route | undefined;
     let operation = "unknown";
-    const reply = (status: number, body: unknown, headers?: Record<string, string>): void => {
+    const reply = (
+      status: number,
+      body: unknown,
+      headers?: Record<string, string>,
+    ): void => {
       stats.record({ vault: vaultName, method, operation, status }, route);
       send(req, res, status, body, headers);
     };
-    const replyError = (e: KvError): void => reply(e.status, errorBody(e), e.headers);
+    const replyError = (e: KvError): void =>
+      reply(e.status, errorBody(e), e.headers);
 
     const body = await readBody(req);
     const url = new URL(req.url ?? "/", "https://emulator.invalid");
@@ -388,7 +478,9 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
     try {
       segs = url.pathname.split("/").slice(1).map(decodeURIComponent);
     } catch {
-      return replyError(new KvError(400, "BadParameter", "The request URI is not valid."));
+      return replyError(
+        new KvError(400, "BadParameter", "The request URI is not valid."),
+      );
     }
     if (segs.length > 0 && segs[segs.length - 1] === "") segs.pop();
     route = resolveRoute(method, segs);
@@ -396,20 +488,38 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
 
     if (body === "too-large") {
       res.setHeader("Connection", "close");
-      return replyError(new KvError(413, "RequestBodyTooLarge", `The request body exceeds the maximum size of ${maxBody} bytes.`));
+      return replyError(
+        new KvError(
+          413,
+          "RequestBodyTooLarge",
+          `The request body exceeds the maximum size of ${maxBody} bytes.`,
+        ),
+      );
     }
     const auth = req.headers.authorization;
     if (!auth || !/^(Bearer|PoP)\s+\S+/i.test(auth)) {
       return replyError(
-        new KvError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.", undefined, {
-          "WWW-Authenticate": `Bearer authorization="https://login.microsoftonline.com/${tenant}", resource="https://vault.azure.net"`,
-        }),
+        new KvError(
+          401,
+          "Unauthorized",
+          "AKV10000: Request is missing a Bearer or PoP token.",
+          undefined,
+          {
+            "WWW-Authenticate": `Bearer authorization="https://login.microsoftonline.com/${tenant}", resource="https://vault.azure.net"`,
+          },
+        ),
       );
     }
     const apiErr = apiVersionError(url.searchParams.get("api-version"));
     if (apiErr) return replyError(apiErr);
     if (!route) {
-      return replyError(new KvError(404, "NotFound", `The Key Vault emulator has no operation ${method} ${url.pathname}.`));
+      return replyError(
+        new KvError(
+          404,
+          "NotFound",
+          `The Key Vault emulator has no operation ${method} ${url.pathname}.`,
+        ),
+      );
     }
 
     const fault = faults.take(vaultName, method, operation, route.name);
@@ -420,7 +530,13 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
     }
     if (fault?.type === "status") {
       const e = faultError(fault.status, fault);
-      return reply(e.status, errorBody(e), fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {});
+      return reply(
+        e.status,
+        errorBody(e),
+        fault.retryAfterSeconds !== undefined
+          ? { "Retry-After": String(fault.retryAfterSeconds) }
+          : {},
+      );
     }
     if (fault?.type === "delay") await sleep(fault.ms);
 
@@ -429,11 +545,18 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
       try {
         parsed = JSON.parse(body.toString("utf8"));
       } catch {
-        return replyError(new KvError(400, "BadParameter", "The request body is not valid JSON."));
+        return replyError(
+          new KvError(
+            400,
+            "BadParameter",
+            "The request body is not valid JSON.",
+          ),
+        );
       }
     }
     const vault = data.get(vaultName);
-    if (!vault) return replyError(new KvError(404, "NotFound", `No vault ${vaultName}.`));
+    if (!vault)
+      return replyError(new KvError(404, "NotFound", `No vault ${vaultName}.`));
     try {
       const result = route.run({
         vault,
@@ -447,20 +570,32 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
     } catch (e) {
       if (e instanceof KvError) return replyError(e);
       console.error("keyvault-emulator: internal error", e);
-      return replyError(new KvError(500, "InternalServerError", (e as Error).message));
+      return replyError(
+        new KvError(500, "InternalServerError", (e as Error).message),
+      );
     }
   };
 
   const addVault = async (name: string, port = 0): Promise<string> => {
-    if (!name || servers.has(name)) throw new Error(`invalid or duplicate vault name: ${name}`);
-    data.set(name, loaded[name] ? deserializeVault(loaded[name]) : emptyVault());
-    const server = createServer({ cert: opts.tls.cert, key: opts.tls.key }, (req, res) => {
-      handle(name, req, res).catch((e: unknown) => {
-        console.error("keyvault-emulator: request failed", e);
-        if (!res.headersSent) send(req, res, 500, { error: { code: "InternalServerError", message: String(e) } });
-        else res.destroy();
-      });
-    });
+    if (!name || servers.has(name))
+      throw new Error(`invalid or duplicate vault name: ${name}`);
+    data.set(
+      name,
+      loaded[name] ? deserializeVault(loaded[name]) : emptyVault(),
+    );
+    const server = createServer(
+      { cert: opts.tls.cert, key: opts.tls.key },
+      (req, res) => {
+        handle(name, req, res).catch((e: unknown) => {
+          console.error("keyvault-emulator: request failed", e);
+          if (!res.headersSent)
+            send(req, res, 500, {
+              error: { code: "InternalServerError", message: String(e) },
+            });
+          else res.destroy();
+        });
+      },
+    );
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -479,7 +614,8 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
 
   const base = opts.port ?? 0;
   try {
-    for (const [i, name] of opts.vaults.entries()) await addVault(name, base ? base + i : 0);
+    for (const [i, name] of opts.vaults.entries())
+      await addVault(name, base ? base + i : 0);
   } catch (e) {
     for (const s of servers.values()) s.close();
     throw e;
@@ -510,10 +646,15 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
         value,
         ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
         ...(o.tags ? { tags: o.tags } : {}),
-        ...(o.enabled !== undefined ? { attributes: { enabled: o.enabled } } : {}),
+        ...(o.enabled !== undefined
+          ? { attributes: { enabled: o.enabled } }
+          : {}),
       });
       markDirty();
-      return { id: `${urls.get(vault) ?? ""}/secrets/${item.name}/${version.version}`, version: version.version };
+      return {
+        id: `${urls.get(vault) ?? ""}/secrets/${item.name}/${version.version}`,
+        version: version.version,
+      };
     },
     async close(): Promise<void> {
       if (closed) return;
@@ -551,7 +692,10 @@ async function main(argv: string[]): Promise<void> {
   const args = parseArgs(argv);
   const usage =
     "usage: keyvault-emulator --vaults a,b --cert-file server.crt --key-file server.key [--state-file state.json] [--port N] [--host 127.0.0.1]";
-  const vaults = (args.get("vaults") ?? "").split(",").map((s) => s.trim()).filter(Boolean);
+  const vaults = (args.get("vaults") ?? "")
+    .split(",")
+    .map((s) => s.trim())
+    .filter(Boolean);
   const certFile = args.get("cert-file");
   const keyFile = args.get("key-file");
   if (vaults.length === 0 || !certFile || !keyFile) throw new Error(usage);
@@ -559,7 +703,10 @@ async function main(argv: string[]): Promise<void> {
   const host = args.get("host");
   const emu = await startKeyVaultEmulator({
     vaults,
-    tls: { cert: readFileSync(certFile, "utf8"), key: readFileSync(keyFile, "utf8") },
+    tls: {
+      cert: readFileSync(certFile, "utf8"),
+      key: readFileSync(keyFile, "utf8"),
+    },
     ...(stateFile ? { stateFile } : {}),
     ...(host ? { host } : {}),
     ...(args.get("port") ? { port: Number(args.get("port")) } : {}),
@@ -572,7 +719,9 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  process.stdout.write(`${JSON.stringify({ ready: true, vaults: Object.fromEntries(vaults.map((v) => [v, emu.urlFor(v)])) })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ ready: true, vaults: Object.fromEntries(vaults.map((v) => [v, emu.urlFor(v)])) })}\n`,
+  );
 }
 
 function isMain(): boolean {

@@ -82,19 +82,15 @@ describe("required-permissions.json", () => {
       required().map((g) => [grantKey(g), g.verbs]),
     );
     expect(byKey).toEqual({
-      "secrets-store.csi.x-k8s.io/secretproviderclasses[]": ["get", "list"],
-      "secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses[]": [
-        "get",
-        "list",
-      ],
-      "/secrets[]": ["get", "list", "patch"],
-      "/pods[]": ["get", "list", "patch"],
-      "/events[]": ["create", "patch"],
-      "events.k8s.io/events[]": ["create", "patch"],
-      "apps/deployments[]": ["get", "list", "patch"],
-      "apps/statefulsets[]": ["get", "list", "patch"],
-      "apps/daemonsets[]": ["get", "list", "patch"],
-      "argoproj.io/rollouts[]": ["get", "list", "patch"],
+      "secrets-store.csi.x-k8s.io/secretproviderclasses[]": ["list"],
+      "secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses[]": ["list"],
+      "/secrets[]": ["get", "patch"],
+      "/pods[]": ["patch"],
+      "/events[]": ["create"],
+      "apps/deployments[]": ["list", "patch"],
+      "apps/statefulsets[]": ["list", "patch"],
+      "apps/daemonsets[]": ["list", "patch"],
+      "argoproj.io/rollouts[]": ["list", "patch"],
       "storage.k8s.io/csidrivers[secrets-store.csi.k8s.io]": ["get"],
     });
   });
@@ -113,12 +109,13 @@ describe("required-permissions.json", () => {
     expect(new Set(entries.map(grantKey)).size).toBe(entries.length);
   });
 
-  it("never lets the pusher create, update or delete Secrets", () => {
+  it("never lets the pusher list, create, update or delete Secrets", () => {
     const secrets = loadRequiredPermissions().filter(
       (p) => p.apiGroup === "" && p.resource === "secrets",
     );
     expect(secrets).toHaveLength(1);
     for (const forbidden of [
+      "list",
       "create",
       "update",
       "delete",
