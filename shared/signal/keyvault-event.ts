@@ -98,8 +98,7 @@ const COLLECTION: Record<VaultObjectType, string> = {
 const VERSION_RE = /^[0-9a-zA-Z]{1,64}$/;
 const EVENT_ID_MAX = 256;
 // eslint-disable-next-line no-control-regex
-const UNSAFE_IN_ID_RE =
-  /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+const UNSAFE_IN_ID_RE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 const RFC3339_RE =
   /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 

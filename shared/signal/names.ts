@@ -47,8 +47,7 @@ export function isDns1123Subdomain(s: unknown): s is string {
 
 /** Characters never echoed raw: C0/C1 controls, DEL, line/paragraph separators, bidi controls, zero-width chars, BOM. */
 // eslint-disable-next-line no-control-regex
-const UNSAFE_CHAR_RE =
-  /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
+const UNSAFE_CHAR_RE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 
 /**
  * Make an untrusted value safe to put into a log line or error message: unsafe characters become `\uXXXX`

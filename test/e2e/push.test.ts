@@ -19,6 +19,10 @@ import {
   type World,
 } from "../support/world.js";
 import { RedeliveryNeeded } from "../../shared/entry/event-delivery.js";
+import { X509Certificate, createPrivateKey, createPublicKey } from "node:crypto";
+import { buildPfx, createCa, issueCert, issueIntermediateCa } from "../env/tls.js";
+
+const ca = createCa({ commonName: "kvrp test root" });
 
 let w: World;
 const logs: string[] = [];
@@ -156,6 +160,68 @@ describe("secret rotation, v1.6 driver (requiresRepublish)", () => {
     expect(rep.skipsByReason["pinned-version"]).toBe(1);
     expect(rep.skipsByReason["secret-not-synced"]).toBe(1);
     await expect(c.core.readNamespacedSecret({ namespace: ns, name: "never-synced" })).rejects.toMatchObject({ code: 404 });
+  });
+});
+
+describe("certificates and keys", () => {
+  it("a certificate rotation fills a kubernetes.io/tls Secret by the driver's rules (all certs leaf→root, last key as PKCS#1)", async () => {
+    const c = w.clusters[0]!;
+    setRuntime(w.runtime({}, ["c1"]));
+    const name = uniqueName("tls");
+    const issue = () => {
+      const inter = issueIntermediateCa(ca, { commonName: "kvrp intermediate" });
+      const leaf = issueCert(inter, { dnsNames: ["app.example"] });
+      // scrambled order in the PFX: the provider orders the chain itself
+      return { leaf, inter, pfx: buildPfx(leaf.keyPem, [ca.certPem, leaf.certPem, inter.certPem]) };
+    };
+    const first = issue();
+    const policy = { contentType: "application/x-pkcs12", issuerName: "Unknown", subject: "CN=app.example" } as const;
+    await w.certs("kv-alpha").importCertificate(name, first.pfx, { policy });
+    const ns = await createNamespace(c, "tls");
+    const d = await driver(w, c, [ns], "v1.6");
+    try {
+      await createSpc(c, ns, {
+        name: "tls",
+        vault: "kv-alpha",
+        objects: [{ objectName: name, objectType: "secret" }],
+        secretObjects: [{ secretName: "ingress-tls", type: "kubernetes.io/tls", data: [{ objectName: name, key: "tls.crt" }, { objectName: name, key: "tls.key" }] }],
+      });
+      await d.mount(ns, "ing-0", "tls");
+      const second = issue();
+      const v2 = await w.certs("kv-alpha").importCertificate(name, second.pfx, { policy });
+      await deliver([keyVaultEvent(w, "kv-alpha", "Certificate", name, v2.properties.version!)]);
+      expect(lastReport().counts.secretsPatched).toBe(1);
+      const data = await secretData(c, ns, "ingress-tls");
+      const der = (pem: string) => new X509Certificate(pem).raw.toString("hex");
+      const blocks = data["tls.crt"]!.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g) ?? [];
+      expect(blocks.map(der)).toEqual([second.leaf.certPem, second.inter.certPem, ca.certPem].map(der));
+      expect(data["tls.key"]).toBe(createPrivateKey(second.leaf.keyPem).export({ type: "pkcs1", format: "pem" }));
+      await d.idle();
+      await d.poll();
+      expect((await secretData(c, ns, "ingress-tls"))["tls.key"]).toBe(data["tls.key"]);
+    } finally {
+      d.stop();
+    }
+  });
+
+  it("a key rotation writes the public key as PKIX PEM", async () => {
+    const c = w.clusters[0]!;
+    setRuntime(w.runtime({}, ["c1"]));
+    const name = uniqueName("signing");
+    await w.keys("kv-beta").createRsaKey(name, { keySize: 2048 });
+    const ns = await createNamespace(c, "key");
+    const d = await driver(w, c, [ns], "v1.6");
+    try {
+      await createSpc(c, ns, { name: "k", vault: "kv-beta", objects: [{ objectName: name, objectType: "key", objectAlias: "signing.pem" }], secretObjects: [{ secretName: "pub", type: "Opaque", data: [{ objectName: "signing.pem", key: "key.pem" }] }] });
+      await d.mount(ns, "k-0", "k");
+      const k2 = await w.keys("kv-beta").createEcKey(name, { curve: "P-256" });
+      await deliver([keyVaultEvent(w, "kv-beta", "Key", name, k2.properties.version!)]);
+      const jwk = { kty: "EC", crv: "P-256", x: Buffer.from(k2.key!.x!).toString("base64url"), y: Buffer.from(k2.key!.y!).toString("base64url") };
+      const expected = createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "pem" });
+      expect((await secretData(c, ns, "pub"))["key.pem"]).toBe(expected);
+    } finally {
+      d.stop();
+    }
   });
 });
 

@@ -36,6 +36,8 @@ Module._load = function (request: string, ...rest: unknown[]) {
 /** Imports the function app's trigger modules (as the host does from package.json "main"). */
 export async function loadFunctionApp(): Promise<Map<string, Registration>> {
   await import("../../functions/onKeyVaultEvent.js");
+  await import("../../functions/rotate.js");
+  await import("../../functions/reconcile.js");
   return registrations;
 }
 

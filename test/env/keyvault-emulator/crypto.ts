@@ -2,18 +2,10 @@
  * Key and certificate material for the Key Vault emulator: key generation (node:crypto), JWK conversion,
  * PFX / PEM parsing of imported certificates, self-signed certificate creation and the backing secret value.
  */
-import {
-  createHash,
-  createPrivateKey,
-  createPublicKey,
-  generateKeyPairSync,
-  sign as cryptoSign,
-  X509Certificate,
-  type KeyObject,
-} from "node:crypto";
+import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from "node:crypto";
 import { isIP } from "node:net";
 import forge from "node-forge";
-import { buildPfx, certificatesToDer, randomSerialHex } from "../tls.js";
+import { buildPfx, certificatesToDer, derToPem, randomSerialHex, signCertificate } from "../tls.js";
 import { KvError } from "./model.js";
 
 export type Jwk = Record<string, unknown>;
@@ -41,21 +33,14 @@ export interface GeneratedKey {
 }
 
 /** Generates an RSA or EC key pair (`kty` RSA, RSA-HSM, EC, EC-HSM). */
-export function generateKey(
-  kty: string,
-  opts: { keySize?: number; crv?: string; publicExponent?: number },
-): GeneratedKey {
+export function generateKey(kty: string, opts: { keySize?: number; crv?: string; publicExponent?: number }): GeneratedKey {
   let privateKey: KeyObject;
   let keySize: number | undefined;
   let crv: string | undefined;
   if (isRsaKty(kty)) {
     keySize = opts.keySize ?? 2048;
     if (![2048, 3072, 4096].includes(keySize)) {
-      throw new KvError(
-        400,
-        "BadParameter",
-        `Invalid key size ${keySize}. Allowed values are 2048, 3072, 4096.`,
-      );
+      throw new KvError(400, "BadParameter", `Invalid key size ${keySize}. Allowed values are 2048, 3072, 4096.`);
     }
     ({ privateKey } = generateKeyPairSync("rsa", {
       modulusLength: keySize,
@@ -64,19 +49,12 @@ export function generateKey(
   } else if (isEcKty(kty)) {
     crv = opts.crv ?? "P-256";
     const namedCurve = CURVES[crv];
-    if (!namedCurve)
-      throw new KvError(400, "BadParameter", `Invalid curve name ${crv}.`);
+    if (!namedCurve) throw new KvError(400, "BadParameter", `Invalid curve name ${crv}.`);
     ({ privateKey } = generateKeyPairSync("ec", { namedCurve }));
   } else {
-    throw new KvError(
-      400,
-      "BadParameter",
-      `Key type ${kty} is not supported in this vault.`,
-    );
+    throw new KvError(400, "BadParameter", `Key type ${kty} is not supported in this vault.`);
   }
-  const privatePem = privateKey
-    .export({ format: "pem", type: "pkcs8" })
-    .toString();
+  const privatePem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
   return {
     privatePem,
     publicJwk: publicJwkOf(privateKey),
@@ -87,12 +65,7 @@ export function generateKey(
 
 /** The public JWK (RSA: n, e; EC: crv, x, y) of a key, base64url fields, Key Vault curve names. */
 export function publicJwkOf(key: KeyObject | string): Jwk {
-  const pub =
-    typeof key === "string"
-      ? createPublicKey(key)
-      : key.type === "private"
-        ? createPublicKey(key)
-        : key;
+  const pub = typeof key === "string" ? createPublicKey(key) : key.type === "private" ? createPublicKey(key) : key;
   const jwk = pub.export({ format: "jwk" }) as Record<string, string>;
   if (jwk.kty === "RSA") return { n: jwk.n, e: jwk.e };
   const crv = jwk.crv ?? "";
@@ -116,11 +89,7 @@ export function keySizeOf(privatePem: string): {
     const crv = Object.entries(CURVES).find(([, v]) => v === nodeCrv)?.[0];
     return { kty: "EC", ...(crv ? { crv } : {}) };
   }
-  throw new KvError(
-    400,
-    "BadParameter",
-    `Unsupported key type ${k.asymmetricKeyType ?? "?"}.`,
-  );
+  throw new KvError(400, "BadParameter", `Unsupported key type ${k.asymmetricKeyType ?? "?"}.`);
 }
 
 /**
@@ -136,38 +105,16 @@ export function importJwk(jwk: Jwk): {
 } {
   const kty = typeof jwk.kty === "string" ? jwk.kty : "";
   const base = isRsaKty(kty) ? "RSA" : isEcKty(kty) ? "EC" : "";
-  if (!base)
-    throw new KvError(
-      400,
-      "BadParameter",
-      `Key type ${kty || "(missing)"} is not supported in this vault.`,
-    );
+  if (!base) throw new KvError(400, "BadParameter", `Key type ${kty || "(missing)"} is not supported in this vault.`);
   const nodeJwk: Record<string, string> = { kty: base };
-  for (const f of [
-    "n",
-    "e",
-    "d",
-    "p",
-    "q",
-    "dp",
-    "dq",
-    "qi",
-    "x",
-    "y",
-    "crv",
-  ]) {
+  for (const f of ["n", "e", "d", "p", "q", "dp", "dq", "qi", "x", "y", "crv"]) {
     const v = jwk[f];
     if (typeof v === "string" && v !== "") nodeJwk[f] = v;
   }
-  if (base === "EC" && nodeJwk.crv && CURVES[nodeJwk.crv] === "secp256k1")
-    nodeJwk.crv = "secp256k1";
+  if (base === "EC" && nodeJwk.crv && CURVES[nodeJwk.crv] === "secp256k1") nodeJwk.crv = "secp256k1";
   try {
-    const priv = nodeJwk.d
-      ? createPrivateKey({ key: nodeJwk, format: "jwk" })
-      : undefined;
-    const pub = priv
-      ? createPublicKey(priv)
-      : createPublicKey({ key: nodeJwk, format: "jwk" });
+    const priv = nodeJwk.d ? createPrivateKey({ key: nodeJwk, format: "jwk" }) : undefined;
+    const pub = priv ? createPublicKey(priv) : createPublicKey({ key: nodeJwk, format: "jwk" });
     const details = pub.asymmetricKeyDetails ?? {};
     const publicJwk = publicJwkOf(pub);
     return {
@@ -175,20 +122,14 @@ export function importJwk(jwk: Jwk): {
       publicJwk,
       ...(priv
         ? {
-            privatePem: priv
-              .export({ format: "pem", type: "pkcs8" })
-              .toString(),
+            privatePem: priv.export({ format: "pem", type: "pkcs8" }).toString(),
           }
         : {}),
       ...(details.modulusLength ? { keySize: details.modulusLength } : {}),
       ...(typeof publicJwk.crv === "string" ? { crv: publicJwk.crv } : {}),
     };
   } catch (e) {
-    throw new KvError(
-      400,
-      "BadParameter",
-      `The JSON Web Key is invalid: ${(e as Error).message}`,
-    );
+    throw new KvError(400, "BadParameter", `The JSON Web Key is invalid: ${(e as Error).message}`);
   }
 }
 
@@ -218,29 +159,12 @@ function spkiOf(key: KeyObject): Buffer {
 }
 
 /** Puts the certificate matching the private key first; the others keep their relative order. */
-function orderLeafFirst(
-  privatePem: string,
-  certs: Buffer[],
-  preserveOrder: boolean,
-): Buffer[] {
-  if (certs.length === 0)
-    throw new KvError(
-      400,
-      "BadParameter",
-      "The certificate content has no X.509 certificate.",
-    );
+function orderLeafFirst(privatePem: string, certs: Buffer[], preserveOrder: boolean): Buffer[] {
+  if (certs.length === 0) throw new KvError(400, "BadParameter", "The certificate content has no X.509 certificate.");
   const spki = spkiOf(createPrivateKey(privatePem));
-  const leafIdx = certs.findIndex((c) =>
-    new X509Certificate(c).publicKey
-      .export({ format: "der", type: "spki" })
-      .equals(spki),
-  );
+  const leafIdx = certs.findIndex((c) => new X509Certificate(c).publicKey.export({ format: "der", type: "spki" }).equals(spki));
   if (leafIdx < 0) {
-    throw new KvError(
-      400,
-      "BadParameter",
-      "Private key specified in the certificate content does not match any certificate.",
-    );
+    throw new KvError(400, "BadParameter", "Private key specified in the certificate content does not match any certificate.");
   }
   if (preserveOrder || leafIdx === 0) return certs;
   const leaf = certs[leafIdx] as Buffer;
@@ -254,27 +178,14 @@ export function parseImportedCertificate(
   preserveOrder: boolean,
 ): CertMaterial & { format: "pkcs12" | "pem" } {
   if (value.includes("-----BEGIN")) {
-    const keyBlock = value.match(
-      /-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/,
-    );
-    if (!keyBlock)
-      throw new KvError(
-        400,
-        "BadParameter",
-        "The PEM content has no private key.",
-      );
+    const keyBlock = value.match(/-----BEGIN ((?:RSA |EC |ENCRYPTED )?PRIVATE KEY)-----[\s\S]*?-----END \1-----/);
+    if (!keyBlock) throw new KvError(400, "BadParameter", "The PEM content has no private key.");
     let privatePem: string;
     try {
-      const k = createPrivateKey(
-        pwd ? { key: keyBlock[0], passphrase: pwd } : keyBlock[0],
-      );
+      const k = createPrivateKey(pwd ? { key: keyBlock[0], passphrase: pwd } : keyBlock[0]);
       privatePem = k.export({ format: "pem", type: "pkcs8" }).toString();
     } catch (e) {
-      throw new KvError(
-        400,
-        "BadParameter",
-        `The private key could not be read: ${(e as Error).message}`,
-      );
+      throw new KvError(400, "BadParameter", `The private key could not be read: ${(e as Error).message}`);
     }
     const certs = certificatesToDer([value]);
     return {
@@ -285,9 +196,7 @@ export function parseImportedCertificate(
   }
   let p12: forge.pkcs12.Pkcs12Pfx;
   try {
-    const p12Asn1 = forge.asn1.fromDer(
-      Buffer.from(value, "base64").toString("binary"),
-    );
+    const p12Asn1 = forge.asn1.fromDer(Buffer.from(value, "base64").toString("binary"));
     try {
       p12 = forge.pkcs12.pkcs12FromAsn1(p12Asn1, false, pwd ?? "");
     } catch (e) {
@@ -306,23 +215,14 @@ export function parseImportedCertificate(
   let privatePem: string | undefined;
   for (const sc of p12.safeContents) {
     for (const bag of sc.safeBags) {
-      if (bag.cert)
-        certs.push(
-          Buffer.from(
-            forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(),
-            "binary",
-          ),
-        );
+      if (bag.cert) certs.push(Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(bag.cert)).getBytes(), "binary"));
       else if (bag.key && !privatePem) {
-        const info = forge.pki.wrapRsaPrivateKey(
-          forge.pki.privateKeyToAsn1(bag.key),
-        );
+        const info = forge.pki.wrapRsaPrivateKey(forge.pki.privateKeyToAsn1(bag.key));
         privatePem = forge.pki.privateKeyInfoToPem(info);
       }
     }
   }
-  if (!privatePem)
-    throw new KvError(400, "BadParameter", "The PFX has no private key.");
+  if (!privatePem) throw new KvError(400, "BadParameter", "The PFX has no private key.");
   return {
     format: "pkcs12",
     privatePem,
@@ -356,15 +256,9 @@ export function certInfo(der: Buffer): CertInfo {
   };
 }
 
-const PEM_LINE = /.{1,64}/g;
-export function derToPem(der: Buffer, label = "CERTIFICATE"): string {
-  return `-----BEGIN ${label}-----\n${(der.toString("base64").match(PEM_LINE) ?? []).join("\n")}\n-----END ${label}-----\n`;
-}
-
 /** The backing secret's value: base64 PFX (empty password) or PEM (PKCS#8 key, then the certificates). */
 export function secretValueFor(contentType: string, m: CertMaterial): string {
-  if (contentType === "application/x-pem-file")
-    return m.privatePem + m.certs.map((c) => derToPem(c)).join("");
+  if (contentType === "application/x-pem-file") return m.privatePem + m.certs.map((c) => derToPem(c)).join("");
   return buildPfx(m.privatePem, m.certs, "").toString("base64");
 }
 
@@ -401,24 +295,14 @@ function parseSubject(subject: string): forge.pki.CertificateField[] {
     if (!trimmed) continue;
     const eq = trimmed.indexOf("=");
     const name = SUBJECT_NAMES[trimmed.slice(0, eq).trim().toUpperCase()];
-    if (eq <= 0 || !name)
-      throw new KvError(
-        400,
-        "BadParameter",
-        `Invalid subject name: ${subject}`,
-      );
+    if (eq <= 0 || !name) throw new KvError(400, "BadParameter", `Invalid subject name: ${subject}`);
     const value = trimmed
       .slice(eq + 1)
       .trim()
       .replace(/\\,/g, ",");
-    fields.push(
-      name === "STREET"
-        ? { type: "2.5.4.9", value }
-        : { shortName: name, value },
-    );
+    fields.push(name === "STREET" ? { type: "2.5.4.9", value } : { shortName: name, value });
   }
-  if (fields.length === 0)
-    throw new KvError(400, "BadParameter", `Invalid subject name: ${subject}`);
+  if (fields.length === 0) throw new KvError(400, "BadParameter", `Invalid subject name: ${subject}`);
   return fields;
 }
 
@@ -451,8 +335,7 @@ export function createSelfSigned(req: SelfSignedRequest): Buffer {
     ...(req.emails ?? []).map((value) => ({ type: 1, value })),
     ...(req.uris ?? []).map((value) => ({ type: 6, value })),
     ...(req.ipAddresses ?? []).map((ip) => {
-      if (isIP(ip) === 0)
-        throw new KvError(400, "BadParameter", `Invalid IP address ${ip}`);
+      if (isIP(ip) === 0) throw new KvError(400, "BadParameter", `Invalid IP address ${ip}`);
       return { type: 7, ip };
     }),
   ];
@@ -460,74 +343,22 @@ export function createSelfSigned(req: SelfSignedRequest): Buffer {
     name: "keyUsage",
     critical: true,
   };
-  for (const u of req.keyUsage ??
-    (isEc ? ["digitalSignature"] : ["digitalSignature", "keyEncipherment"]))
-    keyUsage[u] = true;
+  for (const u of req.keyUsage ?? (isEc ? ["digitalSignature"] : ["digitalSignature", "keyEncipherment"])) keyUsage[u] = true;
   const eku: Record<string, unknown> = { name: "extKeyUsage" };
-  for (const e of req.ekus ?? ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"])
-    eku[EKU_NAMES[e] ?? e] = true;
-  const extensions: object[] = [
-    { name: "basicConstraints", cA: false },
-    keyUsage,
-    eku,
-  ];
-  if (altNames.length > 0)
-    extensions.push({ name: "subjectAltName", altNames });
+  for (const e of req.ekus ?? ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]) eku[EKU_NAMES[e] ?? e] = true;
+  const extensions: object[] = [{ name: "basicConstraints", cA: false }, keyUsage, eku];
+  if (altNames.length > 0) extensions.push({ name: "subjectAltName", altNames });
 
   if (!isEc) {
-    const fKey = forge.pki.privateKeyFromPem(
-      req.privatePem,
-    ) as forge.pki.rsa.PrivateKey;
+    const fKey = forge.pki.privateKeyFromPem(req.privatePem) as forge.pki.rsa.PrivateKey;
     cert.publicKey = forge.pki.setRsaPublicKey(fKey.n, fKey.e);
     extensions.push({ name: "subjectKeyIdentifier" });
     cert.setExtensions(extensions);
-    cert.sign(fKey, forge.md.sha256.create());
-    return Buffer.from(
-      forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(),
-      "binary",
-    );
+    return signCertificate(cert, req.privatePem);
   }
-
-  // EC: forge cannot hold EC keys, so build the TBSCertificate around a placeholder RSA key, then swap in the
-  // real SubjectPublicKeyInfo and the ECDSA algorithm identifier and sign with node:crypto.
-  dummyRsa ??= forge.pki.setRsaPublicKey(
-    new forge.jsbn.BigInteger("00c3", 16),
-    new forge.jsbn.BigInteger("10001", 16),
-  );
+  // EC: forge cannot hold EC keys; build around a placeholder RSA key and swap in the real SubjectPublicKeyInfo.
+  dummyRsa ??= forge.pki.setRsaPublicKey(new forge.jsbn.BigInteger("00c3", 16), new forge.jsbn.BigInteger("10001", 16));
   cert.publicKey = dummyRsa;
   cert.setExtensions(extensions);
-  // getTBSCertificate encodes siginfo; any RSA algorithm will do, it is replaced below.
-  cert.siginfo.algorithmOid =
-    forge.pki.oids.sha256WithRSAEncryption ?? "1.2.840.113549.1.1.11";
-  cert.siginfo.parameters = {};
-  const a = forge.asn1;
-  const sigAlg = a.create(a.Class.UNIVERSAL, a.Type.SEQUENCE, true, [
-    a.create(
-      a.Class.UNIVERSAL,
-      a.Type.OID,
-      false,
-      a.oidToDer("1.2.840.10045.4.3.2").getBytes(),
-    ),
-  ]);
-  const tbs = (
-    forge.pki as unknown as {
-      getTBSCertificate(c: forge.pki.Certificate): forge.asn1.Asn1;
-    }
-  ).getTBSCertificate(cert);
-  const parts = tbs.value as forge.asn1.Asn1[];
-  parts[2] = sigAlg;
-  parts[6] = a.fromDer(spkiOf(key).toString("binary"));
-  const tbsDer = Buffer.from(a.toDer(tbs).getBytes(), "binary");
-  const signature = cryptoSign("sha256", tbsDer, key);
-  const certAsn1 = a.create(a.Class.UNIVERSAL, a.Type.SEQUENCE, true, [
-    tbs,
-    sigAlg,
-    a.create(
-      a.Class.UNIVERSAL,
-      a.Type.BITSTRING,
-      false,
-      "\u0000" + signature.toString("binary"),
-    ),
-  ]);
-  return Buffer.from(a.toDer(certAsn1).getBytes(), "binary");
+  return signCertificate(cert, req.privatePem, spkiOf(key));
 }

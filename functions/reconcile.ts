@@ -1,0 +1,49 @@
+// Timer trigger: the pull fallback (drift detection + push) for events that never arrived. Thin adapter to
+// shared/pipeline/reconcile.ts.
+//
+// Schedule choice: NOT "%KVRP_RECONCILE_SCHEDULE%". With %…% the host refuses to start the whole app (the event path
+// included) when the setting is absent, and the setting is optional. Instead the schedule is resolved here, at
+// module load, from the same setting with the same validation (parseSchedule): set and valid → used; absent →
+// DEFAULT_RECONCILE_SCHEDULE ("0 */5 * * * *", every 5 minutes). Set but invalid → the default is used for the
+// trigger, and every run fails with the ConfigError naming KVRP_RECONCILE_SCHEDULE (getRuntime → loadConfig
+// validates it), so the mistake is loud without keeping the event trigger from loading. Changing the setting needs
+// an app restart (it does anyway: app settings changes restart the app).
+import { app, type InvocationContext, type Timer } from "@azure/functions";
+import { ConfigError, DEFAULT_RECONCILE_SCHEDULE, parseSchedule } from "../shared/config/config.js";
+import { contextLog, logJson } from "../shared/entry/log.js";
+import { getRuntime } from "../shared/pipeline/instance.js";
+import { reconcile } from "../shared/pipeline/reconcile.js";
+
+export const FUNCTION_NAME = "reconcile";
+
+export function resolveSchedule(env: NodeJS.ProcessEnv = process.env): { schedule: string; error?: string } {
+  try {
+    return { schedule: parseSchedule(env.KVRP_RECONCILE_SCHEDULE) };
+  } catch (e) {
+    return { schedule: DEFAULT_RECONCILE_SCHEDULE, error: e instanceof ConfigError ? e.message : String(e) };
+  }
+}
+
+const resolved = resolveSchedule();
+if (resolved.error) console.error(`${resolved.error}; the reconcile timer falls back to "${DEFAULT_RECONCILE_SCHEDULE}" and its runs fail until this is fixed`);
+
+export async function reconcileTimer(timer: Timer, context: InvocationContext): Promise<void> {
+  const log = contextLog(context);
+  const report = await reconcile(getRuntime(), { invocationId: context.invocationId, now: new Date() });
+  logJson(log, report.retry ? "error" : "info", "reconcile summary", {
+    invocationId: report.invocationId,
+    isPastDue: timer?.isPastDue ?? false,
+    dryRun: report.dryRun,
+    drift: report.drift,
+    vaultReads: report.vaultReads,
+    counts: report.counts,
+    skipsByReason: report.skipsByReason,
+    clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, error: c.error, durationMs: c.durationMs })),
+    durationMs: report.durationMs,
+    retry: report.retry,
+  });
+  if (report.retry)
+    throw new Error(`reconcile incomplete (the next run retries): ${report.clusters.filter((c) => !c.ok).map((c) => `${c.cluster}: ${c.error}`).join("; ")}`);
+}
+
+app.timer(FUNCTION_NAME, { schedule: resolved.schedule, runOnStartup: false, useMonitor: true, handler: reconcileTimer });

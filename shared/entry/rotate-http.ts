@@ -1,0 +1,218 @@
+// The HTTP entry points, host-independent: `POST /api/rotate`, `GET /api/plan`, `GET /api/drift` → status + JSON.
+//
+// Status codes:
+//   200 the report (push done, or the plan / drift dry run)
+//   400 malformed input (invalid JSON, wrong types, names Key Vault / Kubernetes cannot have, unknown fields or query
+//       parameters, an empty body); the message names the field and what is expected
+//   403 a well-formed vault that is not in the allow-list
+//   405 wrong method for the route (the host normally filters methods already)
+//   413 body larger than MAX_REQUEST_BYTES (checked on the content-length header before the body is read, and on
+//       the body itself)
+//   415 a content-type that is not JSON (`application/json` or `…+json`); a missing content-type is accepted and
+//       the body parsed as JSON (curl's `--json` and most clients send one; the 400 for bad JSON still applies)
+//   502 the push ran but some part failed permanently (a cluster refused, an action failed); body = the report
+//   503 a transient failure (API server unreachable, Key Vault throttled, …); body = the report (or an error) and
+//       `Retry-After` — calling again is safe, every action is idempotent
+//   500 anything unexpected (including invalid app settings): a generic message + the invocation id, never a stack
+//       trace, an exception message or a value; details go to the function log only.
+//
+// Error bodies: `{ error: { status, message, field? }, invocationId }`. Report bodies: the Report (see report.ts).
+import { ConfigError } from "../config/config.js";
+import { describe, isTransient } from "../kube/errors.js";
+import { push } from "../pipeline/push.js";
+import { reconcile } from "../pipeline/reconcile.js";
+import type { Runtime } from "../pipeline/runtime.js";
+import type { Report } from "../report/report.js";
+import { sanitizeForLog } from "../signal/names.js";
+import { MAX_REQUEST_BYTES, parseRotateQuery, parseRotateRequest, type RotateContext, type RotateRequest } from "../signal/rotate-request.js";
+import type { RotationSignal } from "../types.js";
+import { logJson, type LogSink } from "./log.js";
+
+export type RotateRoute = "rotate" | "plan" | "drift";
+
+export interface RotateHttpInput {
+  route: RotateRoute;
+  method: string;
+  /** The full request URL (query parameters are read from it). */
+  url: string;
+  /** The raw body (POST); undefined/empty for GET. */
+  bodyText?: string;
+  /** Request headers the handler looks at (null/undefined = absent). */
+  contentType?: string | null;
+  contentLength?: string | null;
+  invocationId: string;
+  log: LogSink;
+  receivedAt?: Date;
+}
+
+export interface RotateHttpOutput {
+  status: number;
+  jsonBody: unknown;
+  headers: Record<string, string>;
+}
+
+/** Seconds a client should wait before calling again after a 503. */
+export const RETRY_AFTER_SECONDS = 30;
+
+const METHODS: Record<RotateRoute, string> = { rotate: "POST", plan: "GET", drift: "GET" };
+const DRIFT_QUERY = ["cluster", "code"] as const;
+
+function error(input: RotateHttpInput, status: number, message: string, field?: string, headers: Record<string, string> = {}): RotateHttpOutput {
+  return {
+    status,
+    jsonBody: { error: { status, message, ...(field !== undefined ? { field } : {}) }, invocationId: input.invocationId },
+    headers: { "Cache-Control": "no-store", ...headers },
+  };
+}
+
+function isJsonContentType(ct: string): boolean {
+  const mime = (ct.split(";")[0] ?? "").trim().toLowerCase();
+  return mime === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mime);
+}
+
+function reportStatus(report: Report): number {
+  if (report.retry) return 503;
+  if (report.clusters.some((c) => !c.ok) || report.counts.failed > 0) return 502;
+  return 200;
+}
+
+function reportOutput(input: RotateHttpInput, report: Report): RotateHttpOutput {
+  const status = reportStatus(report);
+  logJson(input.log, status === 200 ? "info" : "error", `${input.route} result`, {
+    invocationId: input.invocationId,
+    status,
+    dryRun: report.dryRun,
+    signals: report.signals.map((s) => `${s.vault}/${s.objectType}/${s.objectName}`),
+    counts: report.counts,
+    skipsByReason: report.skipsByReason,
+    vaultReads: report.vaultReads,
+    clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, error: c.error, durationMs: c.durationMs })),
+    ...(report.drift ? { drift: report.drift } : {}),
+    retry: report.retry,
+  });
+  return {
+    status,
+    jsonBody: report,
+    headers: { "Cache-Control": "no-store", ...(status === 503 ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {}) },
+  };
+}
+
+function rejected(input: RotateHttpInput, r: { status: number; message: string; field?: string }): RotateHttpOutput {
+  logJson(input.log, "warn", `${input.route} request rejected`, { invocationId: input.invocationId, status: r.status, field: r.field, message: r.message });
+  return error(input, r.status, r.message, r.field);
+}
+
+function signalOf(req: RotateRequest, receivedAt: Date): RotationSignal {
+  return { vault: req.vault, objectType: req.objectType, objectName: req.objectName, eventTime: receivedAt.toISOString(), source: "http" };
+}
+
+function rotateContext(rt: Runtime): RotateContext {
+  return { vaults: rt.config.vaults, clusterNames: rt.clusters.map((c) => c.name) };
+}
+
+function parseUrl(url: string): URL {
+  // The host always gives an absolute URL; tolerate a bare path for host-less callers.
+  return new URL(url, "http://localhost");
+}
+
+/** `GET /api/drift?cluster=a&cluster=b` (or comma-separated); `code` (the function key) is ignored. */
+function driftClusters(query: URLSearchParams, rt: Runtime): { ok: true; clusters?: string[] } | { ok: false; status: 400; message: string; field?: string } {
+  const unknown = [...new Set(query.keys())].filter((k) => !(DRIFT_QUERY as readonly string[]).includes(k));
+  if (unknown.length > 0)
+    return {
+      ok: false,
+      status: 400,
+      message: `unknown query parameter${unknown.length > 1 ? "s" : ""} ${unknown.slice(0, 8).map((k) => `"${sanitizeForLog(k, 40)}"`).join(", ")}; allowed: cluster (GET /api/drift is always a dry run)`,
+      field: sanitizeForLog(unknown[0] ?? "", 40),
+    };
+  const all = query.getAll("cluster");
+  if (all.length === 0) return { ok: true };
+  const names = all.flatMap((v) => v.split(",")).map((v) => v.trim());
+  const known = rt.clusters.map((c) => c.name);
+  const bad = names.filter((n) => !known.includes(n));
+  if (bad.length > 0)
+    return {
+      ok: false,
+      status: 400,
+      message: `cluster: unknown cluster${bad.length > 1 ? "s" : ""} ${bad.slice(0, 8).map((n) => `"${sanitizeForLog(n, 40)}"`).join(", ")}; configured: ${known.map((n) => `"${n}"`).join(", ") || "(none)"}`,
+      field: "cluster",
+    };
+  return { ok: true, clusters: [...new Set(names)] };
+}
+
+async function route(rtIn: Runtime | (() => Runtime), input: RotateHttpInput): Promise<RotateHttpOutput> {
+  const expected = METHODS[input.route];
+  if (input.method.toUpperCase() !== expected) return error(input, 405, `${input.method.toUpperCase()} is not allowed here; use ${expected}`, undefined, { Allow: expected });
+
+  if (input.route === "rotate") {
+    // Size first: never parse (or even look at) an oversized body.
+    const declared = input.contentLength != null && input.contentLength !== "" ? Number(input.contentLength) : undefined;
+    if (declared !== undefined && Number.isFinite(declared) && declared > MAX_REQUEST_BYTES)
+      return rejected(input, { status: 413, message: `request body is ${declared} bytes; at most ${MAX_REQUEST_BYTES} bytes are accepted` });
+    const body = input.bodyText ?? "";
+    if (Buffer.byteLength(body, "utf8") > MAX_REQUEST_BYTES)
+      return rejected(input, { status: 413, message: `request body is more than ${MAX_REQUEST_BYTES} bytes; at most ${MAX_REQUEST_BYTES} bytes are accepted` });
+    if (input.contentType != null && input.contentType.trim() !== "" && !isJsonContentType(input.contentType))
+      return rejected(input, { status: 415, message: `content-type "${sanitizeForLog(input.contentType, 80)}" is not accepted; send application/json`, field: "content-type" });
+    if (body.trim() === "")
+      return rejected(input, { status: 400, message: "request body is empty; expected JSON {vault, objectName, objectType?, clusters?, namespaces?, dryRun?}" });
+  }
+
+  const rt = typeof rtIn === "function" ? rtIn() : rtIn;
+  const receivedAt = input.receivedAt ?? new Date();
+
+  if (input.route === "drift") {
+    const d = driftClusters(parseUrl(input.url).searchParams, rt);
+    if (!d.ok) return rejected(input, d);
+    const report = await reconcile(rt, { dryRun: true, now: receivedAt, invocationId: input.invocationId, ...(d.clusters ? { clusters: d.clusters } : {}) });
+    return reportOutput(input, report);
+  }
+
+  const parsed =
+    input.route === "rotate" ? parseRotateRequest(input.bodyText ?? "", rotateContext(rt)) : parseRotateQuery(parseUrl(input.url).searchParams, rotateContext(rt));
+  if (!parsed.ok) return rejected(input, parsed);
+  const req = parsed.value;
+  // The app-wide KVRP_DRY_RUN wins: a request can ask for a dry run, never for writes the app is configured not to do.
+  const dryRun = input.route === "plan" || req.dryRun || rt.config.dryRun;
+  logJson(input.log, "info", `${input.route} request`, {
+    invocationId: input.invocationId,
+    vault: req.vault,
+    objectType: req.objectType,
+    objectName: req.objectName,
+    clusters: req.clusters,
+    namespaces: req.namespaces,
+    dryRun,
+  });
+  const report = await push(rt, [signalOf(req, receivedAt)], {
+    invocationId: input.invocationId,
+    receivedAt,
+    dryRun,
+    ...(req.clusters ? { clusters: req.clusters } : {}),
+    ...(req.namespaces ? { namespaces: req.namespaces } : {}),
+  });
+  return reportOutput(input, report);
+}
+
+/** Never throws: every failure becomes a status code with a value-free body. */
+export async function handleRotate(rt: Runtime | (() => Runtime), input: RotateHttpInput): Promise<RotateHttpOutput> {
+  try {
+    return await route(rt, input);
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      // The setting name only: a JSON syntax error message can quote a slice of the setting (e.g. a token).
+      logJson(input.log, "error", `${input.route} failed: invalid configuration`, { invocationId: input.invocationId, setting: e.setting });
+      return error(input, 500, `the function app's configuration is invalid (setting ${e.setting}); see the function log for invocation ${input.invocationId}`);
+    }
+    const transient = isTransient(e) && !isProgrammingError(e);
+    logJson(input.log, "error", `${input.route} failed`, { invocationId: input.invocationId, transient, error: describe(e) });
+    if (transient)
+      return error(input, 503, `temporarily unavailable; retry later (invocation ${input.invocationId})`, undefined, { "Retry-After": String(RETRY_AFTER_SECONDS) });
+    return error(input, 500, `internal error; see the function log for invocation ${input.invocationId}`);
+  }
+}
+
+/** A plain programming error (TypeError…) has no status and would count as "transient" (network-like): exclude it. */
+function isProgrammingError(e: unknown): boolean {
+  if (typeof (e as { cause?: { code?: unknown } })?.cause?.code === "string") return false; // fetch's TypeError("fetch failed", {cause: ECONNREFUSED})
+  return e instanceof TypeError || e instanceof RangeError || e instanceof SyntaxError || e instanceof ReferenceError;
+}
