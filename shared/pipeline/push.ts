@@ -111,7 +111,10 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
     clusters,
     counts,
     skipsByReason,
-    timings: timings(clusters, receivedAt, signals.map((s) => s.eventTime)),
+    timings: {
+      ...(reader.lastReadDoneAt !== undefined ? { receiptToVaultReadMs: reader.lastReadDoneAt - receivedAt } : {}),
+      ...timings(clusters, receivedAt, signals.map((s) => s.eventTime)),
+    },
     retry: clusters.some((c) => !c.ok && !(c.error ?? "").startsWith("permanent:")),
   };
 }

@@ -43,7 +43,7 @@ export interface Report {
   counts: Counts;
   skipsByReason: Record<string, number>;
   /** Latency from the signal's eventTime (Key Vault's clock) and from receipt to the last Secret patch / rollout. */
-  timings: { receiptToSecretsMs?: number; receiptToRolloutsMs?: number; eventToSecretsMs?: number; eventToRolloutsMs?: number };
+  timings: { receiptToVaultReadMs?: number; receiptToSecretsMs?: number; receiptToRolloutsMs?: number; eventToSecretsMs?: number; eventToRolloutsMs?: number };
   /** True when some part failed transiently and the trigger should fail for redelivery. */
   retry: boolean;
   /** Drift runs only. */

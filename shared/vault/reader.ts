@@ -54,6 +54,8 @@ export class VaultReader {
   private readonly memo = new Map<string, Promise<ReadResult>>();
   /** Successful and failed reads issued (the benchmark's "Key Vault reads"). */
   reads = 0;
+  /** Epoch ms when the last read finished (the report's receipt → Key Vault read timing). */
+  lastReadDoneAt: number | undefined;
   constructor(private readonly clients: VaultClients) {}
 
   read(vault: VaultConfig, type: SpcObject["objectType"], name: string): Promise<ReadResult> {
@@ -67,6 +69,14 @@ export class VaultReader {
   }
 
   private async fetch(vault: VaultConfig, type: SpcObject["objectType"], name: string): Promise<ReadResult> {
+    try {
+      return await this.fetchOnce(vault, type, name);
+    } finally {
+      this.lastReadDoneAt = Date.now();
+    }
+  }
+
+  private async fetchOnce(vault: VaultConfig, type: SpcObject["objectType"], name: string): Promise<ReadResult> {
     const c = this.clients.for(vault);
     this.reads++;
     try {

@@ -10,6 +10,7 @@ import {
   createHmac,
   createPrivateKey,
   generateKeyPairSync,
+  hash,
   randomBytes,
   sign as cryptoSign,
 } from "node:crypto";
@@ -284,8 +285,8 @@ export function pkcs12Kdf(password: string | null, salt: Buffer, id: 1 | 2 | 3, 
   const D = Buffer.alloc(v, id);
   const blocks: Buffer[] = [];
   for (let done = 0; done < n; done += u) {
-    let A = createHash("sha1").update(D).update(I).digest();
-    for (let i = 1; i < iterations; i++) A = createHash("sha1").update(A).digest();
+    let A = hash("sha1", Buffer.concat([D, I]), "buffer");
+    for (let i = 1; i < iterations; i++) A = hash("sha1", A, "buffer");
     blocks.push(A);
     const B = fill(A);
     // I_j = (I_j + B + 1) mod 2^(v*8) for each v-byte block of I.

@@ -19,6 +19,9 @@ import { newTokens, startApiServer, type ApiServer } from "../env/control-plane.
 import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
 import { createCa, issueServerCert } from "../env/tls.js";
 import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
+import { objectsYaml, podTemplate, type Consumption } from "./fixtures.js";
+
+export { objectsYaml, podTemplate, type Consumption };
 
 export const VAULTS = ["kv-alpha", "kv-beta"] as const;
 export const SUB = "00000000-0000-0000-0000-000000000001";
@@ -138,12 +141,6 @@ export interface SpcSpec {
   secretObjects?: { secretName: string; type: string; data: { objectName: string; key: string }[]; annotations?: Record<string, string> }[];
 }
 
-/** The `objects` parameter exactly as users write it: a YAML string with `array:` of YAML strings. */
-export function objectsYaml(objects: Record<string, string | number>[]): string {
-  const items = objects.map((o) => "    - |\n" + Object.entries(o).map(([k, v]) => `      ${k}: ${typeof v === "number" ? v : `"${v}"`}`).join("\n"));
-  return `array:\n${items.join("\n")}\n`;
-}
-
 export async function createSpc(c: ClusterHandles, ns: string, spec: SpcSpec): Promise<void> {
   await c.custom.createNamespacedCustomObject({
     group: "secrets-store.csi.x-k8s.io",
@@ -161,28 +158,6 @@ export async function createSpc(c: ClusterHandles, ns: string, spec: SpcSpec): P
       },
     },
   });
-}
-
-export type Consumption = { env?: string[]; envFrom?: string[]; secretVolume?: string; spc?: string };
-
-export function podTemplate(name: string, use: Consumption, annotations: Record<string, string> = {}) {
-  return {
-    metadata: { labels: { app: name }, annotations },
-    spec: {
-      containers: [
-        {
-          name: "app",
-          image: "registry.local/app:1",
-          env: (use.env ?? []).map((s, i) => ({ name: `SECRET_${i}`, valueFrom: { secretKeyRef: { name: s, key: "password" } } })),
-          envFrom: (use.envFrom ?? []).map((s) => ({ secretRef: { name: s } })),
-        },
-      ],
-      volumes: [
-        ...(use.secretVolume ? [{ name: "sec", secret: { secretName: use.secretVolume } }] : []),
-        ...(use.spc ? [{ name: "csi", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: use.spc } } }] : []),
-      ],
-    },
-  };
 }
 
 export async function createWorkload(

@@ -2,7 +2,15 @@
  * Key and certificate material for the Key Vault emulator: key generation (node:crypto), JWK conversion,
  * PFX / PEM parsing of imported certificates, self-signed certificate creation and the backing secret value.
  */
-import { createHash, createPrivateKey, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from "node:crypto";
+import {
+  createHash,
+  createPrivateKey,
+  createPublicKey,
+  generateKeyPair as generateKeyPairAsync,
+  generateKeyPairSync,
+  X509Certificate,
+  type KeyObject,
+} from "node:crypto";
 import { isIP } from "node:net";
 import forge from "node-forge";
 import { buildPfx, certificatesToDer, derToPem, randomSerialHex, signCertificate } from "../tls.js";
@@ -32,9 +40,35 @@ export interface GeneratedKey {
   crv?: string;
 }
 
+// RSA key generation costs ~50-100 ms; keep a few 2048-bit keys ready, generated in the libuv thread pool, so
+// that creating many keys/certificates does not block the server for that long each time.
+const RSA_POOL_MAX = 8;
+const rsaPool: string[] = [];
+let rsaInflight = 0;
+
+function refillRsaPool(): void {
+  while (rsaPool.length + rsaInflight < RSA_POOL_MAX) {
+    rsaInflight++;
+    generateKeyPairAsync("rsa", { modulusLength: 2048, publicExponent: 65537 }, (err, _pub, priv) => {
+      rsaInflight--;
+      if (!err) rsaPool.push(priv.export({ format: "pem", type: "pkcs8" }).toString());
+    });
+  }
+}
+
+function rsaPrivatePem(bits: number, publicExponent: number): string {
+  if (bits === 2048 && publicExponent === 65537) {
+    const pooled = rsaPool.pop();
+    refillRsaPool();
+    if (pooled) return pooled;
+  }
+  const { privateKey } = generateKeyPairSync("rsa", { modulusLength: bits, publicExponent });
+  return privateKey.export({ format: "pem", type: "pkcs8" }).toString();
+}
+
 /** Generates an RSA or EC key pair (`kty` RSA, RSA-HSM, EC, EC-HSM). */
 export function generateKey(kty: string, opts: { keySize?: number; crv?: string; publicExponent?: number }): GeneratedKey {
-  let privateKey: KeyObject;
+  let privatePem: string;
   let keySize: number | undefined;
   let crv: string | undefined;
   if (isRsaKty(kty)) {
@@ -42,22 +76,19 @@ export function generateKey(kty: string, opts: { keySize?: number; crv?: string;
     if (![2048, 3072, 4096].includes(keySize)) {
       throw new KvError(400, "BadParameter", `Invalid key size ${keySize}. Allowed values are 2048, 3072, 4096.`);
     }
-    ({ privateKey } = generateKeyPairSync("rsa", {
-      modulusLength: keySize,
-      publicExponent: opts.publicExponent ?? 65537,
-    }));
+    privatePem = rsaPrivatePem(keySize, opts.publicExponent ?? 65537);
   } else if (isEcKty(kty)) {
     crv = opts.crv ?? "P-256";
     const namedCurve = CURVES[crv];
     if (!namedCurve) throw new KvError(400, "BadParameter", `Invalid curve name ${crv}.`);
-    ({ privateKey } = generateKeyPairSync("ec", { namedCurve }));
+    const { privateKey } = generateKeyPairSync("ec", { namedCurve });
+    privatePem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
   } else {
     throw new KvError(400, "BadParameter", `Key type ${kty} is not supported in this vault.`);
   }
-  const privatePem = privateKey.export({ format: "pem", type: "pkcs8" }).toString();
   return {
     privatePem,
-    publicJwk: publicJwkOf(privateKey),
+    publicJwk: publicJwkOf(privatePem),
     ...(keySize ? { keySize } : {}),
     ...(crv ? { crv } : {}),
   };
@@ -259,7 +290,8 @@ export function certInfo(der: Buffer): CertInfo {
 /** The backing secret's value: base64 PFX (empty password) or PEM (PKCS#8 key, then the certificates). */
 export function secretValueFor(contentType: string, m: CertMaterial): string {
   if (contentType === "application/x-pem-file") return m.privatePem + m.certs.map((c) => derToPem(c)).join("");
-  return buildPfx(m.privatePem, m.certs, "").toString("base64");
+  // A low PBE iteration count keeps certificate creation cheap; readers take the count from the file.
+  return buildPfx(m.privatePem, m.certs, "", 128).toString("base64");
 }
 
 export interface SelfSignedRequest {
