@@ -15,12 +15,7 @@ import { KeyClient } from "@azure/keyvault-keys";
 import { SecretClient } from "@azure/keyvault-secrets";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import {
-  startKeyVaultEmulator,
-  staticCredential,
-  vaultClientOptions,
-  type KeyVaultEmulator,
-} from "../env/keyvault-emulator.js";
+import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
 import {
   buildPfx,
   createCa,
@@ -42,8 +37,7 @@ let ca: CertificateAuthority;
 let server: { certPem: string; keyPem: string };
 let emu: KeyVaultEmulator;
 let n = 0;
-const unique = (prefix: string): string =>
-  `${prefix}-${Date.now().toString(36)}-${n++}`;
+const unique = (prefix: string): string => `${prefix}-${Date.now().toString(36)}-${n++}`;
 
 function clients(vault: string) {
   const url = emu.urlFor(vault);
@@ -71,32 +65,24 @@ function raw(
   body: string;
 }> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { method: opts.method ?? "GET", headers: opts.headers, ca: ca.certPem },
-      (res) => {
-        const chunks: Buffer[] = [];
-        res.on("data", (c: Buffer) => chunks.push(c));
-        res.on("end", () =>
-          resolve({
-            status: res.statusCode ?? 0,
-            headers: res.headers,
-            body: Buffer.concat(chunks).toString("utf8"),
-          }),
-        );
-        res.on("error", reject);
-      },
-    );
+    const req = request(url, { method: opts.method ?? "GET", headers: opts.headers, ca: ca.certPem }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on("data", (c: Buffer) => chunks.push(c));
+      res.on("end", () =>
+        resolve({
+          status: res.statusCode ?? 0,
+          headers: res.headers,
+          body: Buffer.concat(chunks).toString("utf8"),
+        }),
+      );
+      res.on("error", reject);
+    });
     req.on("error", reject);
     req.end(opts.body);
   });
 }
 
-async function expectRestError(
-  p: Promise<unknown>,
-  statusCode: number,
-  code?: string,
-): Promise<Error> {
+async function expectRestError(p: Promise<unknown>, statusCode: number, code?: string): Promise<Error> {
   try {
     await p;
   } catch (e) {
@@ -136,9 +122,7 @@ describe("secrets", () => {
     const a2 = await a.secrets.setSecret(name, "alpha-2");
     const b1 = await b.secrets.setSecret(name, "beta-1");
     expect(a1.properties.version).toMatch(VERSION_RE);
-    expect(a1.properties.id).toBe(
-      `${a.url}/secrets/${name}/${a1.properties.version}`,
-    );
+    expect(a1.properties.id).toBe(`${a.url}/secrets/${name}/${a1.properties.version}`);
     expect(a1.properties.vaultUrl).toBe(a.url);
     expect(a1.properties.contentType).toBe("text/plain");
     expect(a1.properties.tags).toEqual({ owner: "t" });
@@ -158,22 +142,17 @@ describe("secrets", () => {
     expect(b1.properties.id?.startsWith(b.url)).toBe(true);
 
     const versionsA: string[] = [];
-    for await (const p of a.secrets.listPropertiesOfSecretVersions(name))
-      versionsA.push(p.version ?? "");
-    expect(versionsA.sort()).toEqual(
-      [a1.properties.version, a2.properties.version].sort(),
-    );
+    for await (const p of a.secrets.listPropertiesOfSecretVersions(name)) versionsA.push(p.version ?? "");
+    expect(versionsA.sort()).toEqual([a1.properties.version, a2.properties.version].sort());
     const versionsB: string[] = [];
-    for await (const p of b.secrets.listPropertiesOfSecretVersions(name))
-      versionsB.push(p.version ?? "");
+    for await (const p of b.secrets.listPropertiesOfSecretVersions(name)) versionsB.push(p.version ?? "");
     expect(versionsB).toEqual([b1.properties.version]);
 
     const onlyA = unique("only-alpha");
     await a.secrets.setSecret(onlyA, "x");
     await expectRestError(b.secrets.getSecret(onlyA), 404, "SecretNotFound");
     const namesB: string[] = [];
-    for await (const p of b.secrets.listPropertiesOfSecrets())
-      namesB.push(p.name);
+    for await (const p of b.secrets.listPropertiesOfSecrets()) namesB.push(p.name);
     expect(namesB).toContain(name);
     expect(namesB).not.toContain(onlyA);
   });
@@ -203,26 +182,14 @@ describe("secrets", () => {
     const name = unique("disabled");
     const v1 = await secrets.setSecret(name, "one");
     const v2 = await secrets.setSecret(name, "two");
-    const updated = await secrets.updateSecretProperties(
-      name,
-      v2.properties.version ?? "",
-      { enabled: false },
-    );
+    const updated = await secrets.updateSecretProperties(name, v2.properties.version ?? "", { enabled: false });
     expect(updated.enabled).toBe(false);
-    const err = await expectRestError(
-      secrets.getSecret(name),
-      403,
-      "Forbidden",
-    );
+    const err = await expectRestError(secrets.getSecret(name), 403, "Forbidden");
     expect(err.message).toContain("disabled secret");
-    expect(
-      (await secrets.getSecret(name, { version: v1.properties.version ?? "" }))
-        .value,
-    ).toBe("one");
+    expect((await secrets.getSecret(name, { version: v1.properties.version ?? "" })).value).toBe("one");
     // Listing shows the disabled version with enabled=false.
     const states = new Map<string, boolean | undefined>();
-    for await (const p of secrets.listPropertiesOfSecretVersions(name))
-      states.set(p.version ?? "", p.enabled);
+    for await (const p of secrets.listPropertiesOfSecretVersions(name)) states.set(p.version ?? "", p.enabled);
     expect(states.get(v2.properties.version ?? "")).toBe(false);
     expect(states.get(v1.properties.version ?? "")).toBe(true);
   });
@@ -233,9 +200,7 @@ describe("secrets", () => {
     await secrets.setSecret(name, "x");
     const poller = await secrets.beginDeleteSecret(name, { intervalInMs: 10 });
     const deleted = await poller.pollUntilDone();
-    expect(deleted.properties.recoveryId).toBe(
-      `${emu.urlFor("alpha")}/deletedsecrets/${name}`,
-    );
+    expect(deleted.properties.recoveryId).toBe(`${emu.urlFor("alpha")}/deletedsecrets/${name}`);
     await expectRestError(secrets.getSecret(name), 404, "SecretNotFound");
     await expectRestError(secrets.setSecret(name, "y"), 409, "Conflict");
     await secrets.purgeDeletedSecret(name);
@@ -264,9 +229,7 @@ describe("protocol", () => {
     await secrets.setSecret(name, "v");
     await secrets.getSecret(name);
     expect(emu.stats.count({ vault: "alpha", status: 401 })).toBe(1);
-    expect(
-      emu.stats.count({ vault: "alpha", operation: "setSecret", status: 200 }),
-    ).toBe(1);
+    expect(emu.stats.count({ vault: "alpha", operation: "setSecret", status: 200 })).toBe(1);
   });
 
   it("rejects a missing or unknown api-version, unknown routes and oversized bodies with Key Vault errors", async () => {
@@ -275,18 +238,9 @@ describe("protocol", () => {
     const missing = await raw(`${url}/secrets`, { headers: auth });
     expect(missing.status).toBe(400);
     expect(JSON.parse(missing.body).error.code).toBe("BadParameter");
-    expect(
-      (await raw(`${url}/secrets?api-version=2016-10-01`, { headers: auth }))
-        .status,
-    ).toBe(400);
-    expect(
-      (await raw(`${url}/secrets?api-version=2025-07-01`, { headers: auth }))
-        .status,
-    ).toBe(200);
-    expect(
-      (await raw(`${url}/secrets?api-version=2026-04-01`, { headers: auth }))
-        .status,
-    ).toBe(200);
+    expect((await raw(`${url}/secrets?api-version=2016-10-01`, { headers: auth })).status).toBe(400);
+    expect((await raw(`${url}/secrets?api-version=2025-07-01`, { headers: auth })).status).toBe(200);
+    expect((await raw(`${url}/secrets?api-version=2026-04-01`, { headers: auth })).status).toBe(200);
     const unknown = await raw(`${url}/nothing/here?api-version=7.6`, {
       headers: auth,
     });
@@ -294,9 +248,7 @@ describe("protocol", () => {
     expect(JSON.parse(unknown.body)).toMatchObject({
       error: { code: "NotFound" },
     });
-    expect(unknown.headers["content-type"]).toBe(
-      "application/json; charset=utf-8",
-    );
+    expect(unknown.headers["content-type"]).toBe("application/json; charset=utf-8");
     const big = await raw(`${url}/secrets/big?api-version=7.6`, {
       method: "PUT",
       headers: { ...auth, "content-type": "application/json" },
@@ -341,12 +293,9 @@ describe("keys", () => {
 
     const got = await keys.getKey(ecName);
     expect(got.id).toBe(ec.id);
-    expect(
-      Buffer.from(got.key?.x ?? []).equals(Buffer.from(ec.key?.x ?? [])),
-    ).toBe(true);
+    expect(Buffer.from(got.key?.x ?? []).equals(Buffer.from(ec.key?.x ?? []))).toBe(true);
     const versions: string[] = [];
-    for await (const p of keys.listPropertiesOfKeyVersions(ecName))
-      versions.push(p.version ?? "");
+    for await (const p of keys.listPropertiesOfKeyVersions(ecName)) versions.push(p.version ?? "");
     expect(versions).toEqual([ec.properties.version]);
 
     // Import a JWK (public part kept).
@@ -355,9 +304,7 @@ describe("keys", () => {
       n: rsa.key?.n,
       e: rsa.key?.e,
     });
-    expect(
-      Buffer.from(imported.key?.n ?? []).equals(Buffer.from(rsa.key?.n ?? [])),
-    ).toBe(true);
+    expect(Buffer.from(imported.key?.n ?? []).equals(Buffer.from(rsa.key?.n ?? []))).toBe(true);
   });
 });
 
@@ -365,10 +312,7 @@ function forgeCert(pem: string): forge.pki.Certificate {
   return forge.pki.certificateFromPem(pem);
 }
 function derOf(pem: string): Buffer {
-  return Buffer.from(
-    forge.asn1.toDer(forge.pki.certificateToAsn1(forgeCert(pem))).getBytes(),
-    "binary",
-  );
+  return Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(forgeCert(pem))).getBytes(), "binary");
 }
 
 describe("certificates", () => {
@@ -379,11 +323,7 @@ describe("certificates", () => {
     // Built with node-forge (independent of the emulator's PFX writer), in a scrambled order, with a password.
     const p12 = forge.pkcs12.toPkcs12Asn1(
       forge.pki.privateKeyFromPem(leaf.keyPem) as forge.pki.rsa.PrivateKey,
-      [
-        forgeCert(ca.certPem),
-        forgeCert(leaf.certPem),
-        forgeCert(inter.certPem),
-      ],
+      [forgeCert(ca.certPem), forgeCert(leaf.certPem), forgeCert(inter.certPem)],
       "pw",
       { algorithm: "3des" },
     );
@@ -401,9 +341,7 @@ describe("certificates", () => {
     expect(version).toMatch(VERSION_RE);
     expect(imported.keyId).toBe(`${url}/keys/${name}/${version}`);
     expect(imported.secretId).toBe(`${url}/secrets/${name}/${version}`);
-    expect(Buffer.from(imported.cer ?? []).equals(derOf(leaf.certPem))).toBe(
-      true,
-    );
+    expect(Buffer.from(imported.cer ?? []).equals(derOf(leaf.certPem))).toBe(true);
     expect(imported.properties.expiresOn).toBeInstanceOf(Date);
     expect(imported.policy?.contentType).toBe("application/x-pkcs12");
 
@@ -413,21 +351,14 @@ describe("certificates", () => {
     expect(secret.properties.certificateKeyId).toBe(imported.keyId);
     expect(secret.properties.version).toBe(version);
     const pfx = Buffer.from(secret.value ?? "", "base64");
-    const parsed = forge.pkcs12.pkcs12FromAsn1(
-      forge.asn1.fromDer(pfx.toString("binary")),
-      "",
-    );
-    const bagCerts = parsed.safeContents
-      .flatMap((sc) => sc.safeBags)
-      .flatMap((b) => (b.cert ? [b.cert] : []));
+    const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(pfx.toString("binary")), "");
+    const bagCerts = parsed.safeContents.flatMap((sc) => sc.safeBags).flatMap((b) => (b.cert ? [b.cert] : []));
     expect(bagCerts.map((c) => c.subject.getField("CN")?.value)).toEqual([
       "app.example",
       "kv-rotation-pusher test CA",
       "test intermediate",
     ]);
-    expect(
-      parsed.safeContents.flatMap((sc) => sc.safeBags).some((b) => b.key),
-    ).toBe(true);
+    expect(parsed.safeContents.flatMap((sc) => sc.safeBags).some((b) => b.key)).toBe(true);
     // OpenSSL (via node:tls) reads it too, with the empty password.
     expect(() => createSecureContext({ pfx, passphrase: "" })).not.toThrow();
 
@@ -435,9 +366,19 @@ describe("certificates", () => {
     expect(key.properties.managed).toBe(true);
     expect(key.properties.version).toBe(version);
     const got = await certs.getCertificate(name);
-    expect(got.properties.x509Thumbprint).toEqual(
-      imported.properties.x509Thumbprint,
-    );
+    expect(got.properties.x509Thumbprint).toEqual(imported.properties.x509Thumbprint);
+  });
+
+  it("imports a PFX without password (test helper's writer) and converts via outContentType", async () => {
+    const { certs, secrets } = clients("beta");
+    const leaf = issueCert(ca, { dnsNames: ["nopw.example"] });
+    const name = unique("nopw");
+    await certs.importCertificate(name, buildPfx(leaf.keyPem, [leaf.certPem, ca.certPem]));
+    const secret = await secrets.getSecret(name);
+    expect(secret.properties.contentType).toBe("application/x-pkcs12");
+    const asPem = await secrets.getSecret(name, { outContentType: "application/x-pem-file" });
+    expect(asPem.value?.match(/-----BEGIN CERTIFICATE-----/g)?.length).toBe(2);
+    expect(asPem.value).toContain("-----BEGIN PRIVATE KEY-----");
   });
 
   it("imports PEM (key + chain) and serves PEM from the backing secret", async () => {
@@ -453,11 +394,7 @@ describe("certificates", () => {
     expect(secret.value).toContain("-----BEGIN PRIVATE KEY-----");
     const blocks = secret.value?.match(/-----BEGIN CERTIFICATE-----/g) ?? [];
     expect(blocks.length).toBe(2);
-    const first = new X509Certificate(
-      secret.value?.slice(
-        secret.value.indexOf("-----BEGIN CERTIFICATE-----"),
-      ) ?? "",
-    );
+    const first = new X509Certificate(secret.value?.slice(secret.value.indexOf("-----BEGIN CERTIFICATE-----")) ?? "");
     expect(first.subject).toBe("CN=pem.example");
   });
 
@@ -481,9 +418,7 @@ describe("certificates", () => {
     expect(x.subjectAltName).toBe("DNS:self.example");
     expect(x.verify(x.publicKey)).toBe(true);
     const op = await certs.getCertificateOperation(name);
-    expect(op.getOperationState().certificateOperation?.status).toBe(
-      "completed",
-    );
+    expect(op.getOperationState().certificateOperation?.status).toBe("completed");
     const secret = await secrets.getSecret(name);
     expect(secret.properties.contentType).toBe("application/x-pkcs12");
     expect(() =>
@@ -538,16 +473,11 @@ describe("certificates", () => {
     ).not.toThrow();
     // A new version of an existing certificate keeps the policy.
     const again = await (
-      await certs.beginCreateCertificate(
-        name,
-        { issuerName: "Self", subject: "CN=self.example" },
-        { intervalInMs: 10 },
-      )
+      await certs.beginCreateCertificate(name, { issuerName: "Self", subject: "CN=self.example" }, { intervalInMs: 10 })
     ).pollUntilDone();
     expect(again.properties.version).not.toBe(cert.properties.version);
     const versions: string[] = [];
-    for await (const p of certs.listPropertiesOfCertificateVersions(name))
-      versions.push(p.version ?? "");
+    for await (const p of certs.listPropertiesOfCertificateVersions(name)) versions.push(p.version ?? "");
     expect(versions.length).toBe(2);
   });
 });
@@ -626,13 +556,7 @@ describe("fault injection and stats", () => {
     const names = [unique("r"), unique("r"), unique("r")];
     for (const nm of names) await a.secrets.setSecret(nm, nm);
     const certName = unique("rc");
-    await (
-      await a.certs.beginCreateCertificate(
-        certName,
-        { issuerName: "Self", subject: "CN=r" },
-        { intervalInMs: 10 },
-      )
-    ).pollUntilDone();
+    await (await a.certs.beginCreateCertificate(certName, { issuerName: "Self", subject: "CN=r" }, { intervalInMs: 10 })).pollUntilDone();
     await b.secrets.setSecret("beta-only", "x");
     emu.stats.reset();
     for (const nm of names) await a.secrets.getSecret(nm);
@@ -660,32 +584,16 @@ describe("process and persistence", () => {
       const stateFile = join(dir, "state.json");
       const tls = { cert: server.certPem, key: server.keyPem };
       const e1 = await startKeyVaultEmulator({ vaults: ["p"], tls, stateFile });
-      const c1 = new SecretClient(
-        e1.urlFor("p"),
-        staticCredential(),
-        vaultClientOptions(ca.certPem),
-      );
+      const c1 = new SecretClient(e1.urlFor("p"), staticCredential(), vaultClientOptions(ca.certPem));
       const s = await c1.setSecret("persisted", "value-1");
-      await new CertificateClient(
-        e1.urlFor("p"),
-        staticCredential(),
-        vaultClientOptions(ca.certPem),
-      )
-        .beginCreateCertificate(
-          "pc",
-          { issuerName: "Self", subject: "CN=pc" },
-          { intervalInMs: 10 },
-        )
+      await new CertificateClient(e1.urlFor("p"), staticCredential(), vaultClientOptions(ca.certPem))
+        .beginCreateCertificate("pc", { issuerName: "Self", subject: "CN=pc" }, { intervalInMs: 10 })
         .then((p) => p.pollUntilDone());
       await e1.close();
       expect(existsSync(stateFile)).toBe(true);
       const e2 = await startKeyVaultEmulator({ vaults: ["p"], tls, stateFile });
       try {
-        const c2 = new SecretClient(
-          e2.urlFor("p"),
-          staticCredential(),
-          vaultClientOptions(ca.certPem),
-        );
+        const c2 = new SecretClient(e2.urlFor("p"), staticCredential(), vaultClientOptions(ca.certPem));
         const got = await c2.getSecret("persisted");
         expect(got.value).toBe("value-1");
         expect(got.properties.version).toBe(s.properties.version);
@@ -698,50 +606,33 @@ describe("process and persistence", () => {
     }
   });
 
-  const distEntry = fileURLToPath(
-    new URL("../../dist/test/env/keyvault-emulator.js", import.meta.url),
-  );
-  it.skipIf(!existsSync(distEntry))(
-    "runs as a child process and prints a ready line",
-    async () => {
-      const dir = await mkdtemp(join(tmpdir(), "kv-emu-cli-"));
-      const { certFile, keyFile } = await writePemPair(dir, "server", server);
-      await writeFile(join(dir, "ca.crt"), ca.certPem);
-      const child = execFile(process.execPath, [
-        distEntry,
-        "--vaults",
-        "one,two",
-        "--cert-file",
-        certFile,
-        "--key-file",
-        keyFile,
-      ]);
-      try {
-        const line = await new Promise<string>((resolve, reject) => {
-          let buf = "";
-          child.stdout?.on("data", (d: Buffer) => {
-            buf += d.toString();
-            const nl = buf.indexOf("\n");
-            if (nl >= 0) resolve(buf.slice(0, nl));
-          });
-          child.once("exit", (code) => reject(new Error(`exited ${code}`)));
+  const distEntry = fileURLToPath(new URL("../../dist/test/env/keyvault-emulator.js", import.meta.url));
+  it.skipIf(!existsSync(distEntry))("runs as a child process and prints a ready line", async () => {
+    const dir = await mkdtemp(join(tmpdir(), "kv-emu-cli-"));
+    const { certFile, keyFile } = await writePemPair(dir, "server", server);
+    await writeFile(join(dir, "ca.crt"), ca.certPem);
+    const child = execFile(process.execPath, [distEntry, "--vaults", "one,two", "--cert-file", certFile, "--key-file", keyFile]);
+    try {
+      const line = await new Promise<string>((resolve, reject) => {
+        let buf = "";
+        child.stdout?.on("data", (d: Buffer) => {
+          buf += d.toString();
+          const nl = buf.indexOf("\n");
+          if (nl >= 0) resolve(buf.slice(0, nl));
         });
-        const ready = JSON.parse(line) as {
-          ready: boolean;
-          vaults: Record<string, string>;
-        };
-        expect(ready.ready).toBe(true);
-        expect(Object.keys(ready.vaults)).toEqual(["one", "two"]);
-        const c = new SecretClient(
-          ready.vaults.two ?? "",
-          staticCredential(),
-          vaultClientOptions(ca.certPem),
-        );
-        expect((await c.setSecret("cli", "v")).value).toBe("v");
-      } finally {
-        child.kill("SIGTERM");
-        await rm(dir, { recursive: true, force: true });
-      }
-    },
-  );
+        child.once("exit", (code) => reject(new Error(`exited ${code}`)));
+      });
+      const ready = JSON.parse(line) as {
+        ready: boolean;
+        vaults: Record<string, string>;
+      };
+      expect(ready.ready).toBe(true);
+      expect(Object.keys(ready.vaults)).toEqual(["one", "two"]);
+      const c = new SecretClient(ready.vaults.two ?? "", staticCredential(), vaultClientOptions(ca.certPem));
+      expect((await c.setSecret("cli", "v")).value).toBe("v");
+    } finally {
+      child.kill("SIGTERM");
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
 });

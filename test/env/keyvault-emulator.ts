@@ -11,33 +11,15 @@
  * prints one line `{"ready":true,"vaults":{"a":"https://127.0.0.1:port",...}}` when listening; SIGTERM/SIGINT stop it.
  */
 import { randomUUID } from "node:crypto";
-import {
-  existsSync,
-  readFileSync,
-  realpathSync,
-  renameSync,
-  writeFileSync,
-} from "node:fs";
+import { existsSync, readFileSync, realpathSync, renameSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import type { TokenCredential } from "@azure/identity";
-import {
-  putSecret,
-  resolveRoute,
-  type Kind,
-  type Route,
-} from "./keyvault-emulator/handlers.js";
-import {
-  deserializeVault,
-  emptyVault,
-  KvError,
-  serializeVault,
-  type Tags,
-  type VaultData,
-} from "./keyvault-emulator/model.js";
+import { putSecret, resolveRoute, type Kind, type Route } from "./keyvault-emulator/handlers.js";
+import { deserializeVault, emptyVault, KvError, serializeVault, type Tags, type VaultData } from "./keyvault-emulator/model.js";
 
 export { KvError } from "./keyvault-emulator/model.js";
 
@@ -188,12 +170,7 @@ class Stats implements EmulatorStats {
     const e = this.counts.get(key);
     if (e) e.count++;
     else this.counts.set(key, { ...k, count: 1 });
-    if (
-      route?.read &&
-      k.status === 200 &&
-      route.kind &&
-      route.name !== undefined
-    ) {
+    if (route?.read && k.status === 200 && route.kind && route.name !== undefined) {
       this.readTotals.set(k.vault, (this.readTotals.get(k.vault) ?? 0) + 1);
       const ok = [k.vault, route.kind, route.name.toLowerCase()].join(SEP);
       this.objectReads.set(ok, (this.objectReads.get(ok) ?? 0) + 1);
@@ -204,13 +181,8 @@ class Stats implements EmulatorStats {
     let n = 0;
     for (const e of this.counts.values()) {
       if (filter.vault !== undefined && e.vault !== filter.vault) continue;
-      if (
-        filter.method !== undefined &&
-        e.method !== filter.method.toUpperCase()
-      )
-        continue;
-      if (filter.operation !== undefined && e.operation !== filter.operation)
-        continue;
+      if (filter.method !== undefined && e.method !== filter.method.toUpperCase()) continue;
+      if (filter.operation !== undefined && e.operation !== filter.operation) continue;
       if (filter.status !== undefined && e.status !== filter.status) continue;
       n += e.count;
     }
@@ -225,9 +197,7 @@ class Stats implements EmulatorStats {
   }
 
   readsOf(vault: string, kind: Kind, name: string): number {
-    return (
-      this.objectReads.get([vault, kind, name.toLowerCase()].join(SEP)) ?? 0
-    );
+    return this.objectReads.get([vault, kind, name.toLowerCase()].join(SEP)) ?? 0;
   }
 
   byOperation(vault?: string): Record<string, number> {
@@ -284,30 +254,15 @@ class Faults {
     this.active = [];
   }
 
-  take(
-    vault: string,
-    method: string,
-    operation: string,
-    name: string | undefined,
-  ): FaultAction | undefined {
+  take(vault: string, method: string, operation: string, name: string | undefined): FaultAction | undefined {
     if (this.active.length === 0) return undefined;
     for (const f of this.active) {
       const r = f.rule;
       if (f.remaining <= 0) continue;
       if (r.vault !== undefined && r.vault !== vault) continue;
       if (r.method !== undefined && r.method.toUpperCase() !== method) continue;
-      if (
-        r.operation !== undefined &&
-        !(Array.isArray(r.operation) ? r.operation : [r.operation]).includes(
-          operation,
-        )
-      )
-        continue;
-      if (
-        r.name !== undefined &&
-        (name === undefined || r.name.toLowerCase() !== name.toLowerCase())
-      )
-        continue;
+      if (r.operation !== undefined && !(Array.isArray(r.operation) ? r.operation : [r.operation]).includes(operation)) continue;
+      if (r.name !== undefined && (name === undefined || r.name.toLowerCase() !== name.toLowerCase())) continue;
       f.remaining--;
       f.hits++;
       if (f.remaining <= 0) this.active = this.active.filter((x) => x !== f);
@@ -326,11 +281,7 @@ const STATE_FORMAT = 1;
 
 function apiVersionError(v: string | null): KvError | undefined {
   if (v === null || v === "") {
-    return new KvError(
-      400,
-      "BadParameter",
-      "The request URI contains an invalid or missing api-version query parameter.",
-    );
+    return new KvError(400, "BadParameter", "The request URI contains an invalid or missing api-version query parameter.");
   }
   if (/^7\.[0-6](-preview(\.\d+)?)?$/.test(v)) return undefined;
   const m = /^(\d{4}-\d{2}-\d{2})(-preview)?$/.exec(v);
@@ -352,17 +303,8 @@ function errorBody(e: KvError): unknown {
   };
 }
 
-function faultError(
-  status: number,
-  a: { code?: string; message?: string },
-): KvError {
-  const code =
-    a.code ??
-    (status === 429
-      ? "Throttled"
-      : status === 503
-        ? "ServiceUnavailable"
-        : "InternalServerError");
+function faultError(status: number, a: { code?: string; message?: string }): KvError {
+  const code = a.code ?? (status === 429 ? "Throttled" : status === 503 ? "ServiceUnavailable" : "InternalServerError");
   const message =
     a.message ??
     (status === 429
@@ -376,9 +318,7 @@ function urlHost(host: string): string {
   return host.includes(":") ? `[${host}]` : host;
 }
 
-export async function startKeyVaultEmulator(
-  opts: KeyVaultEmulatorOptions,
-): Promise<KeyVaultEmulator> {
+export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Promise<KeyVaultEmulator> {
   const host = opts.host ?? "127.0.0.1";
   const tenant = opts.tenantId ?? DEFAULT_TENANT;
   const maxBody = opts.maxBodyBytes ?? DEFAULT_MAX_BODY;
@@ -414,13 +354,7 @@ export async function startKeyVaultEmulator(
   };
 
   // --- request handling
-  const send = (
-    req: IncomingMessage,
-    res: ServerResponse,
-    status: number,
-    body: unknown,
-    headers: Record<string, string> = {},
-  ): void => {
+  const send = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const payload = body === undefined ? "" : JSON.stringify(body);
     const h: Record<string, string | number> = {
       "Content-Type": "application/json; charset=utf-8",
@@ -437,9 +371,7 @@ export async function startKeyVaultEmulator(
     res.end(payload);
   };
 
-  const readBody = async (
-    req: IncomingMessage,
-  ): Promise<Buffer | "too-large"> => {
+  const readBody = async (req: IncomingMessage): Promise<Buffer | "too-large"> => {
     const declared = Number(req.headers["content-length"] ?? 0);
     const chunks: Buffer[] = [];
     let size = 0;
@@ -453,73 +385,42 @@ export async function startKeyVaultEmulator(
     return tooLarge ? "too-large" : Buffer.concat(chunks);
   };
 
-  const handle = async (
-    vaultName: string,
-    req: IncomingMessage,
-    res: ServerResponse,
-  ): Promise<void> => {
+  const handle = async (vaultName: string, req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = (req.method ?? "GET").toUpperCase();
-    let route: Route | undefined;
-    let operation = "unknown";
-    const reply = (
-      status: number,
-      body: unknown,
-      headers?: Record<string, string>,
-    ): void => {
+    const body = await readBody(req);
+    const url = new URL(req.url ?? "/", "https://emulator.invalid");
+    let segs: string[] | undefined;
+    try {
+      segs = url.pathname.split("/").slice(1).map(decodeURIComponent);
+      if (segs.length > 0 && segs[segs.length - 1] === "") segs.pop();
+    } catch {
+      segs = undefined;
+    }
+    const route = segs ? resolveRoute(method, segs) : undefined;
+    const operation = route?.operation ?? "unknown";
+    const reply = (status: number, body: unknown, headers?: Record<string, string>): void => {
       stats.record({ vault: vaultName, method, operation, status }, route);
       send(req, res, status, body, headers);
     };
-    const replyError = (e: KvError): void =>
-      reply(e.status, errorBody(e), e.headers);
-
-    const body = await readBody(req);
-    const url = new URL(req.url ?? "/", "https://emulator.invalid");
-    let segs: string[];
-    try {
-      segs = url.pathname.split("/").slice(1).map(decodeURIComponent);
-    } catch {
-      return replyError(
-        new KvError(400, "BadParameter", "The request URI is not valid."),
-      );
-    }
-    if (segs.length > 0 && segs[segs.length - 1] === "") segs.pop();
-    route = resolveRoute(method, segs);
-    operation = route?.operation ?? "unknown";
+    const replyError = (e: KvError): void => reply(e.status, errorBody(e), e.headers);
+    if (!segs) return replyError(new KvError(400, "BadParameter", "The request URI is not valid."));
 
     if (body === "too-large") {
       res.setHeader("Connection", "close");
-      return replyError(
-        new KvError(
-          413,
-          "RequestBodyTooLarge",
-          `The request body exceeds the maximum size of ${maxBody} bytes.`,
-        ),
-      );
+      return replyError(new KvError(413, "RequestBodyTooLarge", `The request body exceeds the maximum size of ${maxBody} bytes.`));
     }
     const auth = req.headers.authorization;
     if (!auth || !/^(Bearer|PoP)\s+\S+/i.test(auth)) {
       return replyError(
-        new KvError(
-          401,
-          "Unauthorized",
-          "AKV10000: Request is missing a Bearer or PoP token.",
-          undefined,
-          {
-            "WWW-Authenticate": `Bearer authorization="https://login.microsoftonline.com/${tenant}", resource="https://vault.azure.net"`,
-          },
-        ),
+        new KvError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.", undefined, {
+          "WWW-Authenticate": `Bearer authorization="https://login.microsoftonline.com/${tenant}", resource="https://vault.azure.net"`,
+        }),
       );
     }
     const apiErr = apiVersionError(url.searchParams.get("api-version"));
     if (apiErr) return replyError(apiErr);
     if (!route) {
-      return replyError(
-        new KvError(
-          404,
-          "NotFound",
-          `The Key Vault emulator has no operation ${method} ${url.pathname}.`,
-        ),
-      );
+      return replyError(new KvError(404, "NotFound", `The Key Vault emulator has no operation ${method} ${url.pathname}.`));
     }
 
     const fault = faults.take(vaultName, method, operation, route.name);
@@ -530,13 +431,7 @@ export async function startKeyVaultEmulator(
     }
     if (fault?.type === "status") {
       const e = faultError(fault.status, fault);
-      return reply(
-        e.status,
-        errorBody(e),
-        fault.retryAfterSeconds !== undefined
-          ? { "Retry-After": String(fault.retryAfterSeconds) }
-          : {},
-      );
+      return reply(e.status, errorBody(e), fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {});
     }
     if (fault?.type === "delay") await sleep(fault.ms);
 
@@ -545,18 +440,11 @@ export async function startKeyVaultEmulator(
       try {
         parsed = JSON.parse(body.toString("utf8"));
       } catch {
-        return replyError(
-          new KvError(
-            400,
-            "BadParameter",
-            "The request body is not valid JSON.",
-          ),
-        );
+        return replyError(new KvError(400, "BadParameter", "The request body is not valid JSON."));
       }
     }
     const vault = data.get(vaultName);
-    if (!vault)
-      return replyError(new KvError(404, "NotFound", `No vault ${vaultName}.`));
+    if (!vault) return replyError(new KvError(404, "NotFound", `No vault ${vaultName}.`));
     try {
       const result = route.run({
         vault,
@@ -570,32 +458,23 @@ export async function startKeyVaultEmulator(
     } catch (e) {
       if (e instanceof KvError) return replyError(e);
       console.error("keyvault-emulator: internal error", e);
-      return replyError(
-        new KvError(500, "InternalServerError", (e as Error).message),
-      );
+      return replyError(new KvError(500, "InternalServerError", (e as Error).message));
     }
   };
 
   const addVault = async (name: string, port = 0): Promise<string> => {
-    if (!name || servers.has(name))
-      throw new Error(`invalid or duplicate vault name: ${name}`);
-    data.set(
-      name,
-      loaded[name] ? deserializeVault(loaded[name]) : emptyVault(),
-    );
-    const server = createServer(
-      { cert: opts.tls.cert, key: opts.tls.key },
-      (req, res) => {
-        handle(name, req, res).catch((e: unknown) => {
-          console.error("keyvault-emulator: request failed", e);
-          if (!res.headersSent)
-            send(req, res, 500, {
-              error: { code: "InternalServerError", message: String(e) },
-            });
-          else res.destroy();
-        });
-      },
-    );
+    if (!name || servers.has(name)) throw new Error(`invalid or duplicate vault name: ${name}`);
+    data.set(name, loaded[name] ? deserializeVault(loaded[name]) : emptyVault());
+    const server = createServer({ cert: opts.tls.cert, key: opts.tls.key }, (req, res) => {
+      handle(name, req, res).catch((e: unknown) => {
+        console.error("keyvault-emulator: request failed", e);
+        if (!res.headersSent)
+          send(req, res, 500, {
+            error: { code: "InternalServerError", message: String(e) },
+          });
+        else res.destroy();
+      });
+    });
     server.keepAliveTimeout = 65_000;
     await new Promise<void>((resolve, reject) => {
       server.once("error", reject);
@@ -614,8 +493,7 @@ export async function startKeyVaultEmulator(
 
   const base = opts.port ?? 0;
   try {
-    for (const [i, name] of opts.vaults.entries())
-      await addVault(name, base ? base + i : 0);
+    for (const [i, name] of opts.vaults.entries()) await addVault(name, base ? base + i : 0);
   } catch (e) {
     for (const s of servers.values()) s.close();
     throw e;
@@ -646,9 +524,7 @@ export async function startKeyVaultEmulator(
         value,
         ...(o.contentType !== undefined ? { contentType: o.contentType } : {}),
         ...(o.tags ? { tags: o.tags } : {}),
-        ...(o.enabled !== undefined
-          ? { attributes: { enabled: o.enabled } }
-          : {}),
+        ...(o.enabled !== undefined ? { attributes: { enabled: o.enabled } } : {}),
       });
       markDirty();
       return {
@@ -719,9 +595,7 @@ async function main(argv: string[]): Promise<void> {
   };
   process.on("SIGTERM", stop);
   process.on("SIGINT", stop);
-  process.stdout.write(
-    `${JSON.stringify({ ready: true, vaults: Object.fromEntries(vaults.map((v) => [v, emu.urlFor(v)])) })}\n`,
-  );
+  process.stdout.write(`${JSON.stringify({ ready: true, vaults: Object.fromEntries(vaults.map((v) => [v, emu.urlFor(v)])) })}\n`);
 }
 
 function isMain(): boolean {

@@ -73,25 +73,10 @@ const PEM = "application/x-pem-file";
 const DEFAULT_PAGE = 25;
 const MAX_PAGE = 25;
 const DAY_S = 86_400;
-const RSA_OPS = [
-  "encrypt",
-  "decrypt",
-  "sign",
-  "verify",
-  "wrapKey",
-  "unwrapKey",
-];
+const RSA_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"];
 const EC_OPS = ["sign", "verify"];
-const CERT_RSA_OPS = [
-  "sign",
-  "verify",
-  "wrapKey",
-  "unwrapKey",
-  "encrypt",
-  "decrypt",
-];
-const FWLINK =
-  "For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182";
+const CERT_RSA_OPS = ["sign", "verify", "wrapKey", "unwrapKey", "encrypt", "decrypt"];
+const FWLINK = "For help resolving this issue, please see https://go.microsoft.com/fwlink/?linkid=2125182";
 
 // ---------------------------------------------------------------------------------------------------------------
 // Small helpers
@@ -101,11 +86,7 @@ const lc = (s: string): string => s.toLowerCase();
 
 function validName(name: string): string {
   if (!/^[0-9a-zA-Z-]{1,127}$/.test(name)) {
-    throw new KvError(
-      400,
-      "BadParameter",
-      `The request URI contains an invalid name: ${name}`,
-    );
+    throw new KvError(400, "BadParameter", `The request URI contains an invalid name: ${name}`);
   }
   return name;
 }
@@ -114,49 +95,29 @@ function bodyObj(ctx: Ctx, required = true): Json {
   const b = ctx.body;
   if (b && typeof b === "object" && !Array.isArray(b)) return b as Json;
   if (b === undefined && !required) return {};
-  throw new KvError(
-    400,
-    "BadParameter",
-    "The request body is missing or is not a JSON object.",
-  );
+  throw new KvError(400, "BadParameter", "The request body is missing or is not a JSON object.");
 }
 
 function obj(v: unknown): Json | undefined {
-  return v && typeof v === "object" && !Array.isArray(v)
-    ? (v as Json)
-    : undefined;
+  return v && typeof v === "object" && !Array.isArray(v) ? (v as Json) : undefined;
 }
 
 function str(v: unknown, what: string): string | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "string")
-    throw new KvError(
-      400,
-      "BadParameter",
-      `Property ${what} must be a string.`,
-    );
+  if (typeof v !== "string") throw new KvError(400, "BadParameter", `Property ${what} must be a string.`);
   return v;
 }
 
 function num(v: unknown, what: string): number | undefined {
   if (v === undefined || v === null) return undefined;
-  if (typeof v !== "number" || !Number.isFinite(v))
-    throw new KvError(
-      400,
-      "BadParameter",
-      `Property ${what} must be a number.`,
-    );
+  if (typeof v !== "number" || !Number.isFinite(v)) throw new KvError(400, "BadParameter", `Property ${what} must be a number.`);
   return v;
 }
 
 function strArray(v: unknown, what: string): string[] | undefined {
   if (v === undefined || v === null) return undefined;
   if (!Array.isArray(v) || v.some((x) => typeof x !== "string")) {
-    throw new KvError(
-      400,
-      "BadParameter",
-      `Property ${what} must be an array of strings.`,
-    );
+    throw new KvError(400, "BadParameter", `Property ${what} must be an array of strings.`);
   }
   return v as string[];
 }
@@ -165,14 +126,9 @@ function tagsIn(v: unknown): Tags | undefined {
   if (v === undefined || v === null) return undefined;
   const o = obj(v);
   if (!o || Object.values(o).some((x) => typeof x !== "string")) {
-    throw new KvError(
-      400,
-      "BadParameter",
-      "Property tags must be an object of strings.",
-    );
+    throw new KvError(400, "BadParameter", "Property tags must be an object of strings.");
   }
-  if (Object.keys(o).length > 15)
-    throw new KvError(400, "BadParameter", "A maximum of 15 tags is allowed.");
+  if (Object.keys(o).length > 15) throw new KvError(400, "BadParameter", "A maximum of 15 tags is allowed.");
   return { ...(o as Tags) };
 }
 
@@ -182,12 +138,7 @@ function attrsIn(v: unknown, base: Attributes): Attributes {
   if (!a) return base;
   const out: Attributes = { ...base };
   if (a.enabled !== undefined && a.enabled !== null) {
-    if (typeof a.enabled !== "boolean")
-      throw new KvError(
-        400,
-        "BadParameter",
-        "Property enabled must be a boolean.",
-      );
+    if (typeof a.enabled !== "boolean") throw new KvError(400, "BadParameter", "Property enabled must be a boolean.");
     out.enabled = a.enabled;
   }
   const nbf = num(a.nbf, "nbf");
@@ -214,22 +165,17 @@ function attrsOut(a: Attributes, extra: Json = {}): Json {
 
 function latest<V>(item: Item<V>): V {
   const v = item.versions[item.versions.length - 1];
-  if (v === undefined)
-    throw new KvError(500, "InternalServerError", "object without versions");
+  if (v === undefined) throw new KvError(500, "InternalServerError", "object without versions");
   return v;
 }
 
 function sortedItems<V>(m: Map<string, Item<V>>): Item<V>[] {
-  return [...m.entries()]
-    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
-    .map(([, v]) => v);
+  return [...m.entries()].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([, v]) => v);
 }
 
 /** Versions in the service's listing order: by version id, not by creation time. */
 function sortedVersions<V extends { version: string }>(item: Item<V>): V[] {
-  return [...item.versions].sort((a, b) =>
-    a.version < b.version ? -1 : a.version > b.version ? 1 : 0,
-  );
+  return [...item.versions].sort((a, b) => (a.version < b.version ? -1 : a.version > b.version ? 1 : 0));
 }
 
 function page(ctx: Ctx, all: unknown[], path: string): Result {
@@ -238,19 +184,14 @@ function page(ctx: Ctx, all: unknown[], path: string): Result {
   if (mr !== null && mr !== "") {
     max = Number(mr);
     if (!Number.isInteger(max) || max < 1 || max > MAX_PAGE) {
-      throw new KvError(
-        400,
-        "BadParameter",
-        `invalid maxresults ${mr}: the value must be between 1 and ${MAX_PAGE}.`,
-      );
+      throw new KvError(400, "BadParameter", `invalid maxresults ${mr}: the value must be between 1 and ${MAX_PAGE}.`);
     }
   }
   let skip = 0;
   const tok = ctx.query.get("$skiptoken");
   if (tok) {
     skip = Number(Buffer.from(tok, "base64url").toString("utf8"));
-    if (!Number.isInteger(skip) || skip < 0)
-      throw new KvError(400, "BadParameter", "invalid $skiptoken");
+    if (!Number.isInteger(skip) || skip < 0) throw new KvError(400, "BadParameter", "invalid $skiptoken");
   }
   const value = all.slice(skip, skip + max);
   const nextLink =
@@ -260,12 +201,7 @@ function page(ctx: Ctx, all: unknown[], path: string): Result {
   return ok({ value, nextLink });
 }
 
-function deletedInfo(
-  ctx: Ctx,
-  coll: string,
-  name: string,
-  d: { deletedDate: number; scheduledPurgeDate: number },
-): Json {
+function deletedInfo(ctx: Ctx, coll: string, name: string, d: { deletedDate: number; scheduledPurgeDate: number }): Json {
   return {
     recoveryId: `${ctx.vaultUrl}/${coll}/${name}`,
     deletedDate: d.deletedDate,
@@ -283,12 +219,7 @@ function newDeleted<V>(item: Item<V>): Deleted<V> {
 }
 
 function notFound(kind: "secret" | "key" | "certificate", id: string): KvError {
-  const code =
-    kind === "secret"
-      ? "SecretNotFound"
-      : kind === "key"
-        ? "KeyNotFound"
-        : "CertificateNotFound";
+  const code = kind === "secret" ? "SecretNotFound" : kind === "key" ? "KeyNotFound" : "CertificateNotFound";
   return new KvError(
     404,
     code,
@@ -296,22 +227,11 @@ function notFound(kind: "secret" | "key" | "certificate", id: string): KvError {
   );
 }
 
-function deletedNotFound(
-  kind: "Secret" | "Key" | "Certificate",
-  name: string,
-): KvError {
-  return new KvError(
-    404,
-    `Deleted${kind}NotFound`,
-    `Deleted ${kind} not found: ${name}`,
-  );
+function deletedNotFound(kind: "Secret" | "Key" | "Certificate", name: string): KvError {
+  return new KvError(404, `Deleted${kind}NotFound`, `Deleted ${kind} not found: ${name}`);
 }
 
-function conflictIfDeleted(
-  m: Map<string, unknown>,
-  kind: "Secret" | "Key" | "Certificate",
-  name: string,
-): void {
+function conflictIfDeleted(m: Map<string, unknown>, kind: "Secret" | "Key" | "Certificate", name: string): void {
   if (m.has(lc(name))) {
     throw new KvError(
       409,
@@ -321,11 +241,7 @@ function conflictIfDeleted(
   }
 }
 
-function findVersion<V extends { version: string }>(
-  item: Item<V>,
-  version: string | undefined,
-  notFoundErr: () => KvError,
-): V {
+function findVersion<V extends { version: string }>(item: Item<V>, version: string | undefined, notFoundErr: () => KvError): V {
   if (!version) return latest(item);
   const v = lc(version);
   const found = item.versions.find((x) => x.version === v);
@@ -346,12 +262,7 @@ function pushVersion<V>(m: Map<string, Item<V>>, name: string, v: V): Item<V> {
 // ---------------------------------------------------------------------------------------------------------------
 // Secrets
 
-function secretBundle(
-  ctx: Ctx,
-  item: Item<SecretVersion>,
-  v: SecretVersion,
-  withValue = true,
-): Json {
+function secretBundle(ctx: Ctx, item: Item<SecretVersion>, v: SecretVersion, withValue = true): Json {
   const b: Json = {};
   if (withValue) b.value = v.value;
   b.id = `${ctx.vaultUrl}/secrets/${item.name}/${v.version}`;
@@ -365,12 +276,7 @@ function secretBundle(
   return b;
 }
 
-function secretItem(
-  ctx: Ctx,
-  item: Item<SecretVersion>,
-  v: SecretVersion,
-  withVersion: boolean,
-): Json {
+function secretItem(ctx: Ctx, item: Item<SecretVersion>, v: SecretVersion, withVersion: boolean): Json {
   const b: Json = {
     id: `${ctx.vaultUrl}/secrets/${item.name}${withVersion ? `/${v.version}` : ""}`,
   };
@@ -402,11 +308,7 @@ export function putSecret(
   conflictIfDeleted(vault.deletedSecrets, "Secret", name);
   const existing = vault.secrets.get(lc(name));
   if (existing && existing.versions.some((v) => v.managed)) {
-    throw new KvError(
-      403,
-      "Forbidden",
-      "Operation set is not allowed on a managed secret.",
-    );
+    throw new KvError(403, "Forbidden", "Operation set is not allowed on a managed secret.");
   }
   const v: SecretVersion = {
     version: newVersion(),
@@ -421,18 +323,8 @@ export function putSecret(
 
 function setSecret(ctx: Ctx, name: string): Result {
   const b = bodyObj(ctx);
-  if (typeof b.value !== "string")
-    throw new KvError(
-      400,
-      "BadParameter",
-      "Property value is required and must be a string.",
-    );
-  if (Buffer.byteLength(b.value) > 25 * 1024)
-    throw new KvError(
-      400,
-      "BadParameter",
-      "Secret value exceeds the maximum size of 25 KB.",
-    );
+  if (typeof b.value !== "string") throw new KvError(400, "BadParameter", "Property value is required and must be a string.");
+  if (Buffer.byteLength(b.value) > 25 * 1024) throw new KvError(400, "BadParameter", "Secret value exceeds the maximum size of 25 KB.");
   const contentType = str(b.contentType, "contentType");
   const tags = tagsIn(b.tags);
   const { item, version } = putSecret(ctx.vault, name, {
@@ -444,27 +336,15 @@ function setSecret(ctx: Ctx, name: string): Result {
   return ok(secretBundle(ctx, item, version));
 }
 
-function getSecret(
-  ctx: Ctx,
-  name: string,
-  version: string | undefined,
-): Result {
+function getSecret(ctx: Ctx, name: string, version: string | undefined): Result {
   const item = getSecretItem(ctx, name);
-  const v = findVersion(item, version, () =>
-    notFound("secret", `${name}/${version ?? ""}`),
-  );
+  const v = findVersion(item, version, () => notFound("secret", `${name}/${version ?? ""}`));
   if (!v.attributes.enabled) {
-    throw new KvError(
-      403,
-      "Forbidden",
-      "Operation get is not allowed on a disabled secret.",
-      "SecretDisabled",
-    );
+    throw new KvError(403, "Forbidden", "Operation get is not allowed on a disabled secret.", "SecretDisabled");
   }
   const out = ctx.query.get("outContentType");
   if (out && v.managed && out !== v.contentType) {
-    if (out !== PKCS12 && out !== PEM)
-      throw new KvError(400, "BadParameter", `Invalid outContentType ${out}.`);
+    if (out !== PKCS12 && out !== PEM) throw new KvError(400, "BadParameter", `Invalid outContentType ${out}.`);
     const material = certMaterialOf(ctx, item.name, v.keyVersion ?? v.version);
     return ok({
       ...secretBundle(ctx, item, v),
@@ -475,16 +355,10 @@ function getSecret(
   return ok(secretBundle(ctx, item, v));
 }
 
-function updateSecret(
-  ctx: Ctx,
-  name: string,
-  version: string | undefined,
-): Result {
+function updateSecret(ctx: Ctx, name: string, version: string | undefined): Result {
   const b = bodyObj(ctx);
   const item = getSecretItem(ctx, name);
-  const v = findVersion(item, version, () =>
-    notFound("secret", `${name}/${version ?? ""}`),
-  );
+  const v = findVersion(item, version, () => notFound("secret", `${name}/${version ?? ""}`));
   const contentType = str(b.contentType, "contentType");
   const tags = tagsIn(b.tags);
   v.attributes = {
@@ -497,29 +371,21 @@ function updateSecret(
 }
 
 function listSecrets(ctx: Ctx): Result {
-  const all = sortedItems(ctx.vault.secrets).map((item) =>
-    secretItem(ctx, item, latest(item), false),
-  );
+  const all = sortedItems(ctx.vault.secrets).map((item) => secretItem(ctx, item, latest(item), false));
   return page(ctx, all, "/secrets");
 }
 
 function listSecretVersions(ctx: Ctx, name: string): Result {
   const item = ctx.vault.secrets.get(lc(name));
   // The service answers an empty list (not 404) for an unknown name.
-  const all = item
-    ? sortedVersions(item).map((v) => secretItem(ctx, item, v, true))
-    : [];
+  const all = item ? sortedVersions(item).map((v) => secretItem(ctx, item, v, true)) : [];
   return page(ctx, all, `/secrets/${name}/versions`);
 }
 
 function deleteSecret(ctx: Ctx, name: string): Result {
   const item = getSecretItem(ctx, name);
   if (item.versions.some((v) => v.managed)) {
-    throw new KvError(
-      403,
-      "Forbidden",
-      "Operation delete is not allowed on a managed secret; delete the certificate.",
-    );
+    throw new KvError(403, "Forbidden", "Operation delete is not allowed on a managed secret; delete the certificate.");
   }
   const d = newDeleted(item);
   ctx.vault.secrets.delete(lc(name));
@@ -540,12 +406,8 @@ function getDeletedSecret(ctx: Ctx, name: string): Result {
 }
 
 function listDeletedSecrets(ctx: Ctx): Result {
-  const all = sortedItems(
-    new Map([...ctx.vault.deletedSecrets].map(([k, d]) => [k, d.item])),
-  ).map((item) => {
-    const d = ctx.vault.deletedSecrets.get(
-      lc(item.name),
-    ) as Deleted<SecretVersion>;
+  const all = sortedItems(new Map([...ctx.vault.deletedSecrets].map(([k, d]) => [k, d.item]))).map((item) => {
+    const d = ctx.vault.deletedSecrets.get(lc(item.name)) as Deleted<SecretVersion>;
     return {
       ...deletedInfo(ctx, "deletedsecrets", item.name, d),
       ...secretItem(ctx, item, latest(item), false),
@@ -554,11 +416,7 @@ function listDeletedSecrets(ctx: Ctx): Result {
   return page(ctx, all, "/deletedsecrets");
 }
 
-function purgeDeleted(
-  m: Map<string, unknown>,
-  kind: "Secret" | "Key" | "Certificate",
-  name: string,
-): Result {
+function purgeDeleted(m: Map<string, unknown>, kind: "Secret" | "Key" | "Certificate", name: string): Result {
   if (!m.delete(lc(name))) throw deletedNotFound(kind, name);
   return { status: 204 };
 }
@@ -589,12 +447,7 @@ function keyBundle(ctx: Ctx, item: Item<KeyVersion>, v: KeyVersion): Json {
   return b;
 }
 
-function keyItem(
-  ctx: Ctx,
-  item: Item<KeyVersion>,
-  v: KeyVersion,
-  withVersion: boolean,
-): Json {
+function keyItem(ctx: Ctx, item: Item<KeyVersion>, v: KeyVersion, withVersion: boolean): Json {
   const b: Json = {
     kid: `${ctx.vaultUrl}/keys/${item.name}${withVersion ? `/${v.version}` : ""}`,
     attributes: attrsOut(v.attributes, { exportable: v.exportable ?? false }),
@@ -614,11 +467,7 @@ function assertKeyWritable(ctx: Ctx, name: string): void {
   conflictIfDeleted(ctx.vault.deletedKeys, "Key", name);
   const existing = ctx.vault.keys.get(lc(name));
   if (existing && existing.versions.some((v) => v.managed)) {
-    throw new KvError(
-      403,
-      "Forbidden",
-      "Operation is not allowed on a managed key.",
-    );
+    throw new KvError(403, "Forbidden", "Operation is not allowed on a managed key.");
   }
 }
 
@@ -638,9 +487,7 @@ function createKeyVersion(
   const g = generateKey(p.kty, {
     ...(p.keySize !== undefined ? { keySize: p.keySize } : {}),
     ...(p.crv !== undefined ? { crv: p.crv } : {}),
-    ...(p.publicExponent !== undefined
-      ? { publicExponent: p.publicExponent }
-      : {}),
+    ...(p.publicExponent !== undefined ? { publicExponent: p.publicExponent } : {}),
   });
   const v: KeyVersion = {
     version: newVersion(),
@@ -702,8 +549,7 @@ function importKey(ctx: Ctx, name: string): Result {
   const imp = importJwk(jwk);
   const hsm = b.Hsm === true;
   const kty = hsm && !imp.kty.endsWith("-HSM") ? `${imp.kty}-HSM` : imp.kty;
-  const keyOps =
-    strArray(jwk.key_ops, "key_ops") ?? (isEcKty(kty) ? EC_OPS : RSA_OPS);
+  const keyOps = strArray(jwk.key_ops, "key_ops") ?? (isEcKty(kty) ? EC_OPS : RSA_OPS);
   const tags = tagsIn(b.tags);
   const v: KeyVersion = {
     version: newVersion(),
@@ -723,22 +569,14 @@ function importKey(ctx: Ctx, name: string): Result {
 
 function getKey(ctx: Ctx, name: string, version: string | undefined): Result {
   const item = getKeyItem(ctx, name);
-  const v = findVersion(item, version, () =>
-    notFound("key", `${name}/${version ?? ""}`),
-  );
+  const v = findVersion(item, version, () => notFound("key", `${name}/${version ?? ""}`));
   return ok(keyBundle(ctx, item, v));
 }
 
-function updateKey(
-  ctx: Ctx,
-  name: string,
-  version: string | undefined,
-): Result {
+function updateKey(ctx: Ctx, name: string, version: string | undefined): Result {
   const b = bodyObj(ctx);
   const item = getKeyItem(ctx, name);
-  const v = findVersion(item, version, () =>
-    notFound("key", `${name}/${version ?? ""}`),
-  );
+  const v = findVersion(item, version, () => notFound("key", `${name}/${version ?? ""}`));
   const keyOps = strArray(b.key_ops, "key_ops");
   const tags = tagsIn(b.tags);
   v.attributes = {
@@ -753,29 +591,21 @@ function updateKey(
 function listKeys(ctx: Ctx): Result {
   return page(
     ctx,
-    sortedItems(ctx.vault.keys).map((item) =>
-      keyItem(ctx, item, latest(item), false),
-    ),
+    sortedItems(ctx.vault.keys).map((item) => keyItem(ctx, item, latest(item), false)),
     "/keys",
   );
 }
 
 function listKeyVersions(ctx: Ctx, name: string): Result {
   const item = ctx.vault.keys.get(lc(name));
-  const all = item
-    ? sortedVersions(item).map((v) => keyItem(ctx, item, v, true))
-    : [];
+  const all = item ? sortedVersions(item).map((v) => keyItem(ctx, item, v, true)) : [];
   return page(ctx, all, `/keys/${name}/versions`);
 }
 
 function deleteKey(ctx: Ctx, name: string): Result {
   const item = getKeyItem(ctx, name);
   if (item.versions.some((v) => v.managed)) {
-    throw new KvError(
-      403,
-      "Forbidden",
-      "Operation delete is not allowed on a managed key; delete the certificate.",
-    );
+    throw new KvError(403, "Forbidden", "Operation delete is not allowed on a managed key; delete the certificate.");
   }
   const d = newDeleted(item);
   ctx.vault.keys.delete(lc(name));
@@ -816,22 +646,11 @@ function recoverKey(ctx: Ctx, name: string): Result {
 // ---------------------------------------------------------------------------------------------------------------
 // Certificates
 
-function policyOut(
-  ctx: Ctx,
-  name: string,
-  policy: Json | undefined,
-): Json | undefined {
-  return policy
-    ? { id: `${ctx.vaultUrl}/certificates/${name}/policy`, ...policy }
-    : undefined;
+function policyOut(ctx: Ctx, name: string, policy: Json | undefined): Json | undefined {
+  return policy ? { id: `${ctx.vaultUrl}/certificates/${name}/policy`, ...policy } : undefined;
 }
 
-function certBundle(
-  ctx: Ctx,
-  item: Item<CertVersion>,
-  v: CertVersion,
-  withPolicy: boolean,
-): Json {
+function certBundle(ctx: Ctx, item: Item<CertVersion>, v: CertVersion, withPolicy: boolean): Json {
   const b: Json = {
     id: `${ctx.vaultUrl}/certificates/${item.name}/${v.version}`,
     kid: `${ctx.vaultUrl}/keys/${item.name}/${v.version}`,
@@ -842,8 +661,7 @@ function certBundle(
     attributes: attrsOut(v.attributes),
   };
   if (v.tags) b.tags = v.tags;
-  if (v.preserveCertOrder !== undefined)
-    b.preserveCertOrder = v.preserveCertOrder;
+  if (v.preserveCertOrder !== undefined) b.preserveCertOrder = v.preserveCertOrder;
   if (withPolicy) {
     const p = policyOut(ctx, item.name, ctx.vault.policies.get(lc(item.name)));
     if (p) b.policy = p;
@@ -851,12 +669,7 @@ function certBundle(
   return b;
 }
 
-function certItem(
-  ctx: Ctx,
-  item: Item<CertVersion>,
-  v: CertVersion,
-  withVersion: boolean,
-): Json {
+function certItem(ctx: Ctx, item: Item<CertVersion>, v: CertVersion, withVersion: boolean): Json {
   const b: Json = {
     id: `${ctx.vaultUrl}/certificates/${item.name}${withVersion ? `/${v.version}` : ""}`,
     x5t: v.x5t,
@@ -874,18 +687,9 @@ function getCertItem(ctx: Ctx, name: string): Item<CertVersion> {
 
 /** Private key and certificates of a certificate version (from the backing key and the certificate). */
 function certMaterialOf(ctx: Ctx, name: string, version: string): CertMaterial {
-  const cert = ctx.vault.certificates
-    .get(lc(name))
-    ?.versions.find((v) => v.version === version);
-  const key = ctx.vault.keys
-    .get(lc(name))
-    ?.versions.find((v) => v.version === version);
-  if (!cert || !key?.privatePem)
-    throw new KvError(
-      500,
-      "InternalServerError",
-      "certificate material missing",
-    );
+  const cert = ctx.vault.certificates.get(lc(name))?.versions.find((v) => v.version === version);
+  const key = ctx.vault.keys.get(lc(name))?.versions.find((v) => v.version === version);
+  if (!cert || !key?.privatePem) throw new KvError(500, "InternalServerError", "certificate material missing");
   return {
     privatePem: key.privatePem,
     certs: cert.certs.map((c) => Buffer.from(c, "base64")),
@@ -935,18 +739,12 @@ function mergePolicy(...layers: Array<Json | undefined>): Json {
   return out;
 }
 
-function policyFromCert(
-  info: CertInfo,
-  key: { kty: string; keySize?: number; crv?: string },
-): Json {
+function policyFromCert(info: CertInfo, key: { kty: string; keySize?: number; crv?: string }): Json {
   const sans: Json = {};
   if (info.dnsNames.length) sans.dns_names = info.dnsNames;
   if (info.emails.length) sans.emails = info.emails;
   if (info.ipAddresses.length) sans.ipAddresses = info.ipAddresses;
-  const months = Math.max(
-    1,
-    Math.round((info.exp - info.nbf) / (30.4 * DAY_S)),
-  );
+  const months = Math.max(1, Math.round((info.exp - info.nbf) / (30.4 * DAY_S)));
   return {
     key_props: {
       exportable: true,
@@ -968,19 +766,11 @@ function assertCertWritable(ctx: Ctx, name: string): void {
   conflictIfDeleted(ctx.vault.deletedCertificates, "Certificate", name);
   const s = ctx.vault.secrets.get(lc(name));
   if (s && !s.versions.some((v) => v.managed)) {
-    throw new KvError(
-      409,
-      "Conflict",
-      `There is already a secret with name ${name} that is not managed by a certificate.`,
-    );
+    throw new KvError(409, "Conflict", `There is already a secret with name ${name} that is not managed by a certificate.`);
   }
   const k = ctx.vault.keys.get(lc(name));
   if (k && !k.versions.some((v) => v.managed)) {
-    throw new KvError(
-      409,
-      "Conflict",
-      `There is already a key with name ${name} that is not managed by a certificate.`,
-    );
+    throw new KvError(409, "Conflict", `There is already a key with name ${name} that is not managed by a certificate.`);
   }
 }
 
@@ -1018,8 +808,7 @@ function storeCertVersion(
     attributes: { ...attributes },
   };
   if (o.tags) cv.tags = o.tags;
-  if (o.preserveCertOrder !== undefined)
-    cv.preserveCertOrder = o.preserveCertOrder;
+  if (o.preserveCertOrder !== undefined) cv.preserveCertOrder = o.preserveCertOrder;
   const sv: SecretVersion = {
     version,
     value: secretValueFor(o.contentType, material),
@@ -1046,12 +835,7 @@ function storeCertVersion(
   return { item, version: cv };
 }
 
-function operationOut(
-  ctx: Ctx,
-  name: string,
-  op: CertOperation,
-  status = op.status,
-): Json {
+function operationOut(ctx: Ctx, name: string, op: CertOperation, status = op.status): Json {
   const b: Json = {
     id: `${ctx.vaultUrl}/certificates/${name}/pending`,
     issuer: { name: op.issuerName },
@@ -1074,59 +858,31 @@ function createCertificate(ctx: Ctx, name: string): Result {
   const now = nowSeconds();
   const existing = ctx.vault.policies.get(lc(name));
   const given = obj(b.policy);
-  if (!existing && !given)
-    throw new KvError(400, "BadParameter", "Property policy is required.");
-  const issuerName =
-    str(obj(given?.issuer)?.name, "issuer.name") ??
-    str(obj(existing?.issuer)?.name, "issuer.name") ??
-    "Self";
+  if (!existing && !given) throw new KvError(400, "BadParameter", "Property policy is required.");
+  const issuerName = str(obj(given?.issuer)?.name, "issuer.name") ?? str(obj(existing?.issuer)?.name, "issuer.name") ?? "Self";
   if (lc(issuerName) !== "self") {
-    throw new KvError(
-      501,
-      "NotImplemented",
-      `The emulator only issues self-signed certificates (issuer Self), not ${issuerName}.`,
-    );
+    throw new KvError(501, "NotImplemented", `The emulator only issues self-signed certificates (issuer Self), not ${issuerName}.`);
   }
   const policy = mergePolicy(defaultPolicy(now, "Self"), existing, given);
   const x509 = obj(policy.x509_props) ?? {};
   const sans = obj(x509.sans) ?? {};
   const keyProps = obj(policy.key_props) ?? {};
   const subject = str(x509.subject, "x509_props.subject");
-  if (!subject)
-    throw new KvError(
-      400,
-      "BadParameter",
-      "Property x509_props.subject is required.",
-    );
+  if (!subject) throw new KvError(400, "BadParameter", "Property x509_props.subject is required.");
   let kty = str(keyProps.kty, "key_props.kty") ?? "RSA";
-  if (
-    isEcKty(kty) &&
-    keyProps.key_size !== undefined &&
-    obj(given?.key_props)?.key_size === undefined
-  ) {
+  if (isEcKty(kty) && keyProps.key_size !== undefined && obj(given?.key_props)?.key_size === undefined) {
     delete keyProps.key_size;
   }
   if (isEcKty(kty) && !keyProps.crv) keyProps.crv = "P-256";
   policy.key_props = keyProps;
-  const contentType =
-    str(obj(policy.secret_props)?.contentType, "secret_props.contentType") ??
-    PKCS12;
-  if (contentType !== PKCS12 && contentType !== PEM)
-    throw new KvError(
-      400,
-      "BadParameter",
-      `Invalid content type ${contentType}.`,
-    );
+  const contentType = str(obj(policy.secret_props)?.contentType, "secret_props.contentType") ?? PKCS12;
+  if (contentType !== PKCS12 && contentType !== PEM) throw new KvError(400, "BadParameter", `Invalid content type ${contentType}.`);
 
   // The key: reuse the previous version's key if the policy says so, else a new one.
   let privatePem: string | undefined;
   const prevCert = ctx.vault.certificates.get(lc(name));
   if (keyProps.reuse_key === true && prevCert) {
-    privatePem = ctx.vault.keys
-      .get(lc(name))
-      ?.versions.find(
-        (v) => v.version === latest(prevCert).version,
-      )?.privatePem;
+    privatePem = ctx.vault.keys.get(lc(name))?.versions.find((v) => v.version === latest(prevCert).version)?.privatePem;
   }
   if (!privatePem) {
     const keySize = num(keyProps.key_size, "key_props.key_size");
@@ -1140,23 +896,13 @@ function createCertificate(ctx: Ctx, name: string): Result {
   const der = createSelfSigned({
     privatePem,
     subject,
-    ...(strArray(sans.dns_names, "dns_names")
-      ? { dnsNames: sans.dns_names as string[] }
-      : {}),
-    ...(strArray(sans.emails, "emails")
-      ? { emails: sans.emails as string[] }
-      : {}),
+    ...(strArray(sans.dns_names, "dns_names") ? { dnsNames: sans.dns_names as string[] } : {}),
+    ...(strArray(sans.emails, "emails") ? { emails: sans.emails as string[] } : {}),
     ...(strArray(sans.uris, "uris") ? { uris: sans.uris as string[] } : {}),
-    ...(strArray(sans.ipAddresses, "ipAddresses")
-      ? { ipAddresses: sans.ipAddresses as string[] }
-      : {}),
+    ...(strArray(sans.ipAddresses, "ipAddresses") ? { ipAddresses: sans.ipAddresses as string[] } : {}),
     ...(strArray(x509.ekus, "ekus") ? { ekus: x509.ekus as string[] } : {}),
-    ...(strArray(x509.key_usage, "key_usage")
-      ? { keyUsage: x509.key_usage as string[] }
-      : {}),
-    ...(num(x509.validity_months, "validity_months")
-      ? { validityMonths: x509.validity_months as number }
-      : {}),
+    ...(strArray(x509.key_usage, "key_usage") ? { keyUsage: x509.key_usage as string[] } : {}),
+    ...(num(x509.validity_months, "validity_months") ? { validityMonths: x509.validity_months as number } : {}),
   });
   const tags = tagsIn(b.tags);
   const attrs = obj(b.attributes) ?? obj(policy.attributes);
@@ -1195,8 +941,7 @@ function importCertificate(ctx: Ctx, name: string): Result {
   validName(name);
   const b = bodyObj(ctx);
   let value = str(b.value, "value");
-  if (!value)
-    throw new KvError(400, "BadParameter", "Property value is required.");
+  if (!value) throw new KvError(400, "BadParameter", "Property value is required.");
   assertCertWritable(ctx, name);
   if (!value.includes("-----BEGIN")) {
     // PEM bytes sent without a PEM content type arrive base64-encoded.
@@ -1207,28 +952,15 @@ function importCertificate(ctx: Ctx, name: string): Result {
   const pco = b.preserveCertOrder === true;
   const material = parseImportedCertificate(value, pwd, pco);
   const given = obj(b.policy);
-  const contentType =
-    str(obj(given?.secret_props)?.contentType, "secret_props.contentType") ??
-    (material.format === "pem" ? PEM : PKCS12);
-  if (contentType !== PKCS12 && contentType !== PEM)
-    throw new KvError(
-      400,
-      "BadParameter",
-      `Invalid content type ${contentType}.`,
-    );
+  const contentType = str(obj(given?.secret_props)?.contentType, "secret_props.contentType") ?? (material.format === "pem" ? PEM : PKCS12);
+  if (contentType !== PKCS12 && contentType !== PEM) throw new KvError(400, "BadParameter", `Invalid content type ${contentType}.`);
   const now = nowSeconds();
   const existing = ctx.vault.policies.get(lc(name));
   const info = certInfo(material.certs[0] as Buffer);
   const key = keySizeOf(material.privatePem);
-  const policy = mergePolicy(
-    defaultPolicy(now, "Unknown"),
-    existing,
-    given,
-    policyFromCert(info, key),
-    {
-      secret_props: { contentType },
-    },
-  );
+  const policy = mergePolicy(defaultPolicy(now, "Unknown"), existing, given, policyFromCert(info, key), {
+    secret_props: { contentType },
+  });
   policy.attributes = {
     ...(obj(policy.attributes) ?? {}),
     updated: now,
@@ -1239,48 +971,30 @@ function importCertificate(ctx: Ctx, name: string): Result {
     contentType,
     attributes: b.attributes,
     ...(tags ? { tags } : {}),
-    ...(typeof b.preserveCertOrder === "boolean"
-      ? { preserveCertOrder: b.preserveCertOrder }
-      : {}),
+    ...(typeof b.preserveCertOrder === "boolean" ? { preserveCertOrder: b.preserveCertOrder } : {}),
     exportable: obj(policy.key_props)?.exportable !== false,
   });
   ctx.vault.policies.set(lc(name), policy);
   return ok(certBundle(ctx, item, version, true));
 }
 
-function getCertificate(
-  ctx: Ctx,
-  name: string,
-  version: string | undefined,
-): Result {
+function getCertificate(ctx: Ctx, name: string, version: string | undefined): Result {
   const item = getCertItem(ctx, name);
-  const v = findVersion(item, version, () =>
-    notFound("certificate", `${name}/${version ?? ""}`),
-  );
+  const v = findVersion(item, version, () => notFound("certificate", `${name}/${version ?? ""}`));
   return ok(certBundle(ctx, item, v, true));
 }
 
-function updateCertificate(
-  ctx: Ctx,
-  name: string,
-  version: string | undefined,
-): Result {
+function updateCertificate(ctx: Ctx, name: string, version: string | undefined): Result {
   const b = bodyObj(ctx);
   const item = getCertItem(ctx, name);
-  const v = findVersion(item, version, () =>
-    notFound("certificate", `${name}/${version ?? ""}`),
-  );
+  const v = findVersion(item, version, () => notFound("certificate", `${name}/${version ?? ""}`));
   const tags = tagsIn(b.tags);
   const now = nowSeconds();
   v.attributes = { ...attrsIn(b.attributes, v.attributes), updated: now };
   if (tags) v.tags = tags;
   // Enabling/disabling a certificate version does the same to its backing secret and key versions.
-  for (const m of [ctx.vault.secrets, ctx.vault.keys] as Array<
-    Map<string, Item<{ version: string; attributes: Attributes }>>
-  >) {
-    const backing = m
-      .get(lc(name))
-      ?.versions.find((x) => x.version === v.version);
+  for (const m of [ctx.vault.secrets, ctx.vault.keys] as Array<Map<string, Item<{ version: string; attributes: Attributes }>>>) {
+    const backing = m.get(lc(name))?.versions.find((x) => x.version === v.version);
     if (backing)
       backing.attributes = {
         ...backing.attributes,
@@ -1289,26 +1003,18 @@ function updateCertificate(
       };
   }
   const given = obj(b.policy);
-  if (given)
-    ctx.vault.policies.set(
-      lc(name),
-      mergePolicy(ctx.vault.policies.get(lc(name)), given),
-    );
+  if (given) ctx.vault.policies.set(lc(name), mergePolicy(ctx.vault.policies.get(lc(name)), given));
   return ok(certBundle(ctx, item, v, true));
 }
 
 function listCertificates(ctx: Ctx): Result {
-  const all = sortedItems(ctx.vault.certificates).map((item) =>
-    certItem(ctx, item, latest(item), false),
-  );
+  const all = sortedItems(ctx.vault.certificates).map((item) => certItem(ctx, item, latest(item), false));
   return page(ctx, all, "/certificates");
 }
 
 function listCertificateVersions(ctx: Ctx, name: string): Result {
   const item = ctx.vault.certificates.get(lc(name));
-  const all = item
-    ? sortedVersions(item).map((v) => certItem(ctx, item, v, true))
-    : [];
+  const all = item ? sortedVersions(item).map((v) => certItem(ctx, item, v, true)) : [];
   return page(ctx, all, `/certificates/${name}/versions`);
 }
 
@@ -1331,23 +1037,13 @@ function updatePolicy(ctx: Ctx, name: string): Result {
 function getOperation(ctx: Ctx, name: string): Result {
   const op = ctx.vault.operations.get(lc(name));
   const item = ctx.vault.certificates.get(lc(name));
-  if (!op)
-    throw new KvError(
-      404,
-      "PendingCertificateNotFound",
-      `Pending certificate not found: ${name}`,
-    );
+  if (!op) throw new KvError(404, "PendingCertificateNotFound", `Pending certificate not found: ${name}`);
   return ok(operationOut(ctx, item?.name ?? name, op));
 }
 
 function updateOperation(ctx: Ctx, name: string): Result {
   const op = ctx.vault.operations.get(lc(name));
-  if (!op)
-    throw new KvError(
-      404,
-      "PendingCertificateNotFound",
-      `Pending certificate not found: ${name}`,
-    );
+  if (!op) throw new KvError(404, "PendingCertificateNotFound", `Pending certificate not found: ${name}`);
   const b = bodyObj(ctx);
   if (b.cancellation_requested === true) op.cancellationRequested = true;
   return ok(operationOut(ctx, name, op));
@@ -1355,12 +1051,7 @@ function updateOperation(ctx: Ctx, name: string): Result {
 
 function deleteOperation(ctx: Ctx, name: string): Result {
   const op = ctx.vault.operations.get(lc(name));
-  if (!op)
-    throw new KvError(
-      404,
-      "PendingCertificateNotFound",
-      `Pending certificate not found: ${name}`,
-    );
+  if (!op) throw new KvError(404, "PendingCertificateNotFound", `Pending certificate not found: ${name}`);
   ctx.vault.operations.delete(lc(name));
   return ok(operationOut(ctx, name, op));
 }
@@ -1389,13 +1080,9 @@ function deleteCertificate(ctx: Ctx, name: string): Result {
   if (policy) companions.policy = policy;
   if (op) companions.operation = op;
   d.companions = companions;
-  for (const m of [
-    ctx.vault.certificates,
-    ctx.vault.secrets,
-    ctx.vault.keys,
-    ctx.vault.policies,
-    ctx.vault.operations,
-  ] as Array<Map<string, unknown>>) {
+  for (const m of [ctx.vault.certificates, ctx.vault.secrets, ctx.vault.keys, ctx.vault.policies, ctx.vault.operations] as Array<
+    Map<string, unknown>
+  >) {
     m.delete(k);
   }
   ctx.vault.deletedCertificates.set(k, d);
@@ -1427,8 +1114,7 @@ function recoverCertificate(ctx: Ctx, name: string): Result {
   if (d.companions?.secret) ctx.vault.secrets.set(k, d.companions.secret);
   if (d.companions?.key) ctx.vault.keys.set(k, d.companions.key);
   if (d.companions?.policy) ctx.vault.policies.set(k, d.companions.policy);
-  if (d.companions?.operation)
-    ctx.vault.operations.set(k, d.companions.operation);
+  if (d.companions?.operation) ctx.vault.operations.set(k, d.companions.operation);
   return ok(certBundle(ctx, d.item, latest(d.item), true));
 }
 
@@ -1440,24 +1126,13 @@ function notImplemented(operation: string): Route {
     operation,
     mutates: false,
     run() {
-      throw new KvError(
-        501,
-        "NotImplemented",
-        `The Key Vault emulator does not implement ${operation}.`,
-      );
+      throw new KvError(501, "NotImplemented", `The Key Vault emulator does not implement ${operation}.`);
     },
   };
 }
 
 type RouteFn = (ctx: Ctx) => Result;
-function r(
-  operation: string,
-  kind: Kind,
-  name: string | undefined,
-  mutates: boolean,
-  run: RouteFn,
-  read = false,
-): Route {
+function r(operation: string, kind: Kind, name: string | undefined, mutates: boolean, run: RouteFn, read = false): Route {
   return {
     operation,
     kind,
@@ -1472,260 +1147,109 @@ function r(
  * Resolves a request to a route. `segs` are the decoded path segments without the empty leading one and
  * without a trailing empty one (so `/secrets/a/` and `/secrets/a` both give ["secrets", "a"]).
  */
-export function resolveRoute(
-  method: string,
-  segs: string[],
-): Route | undefined {
+export function resolveRoute(method: string, segs: string[]): Route | undefined {
   const [coll, a, b, c] = segs;
   const n = segs.length;
   const M = method;
   switch (coll) {
     case "secrets": {
-      if (n === 1 && M === "GET")
-        return r("listSecrets", "secrets", undefined, false, listSecrets);
+      if (n === 1 && M === "GET") return r("listSecrets", "secrets", undefined, false, listSecrets);
       if (a === "restore" && n === 2) return notImplemented("restoreSecret");
       if (n === 2 && a !== undefined) {
-        if (M === "PUT")
-          return r("setSecret", "secrets", a, true, (x) => setSecret(x, a));
-        if (M === "GET")
-          return r(
-            "getSecret",
-            "secrets",
-            a,
-            false,
-            (x) => getSecret(x, a, undefined),
-            true,
-          );
-        if (M === "DELETE")
-          return r("deleteSecret", "secrets", a, true, (x) =>
-            deleteSecret(x, a),
-          );
-        if (M === "PATCH")
-          return r("updateSecret", "secrets", a, true, (x) =>
-            updateSecret(x, a, undefined),
-          );
+        if (M === "PUT") return r("setSecret", "secrets", a, true, (x) => setSecret(x, a));
+        if (M === "GET") return r("getSecret", "secrets", a, false, (x) => getSecret(x, a, undefined), true);
+        if (M === "DELETE") return r("deleteSecret", "secrets", a, true, (x) => deleteSecret(x, a));
+        if (M === "PATCH") return r("updateSecret", "secrets", a, true, (x) => updateSecret(x, a, undefined));
       }
       if (n === 3 && a !== undefined && b !== undefined) {
-        if (b === "versions" && M === "GET")
-          return r("listSecretVersions", "secrets", a, false, (x) =>
-            listSecretVersions(x, a),
-          );
-        if (b === "backup" && M === "POST")
-          return notImplemented("backupSecret");
-        if (M === "GET")
-          return r(
-            "getSecret",
-            "secrets",
-            a,
-            false,
-            (x) => getSecret(x, a, b),
-            true,
-          );
-        if (M === "PATCH")
-          return r("updateSecret", "secrets", a, true, (x) =>
-            updateSecret(x, a, b),
-          );
+        if (b === "versions" && M === "GET") return r("listSecretVersions", "secrets", a, false, (x) => listSecretVersions(x, a));
+        if (b === "backup" && M === "POST") return notImplemented("backupSecret");
+        if (M === "GET") return r("getSecret", "secrets", a, false, (x) => getSecret(x, a, b), true);
+        if (M === "PATCH") return r("updateSecret", "secrets", a, true, (x) => updateSecret(x, a, b));
       }
       return undefined;
     }
     case "deletedsecrets": {
-      if (n === 1 && M === "GET")
-        return r(
-          "listDeletedSecrets",
-          "secrets",
-          undefined,
-          false,
-          listDeletedSecrets,
-        );
+      if (n === 1 && M === "GET") return r("listDeletedSecrets", "secrets", undefined, false, listDeletedSecrets);
       if (n === 2 && a !== undefined) {
-        if (M === "GET")
-          return r("getDeletedSecret", "secrets", a, false, (x) =>
-            getDeletedSecret(x, a),
-          );
-        if (M === "DELETE")
-          return r("purgeDeletedSecret", "secrets", a, true, (x) =>
-            purgeDeleted(x.vault.deletedSecrets, "Secret", a),
-          );
+        if (M === "GET") return r("getDeletedSecret", "secrets", a, false, (x) => getDeletedSecret(x, a));
+        if (M === "DELETE") return r("purgeDeletedSecret", "secrets", a, true, (x) => purgeDeleted(x.vault.deletedSecrets, "Secret", a));
       }
       if (n === 3 && a !== undefined && b === "recover" && M === "POST") {
-        return r("recoverDeletedSecret", "secrets", a, true, (x) =>
-          recoverSecret(x, a),
-        );
+        return r("recoverDeletedSecret", "secrets", a, true, (x) => recoverSecret(x, a));
       }
       return undefined;
     }
     case "keys": {
-      if (n === 1 && M === "GET")
-        return r("listKeys", "keys", undefined, false, listKeys);
+      if (n === 1 && M === "GET") return r("listKeys", "keys", undefined, false, listKeys);
       if (a === "restore" && n === 2) return notImplemented("restoreKey");
       if (n === 2 && a !== undefined) {
-        if (M === "PUT")
-          return r("importKey", "keys", a, true, (x) => importKey(x, a));
-        if (M === "GET")
-          return r(
-            "getKey",
-            "keys",
-            a,
-            false,
-            (x) => getKey(x, a, undefined),
-            true,
-          );
-        if (M === "DELETE")
-          return r("deleteKey", "keys", a, true, (x) => deleteKey(x, a));
-        if (M === "PATCH")
-          return r("updateKey", "keys", a, true, (x) =>
-            updateKey(x, a, undefined),
-          );
+        if (M === "PUT") return r("importKey", "keys", a, true, (x) => importKey(x, a));
+        if (M === "GET") return r("getKey", "keys", a, false, (x) => getKey(x, a, undefined), true);
+        if (M === "DELETE") return r("deleteKey", "keys", a, true, (x) => deleteKey(x, a));
+        if (M === "PATCH") return r("updateKey", "keys", a, true, (x) => updateKey(x, a, undefined));
       }
       if (n === 3 && a !== undefined && b !== undefined) {
-        if (b === "create" && M === "POST")
-          return r("createKey", "keys", a, true, (x) => createKey(x, a));
-        if (b === "rotate" && M === "POST")
-          return r("rotateKey", "keys", a, true, (x) => rotateKey(x, a));
-        if (b === "versions" && M === "GET")
-          return r("listKeyVersions", "keys", a, false, (x) =>
-            listKeyVersions(x, a),
-          );
-        if (b === "rotationpolicy")
-          return notImplemented(
-            M === "GET" ? "getKeyRotationPolicy" : "updateKeyRotationPolicy",
-          );
-        if (b === "backup" || b === "release" || b === "attestation")
-          return notImplemented(`${b}Key`);
-        if (M === "GET")
-          return r("getKey", "keys", a, false, (x) => getKey(x, a, b), true);
-        if (M === "PATCH")
-          return r("updateKey", "keys", a, true, (x) => updateKey(x, a, b));
+        if (b === "create" && M === "POST") return r("createKey", "keys", a, true, (x) => createKey(x, a));
+        if (b === "rotate" && M === "POST") return r("rotateKey", "keys", a, true, (x) => rotateKey(x, a));
+        if (b === "versions" && M === "GET") return r("listKeyVersions", "keys", a, false, (x) => listKeyVersions(x, a));
+        if (b === "rotationpolicy") return notImplemented(M === "GET" ? "getKeyRotationPolicy" : "updateKeyRotationPolicy");
+        if (b === "backup" || b === "release" || b === "attestation") return notImplemented(`${b}Key`);
+        if (M === "GET") return r("getKey", "keys", a, false, (x) => getKey(x, a, b), true);
+        if (M === "PATCH") return r("updateKey", "keys", a, true, (x) => updateKey(x, a, b));
       }
       if (n === 4 && c !== undefined) return notImplemented(c); // sign, verify, encrypt, decrypt, wrapkey, ...
       return undefined;
     }
     case "deletedkeys": {
-      if (n === 1 && M === "GET")
-        return r("listDeletedKeys", "keys", undefined, false, listDeletedKeys);
+      if (n === 1 && M === "GET") return r("listDeletedKeys", "keys", undefined, false, listDeletedKeys);
       if (n === 2 && a !== undefined) {
-        if (M === "GET")
-          return r("getDeletedKey", "keys", a, false, (x) =>
-            getDeletedKey(x, a),
-          );
-        if (M === "DELETE")
-          return r("purgeDeletedKey", "keys", a, true, (x) =>
-            purgeDeleted(x.vault.deletedKeys, "Key", a),
-          );
+        if (M === "GET") return r("getDeletedKey", "keys", a, false, (x) => getDeletedKey(x, a));
+        if (M === "DELETE") return r("purgeDeletedKey", "keys", a, true, (x) => purgeDeleted(x.vault.deletedKeys, "Key", a));
       }
       if (n === 3 && a !== undefined && b === "recover" && M === "POST")
         return r("recoverDeletedKey", "keys", a, true, (x) => recoverKey(x, a));
       return undefined;
     }
     case "certificates": {
-      if (n === 1 && M === "GET")
-        return r(
-          "listCertificates",
-          "certificates",
-          undefined,
-          false,
-          listCertificates,
-        );
+      if (n === 1 && M === "GET") return r("listCertificates", "certificates", undefined, false, listCertificates);
       if (a === "issuers") return notImplemented("certificateIssuers");
       if (a === "contacts") return notImplemented("certificateContacts");
-      if (a === "restore" && n === 2)
-        return notImplemented("restoreCertificate");
+      if (a === "restore" && n === 2) return notImplemented("restoreCertificate");
       if (n === 2 && a !== undefined) {
-        if (M === "GET")
-          return r(
-            "getCertificate",
-            "certificates",
-            a,
-            false,
-            (x) => getCertificate(x, a, undefined),
-            true,
-          );
-        if (M === "DELETE")
-          return r("deleteCertificate", "certificates", a, true, (x) =>
-            deleteCertificate(x, a),
-          );
-        if (M === "PATCH")
-          return r("updateCertificate", "certificates", a, true, (x) =>
-            updateCertificate(x, a, undefined),
-          );
+        if (M === "GET") return r("getCertificate", "certificates", a, false, (x) => getCertificate(x, a, undefined), true);
+        if (M === "DELETE") return r("deleteCertificate", "certificates", a, true, (x) => deleteCertificate(x, a));
+        if (M === "PATCH") return r("updateCertificate", "certificates", a, true, (x) => updateCertificate(x, a, undefined));
       }
       if (n === 3 && a !== undefined && b !== undefined) {
-        if (b === "create" && M === "POST")
-          return r("createCertificate", "certificates", a, true, (x) =>
-            createCertificate(x, a),
-          );
-        if (b === "import" && M === "POST")
-          return r("importCertificate", "certificates", a, true, (x) =>
-            importCertificate(x, a),
-          );
+        if (b === "create" && M === "POST") return r("createCertificate", "certificates", a, true, (x) => createCertificate(x, a));
+        if (b === "import" && M === "POST") return r("importCertificate", "certificates", a, true, (x) => importCertificate(x, a));
         if (b === "versions" && M === "GET") {
-          return r("listCertificateVersions", "certificates", a, false, (x) =>
-            listCertificateVersions(x, a),
-          );
+          return r("listCertificateVersions", "certificates", a, false, (x) => listCertificateVersions(x, a));
         }
-        if (b === "policy" && M === "GET")
-          return r("getCertificatePolicy", "certificates", a, false, (x) =>
-            getPolicy(x, a),
-          );
-        if (b === "policy" && M === "PATCH")
-          return r("updateCertificatePolicy", "certificates", a, true, (x) =>
-            updatePolicy(x, a),
-          );
-        if (b === "pending" && M === "GET")
-          return r("getCertificateOperation", "certificates", a, false, (x) =>
-            getOperation(x, a),
-          );
-        if (b === "pending" && M === "PATCH")
-          return r("updateCertificateOperation", "certificates", a, true, (x) =>
-            updateOperation(x, a),
-          );
+        if (b === "policy" && M === "GET") return r("getCertificatePolicy", "certificates", a, false, (x) => getPolicy(x, a));
+        if (b === "policy" && M === "PATCH") return r("updateCertificatePolicy", "certificates", a, true, (x) => updatePolicy(x, a));
+        if (b === "pending" && M === "GET") return r("getCertificateOperation", "certificates", a, false, (x) => getOperation(x, a));
+        if (b === "pending" && M === "PATCH") return r("updateCertificateOperation", "certificates", a, true, (x) => updateOperation(x, a));
         if (b === "pending" && M === "DELETE")
-          return r("deleteCertificateOperation", "certificates", a, true, (x) =>
-            deleteOperation(x, a),
-          );
+          return r("deleteCertificateOperation", "certificates", a, true, (x) => deleteOperation(x, a));
         if (b === "backup") return notImplemented("backupCertificate");
-        if (M === "GET")
-          return r(
-            "getCertificate",
-            "certificates",
-            a,
-            false,
-            (x) => getCertificate(x, a, b),
-            true,
-          );
-        if (M === "PATCH")
-          return r("updateCertificate", "certificates", a, true, (x) =>
-            updateCertificate(x, a, b),
-          );
+        if (M === "GET") return r("getCertificate", "certificates", a, false, (x) => getCertificate(x, a, b), true);
+        if (M === "PATCH") return r("updateCertificate", "certificates", a, true, (x) => updateCertificate(x, a, b));
       }
-      if (n === 4 && b === "pending" && c === "merge")
-        return notImplemented("mergeCertificate");
+      if (n === 4 && b === "pending" && c === "merge") return notImplemented("mergeCertificate");
       return undefined;
     }
     case "deletedcertificates": {
-      if (n === 1 && M === "GET")
-        return r(
-          "listDeletedCertificates",
-          "certificates",
-          undefined,
-          false,
-          listDeletedCertificates,
-        );
+      if (n === 1 && M === "GET") return r("listDeletedCertificates", "certificates", undefined, false, listDeletedCertificates);
       if (n === 2 && a !== undefined) {
-        if (M === "GET")
-          return r("getDeletedCertificate", "certificates", a, false, (x) =>
-            getDeletedCertificate(x, a),
-          );
+        if (M === "GET") return r("getDeletedCertificate", "certificates", a, false, (x) => getDeletedCertificate(x, a));
         if (M === "DELETE") {
-          return r("purgeDeletedCertificate", "certificates", a, true, (x) =>
-            purgeDeleted(x.vault.deletedCertificates, "Certificate", a),
-          );
+          return r("purgeDeletedCertificate", "certificates", a, true, (x) => purgeDeleted(x.vault.deletedCertificates, "Certificate", a));
         }
       }
       if (n === 3 && a !== undefined && b === "recover" && M === "POST") {
-        return r("recoverDeletedCertificate", "certificates", a, true, (x) =>
-          recoverCertificate(x, a),
-        );
+        return r("recoverDeletedCertificate", "certificates", a, true, (x) => recoverCertificate(x, a));
       }
       return undefined;
     }

@@ -133,8 +133,7 @@ export function emptyVault(): VaultData {
 
 export function serializeVault(v: VaultData): Json {
   const out: Json = {};
-  for (const f of MAP_FIELDS)
-    out[f] = Object.fromEntries(v[f] as Map<string, unknown>);
+  for (const f of MAP_FIELDS) out[f] = Object.fromEntries(v[f] as Map<string, unknown>);
   return out;
 }
 
