@@ -3,7 +3,31 @@ import { push } from "../pipeline/push.js";
 import type { Runtime } from "../pipeline/runtime.js";
 import type { Report } from "../report/report.js";
 import { parseDelivery, signalsOf, type DeliveryEntry } from "../signal/delivery.js";
+import { publishReport } from "../report/publish.js";
 import { logJson, type LogSink } from "./log.js";
+
+/**
+ * Every report ends here: one summary line (the metrics: latencies, actions by type, skips by reason, drift age —
+ * queried from Application Insights, see README) and, when configured, the `RotationPushed` event.
+ */
+export async function finishReport(rt: Runtime, report: Report, log: LogSink): Promise<void> {
+  logJson(log, report.retry ? "warn" : "info", report.trigger === "drift" ? "reconcile summary" : "push summary", {
+    invocationId: report.invocationId,
+    trigger: report.trigger,
+    dryRun: report.dryRun,
+    counts: report.counts,
+    skipsByReason: report.skipsByReason,
+    timings: report.timings,
+    vaultReads: report.vaultReads,
+    durationMs: report.durationMs,
+    retry: report.retry,
+    ...(report.drift ? { drift: report.drift } : {}),
+  });
+  if (rt.config.reportTopicEndpoint && !report.dryRun) {
+    const err = await publishReport(rt.config.reportTopicEndpoint, rt.credential, report);
+    if (err) logJson(log, "warn", "report event failed", { invocationId: report.invocationId, error: err });
+  }
+}
 
 export interface DeliveryOutcome {
   entries: DeliveryEntry[];
@@ -57,7 +81,7 @@ export async function handleDelivery(
       actions: c.actions.filter((a) => a.status !== "skipped").map((a) => ({ type: a.type, target: a.target, status: a.status, keys: a.keys, digest: a.digest, atMs: a.atMs })),
       skips: c.actions.filter((a) => a.status === "skipped").map((a) => ({ target: a.target, reason: a.reason })),
     });
-  logJson(opts.log, "info", "push summary", { invocationId: opts.invocationId, counts: report.counts, skipsByReason: report.skipsByReason, timings: report.timings, vaultReads: report.vaultReads, retry: report.retry });
+  await finishReport(rt, report, opts.log);
   if (report.retry) throw new RedeliveryNeeded(report);
   return { entries, report, rejected, ignored };
 }

@@ -9,6 +9,8 @@ import { VaultClients, type VaultClientOptions } from "../vault/reader.js";
 
 export interface Runtime {
   config: Config;
+  /** The function's identity (DefaultAzureCredential unless injected), created on first use. */
+  credential: TokenCredential;
   clusters: ClusterApi[];
   vaults: VaultClients;
   spcSource: SpcSource;
@@ -52,11 +54,13 @@ export function createRuntime(
 ): Runtime {
   let cred = opts.credential;
   const credential = () => (cred ??= new DefaultAzureCredential());
+  const lazy: TokenCredential = { getToken: (scopes, o) => credential().getToken(scopes, o) };
   return {
     config,
+    credential: lazy,
     clusters: config.clusters.map((c) => clusterApi(c, credential)),
     vaults: new VaultClients(
-      { getToken: (scopes, o) => credential().getToken(scopes, o) },
+      lazy,
       { ...(config.keyVaultApiVersion ? { serviceVersion: config.keyVaultApiVersion } : {}), ...opts.vault },
     ),
     spcSource: opts.spcSource ?? freshSpcs,
