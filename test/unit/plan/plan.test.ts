@@ -1,0 +1,181 @@
+// The plan is pure: these tests build inventories by hand and check every decision and its reason.
+import { describe, expect, it } from "vitest";
+import type { Policy } from "../../../shared/config/config.js";
+import { toSpc } from "../../../shared/inventory/spc.js";
+import { toWorkload } from "../../../shared/inventory/workload.js";
+import type { SecretState, SpcpsState } from "../../../shared/kube/cluster-api.js";
+import { POD_REFRESH, templateKey } from "../../../shared/plan/annotations.js";
+import { planCluster, type Action, type ClusterInventory, type PlanContext, type VaultState } from "../../../shared/plan/plan.js";
+import type { RotationSignal } from "../../../shared/types.js";
+
+const V1 = "1".repeat(32);
+const V2 = "2".repeat(32);
+const b64 = (s: string) => Buffer.from(s).toString("base64");
+
+const policy = (p: Partial<Policy> = {}): Policy => ({ restart: "env", mountRefresh: "nudge", namespacesInclude: [], namespacesExclude: [], ...p });
+const ctx = (p: Partial<Policy> = {}, extra: Partial<PlanContext> = {}): PlanContext => ({ policy: policy(p), trigger: "event", now: new Date("2026-11-27T12:00:00Z"), ...extra });
+const signal: RotationSignal = { vault: "kv-a", objectType: "secret", objectName: "db", eventTime: "2026-11-27T12:00:00Z", source: "eventgrid" };
+const vault = (value = "new", created = new Date("2026-11-27T11:59:00Z")): VaultState => ({
+  vault: "kv-a",
+  objectName: "db",
+  byType: { secret: { data: { kind: "secret", name: "db", version: V2, value }, created } },
+});
+
+function spc(ns: string, name: string, objects: string, secretObjects: unknown[] = [{ secretName: "creds", type: "Opaque", data: [{ objectName: "db", key: "password" }] }], keyvaultName = "kv-a") {
+  return toSpc({ metadata: { namespace: ns, name }, spec: { provider: "azure", parameters: { keyvaultName, objects }, secretObjects: secretObjects as never } });
+}
+const objs = (...lines: string[]) => `array:\n${lines.map((l) => `  - |\n    ${l.split("\n").join("\n    ")}`).join("\n")}\n`;
+const plain = objs("objectName: db\nobjectType: secret");
+
+function secret(ns: string, name: string, data: Record<string, string>, annotations: Record<string, string> = {}): SecretState {
+  return { namespace: ns, name, type: "Opaque", data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])), annotations, resourceVersion: "1" };
+}
+const pod = (ns: string, podName: string, spcName: string, version = V1): SpcpsState => ({ namespace: ns, name: `${podName}-${ns}-${spcName}`, podName, spcName, versions: { "secret/db": version } });
+
+function workload(kind: "Deployment" | "StatefulSet" | "DaemonSet", ns: string, name: string, use: { env?: string; envFrom?: string; init?: string; volume?: string; spc?: string }, annotations: Record<string, string> = {}, template: Record<string, string> = {}, paused = false) {
+  const container = { env: use.env ? [{ valueFrom: { secretKeyRef: { name: use.env } } }] : [], envFrom: use.envFrom ? [{ secretRef: { name: use.envFrom } }] : [] };
+  return toWorkload(kind, {
+    metadata: { namespace: ns, name, annotations },
+    spec: {
+      paused,
+      template: {
+        metadata: { annotations: template },
+        spec: {
+          containers: [container],
+          initContainers: use.init ? [{ env: [{ valueFrom: { secretKeyRef: { name: use.init } } }] }] : [],
+          volumes: [...(use.volume ? [{ secret: { secretName: use.volume } }] : []), ...(use.spc ? [{ csi: { driver: "secrets-store.csi.k8s.io", volumeAttributes: { secretProviderClass: use.spc } } }] : [])],
+        },
+      },
+    },
+  });
+}
+
+function inv(p: Partial<ClusterInventory>): ClusterInventory {
+  return { cluster: "c1", driverRepublish: true, spcs: [], secrets: new Map(), spcps: [], workloads: [], ...p };
+}
+const ofType = <T extends Action["type"]>(actions: Action[], t: T) => actions.filter((a): a is Extract<Action, { type: T }> => a.type === t);
+const skips = (actions: Action[]) => ofType(actions, "skip").map((s) => `${s.reason} ${s.target}`);
+
+describe("planCluster", () => {
+  const base = () =>
+    inv({
+      spcs: [spc("ns", "s", plain)],
+      secrets: new Map([["ns/creds", secret("ns", "creds", { password: "old", other: "keep" })]]),
+      spcps: [pod("ns", "p-0", "s"), pod("ns", "p-1", "s", V2)],
+      workloads: [workload("Deployment", "ns", "env", { env: "creds" }), workload("StatefulSet", "ns", "init", { init: "creds" }), workload("Deployment", "ns", "vol", { volume: "creds", spc: "s" })],
+    });
+
+  it("patches only the derived key, nudges only stale pods, restarts env and init-container consumers", () => {
+    const a = planCluster(signal, base(), vault(), ctx());
+    const [patch] = ofType(a, "patchSecret");
+    expect(patch).toMatchObject({ namespace: "ns", name: "creds", data: { password: b64("new") }, keys: ["password"] });
+    expect(ofType(a, "nudgePod").map((n) => n.name)).toEqual(["p-0"]);
+    expect(ofType(a, "nudgePod")[0]!.annotations[POD_REFRESH]).toMatch(/^[0-9a-f]{12}$/);
+    expect(ofType(a, "restartWorkload").map((r) => `${r.kind}/${r.name}`)).toEqual(["Deployment/env", "StatefulSet/init"]);
+    expect(ofType(a, "restartWorkload")[0]!.annotations).toEqual({ [templateKey("kv-a", "db")]: `kv-a/db@${V2}` });
+  });
+
+  it("is deterministic and changes nothing when everything already holds the new version", () => {
+    expect(planCluster(signal, base(), vault(), ctx())).toEqual(planCluster(signal, base(), vault(), ctx()));
+    const done = base();
+    done.secrets.set("ns/creds", secret("ns", "creds", { password: "new", other: "keep" }));
+    done.spcps = [pod("ns", "p-0", "s", V2)];
+    done.workloads = done.workloads.map((w) => ({ ...w, templateAnnotations: { [templateKey("kv-a", "db")]: `kv-a/db@${V2}` } }));
+    const a = planCluster(signal, done, vault(), ctx());
+    expect(a.filter((x) => x.type !== "skip")).toEqual([]);
+    expect(skips(a)).toContain("up-to-date Secret ns/creds");
+  });
+
+  it("restart policy: annotated restarts only opted-in workloads, off restarts none, opt-out wins", () => {
+    const i = base();
+    i.workloads.push(workload("Deployment", "ns", "opted", { volume: "creds" }, { "reloader.stakater.com/auto": "true" }));
+    i.workloads.push(workload("Deployment", "ns", "named", {}, { "secret.reloader.stakater.com/reload": "x, creds" }));
+    i.workloads.push(workload("Deployment", "ns", "out", { env: "creds" }, { "kv-rotation-pusher.io/restart": "false" }));
+    const names = (p: Partial<Policy>) => ofType(planCluster(signal, i, vault(), ctx(p)), "restartWorkload").map((r) => r.name);
+    expect(names({ restart: "env" })).toEqual(["env", "init", "opted", "named"]);
+    expect(names({ restart: "annotated" })).toEqual(["opted", "named"]);
+    expect(names({ restart: "off" })).toEqual([]);
+    expect(skips(planCluster(signal, i, vault(), ctx()))).toContain("opt-out Deployment ns/out");
+  });
+
+  it("honours Reloader's ignore on the Secret and its exclude list on the workload", () => {
+    const i = base();
+    i.workloads = [workload("Deployment", "ns", "excl", { env: "creds" }, { "secrets.exclude.reloader.stakater.com/reload": "creds" })];
+    expect(ofType(planCluster(signal, i, vault(), ctx()), "restartWorkload")).toEqual([]);
+    const j = base();
+    j.secrets.set("ns/creds", secret("ns", "creds", { password: "old" }, { "reloader.stakater.com/ignore": "true" }));
+    expect(ofType(planCluster(signal, j, vault(), ctx()), "restartWorkload")).toEqual([]);
+  });
+
+  it("skips paused Deployments with a reason", () => {
+    const i = base();
+    i.workloads = [workload("Deployment", "ns", "paused", { env: "creds" }, {}, {}, true)];
+    expect(skips(planCluster(signal, i, vault(), ctx()))).toContain("paused Deployment ns/paused");
+  });
+
+  it("mount refresh: v1.5 driver reports mounts as waiting; `restart` restarts the mounting workloads; `off` does nothing", () => {
+    const i = { ...base(), driverRepublish: false };
+    const a = planCluster(signal, i, vault(), ctx());
+    expect(ofType(a, "nudgePod")).toEqual([]);
+    expect(skips(a)).toContain("driver-no-republish Pod ns/p-0");
+    expect(ofType(planCluster(signal, i, vault(), ctx({ mountRefresh: "restart" })), "restartWorkload").map((r) => r.name)).toContain("vol");
+    const off = planCluster(signal, base(), vault(), ctx({ mountRefresh: "off" }));
+    expect(ofType(off, "nudgePod")).toEqual([]);
+    expect(skips(off)).toContain("mount-refresh-off Pod ns/p-0");
+  });
+
+  it("namespace include/exclude: out-of-scope SPCs are reported, not acted on", () => {
+    const i = base();
+    i.spcs.push(spc("kube-system", "s", plain));
+    const a = planCluster(signal, i, vault(), ctx({ namespacesExclude: ["kube-system"] }));
+    expect(skips(a)).toContain("namespace-excluded SecretProviderClass kube-system/s");
+    const inc = planCluster(signal, base(), vault(), ctx({ namespacesInclude: ["other"] }));
+    expect(inc.filter((x) => x.type !== "skip")).toEqual([]);
+  });
+
+  it("pinned versions, version history, unsynced Secrets, other vaults and invalid objects", () => {
+    const i = inv({
+      spcs: [
+        spc("ns", "pinned", objs(`objectName: db\nobjectType: secret\nobjectVersion: ${V1}`)),
+        spc("ns", "hist", objs("objectName: db\nobjectType: secret\nobjectVersionHistory: 3"), [{ secretName: "h", type: "Opaque", data: [{ objectName: "db/0", key: "v" }] }]),
+        spc("ns", "unsynced", plain, [{ secretName: "missing", type: "Opaque", data: [{ objectName: "db", key: "v" }] }]),
+        spc("ns", "elsewhere", plain, undefined, "kv-b"),
+        spc("ns", "broken", "array: not-a-list"),
+      ],
+      secrets: new Map([["ns/missing", null], ["ns/h", secret("ns", "h", { v: "old" })]]),
+    });
+    const s = skips(planCluster(signal, i, vault(), ctx()));
+    expect(s).toContain("pinned-version SecretProviderClass ns/pinned object secret/db");
+    expect(s).toContain("version-history Secret ns/h");
+    expect(s).toContain("secret-not-synced Secret ns/missing");
+    expect(s).toContain("spc-invalid SecretProviderClass ns/broken");
+    expect(s.some((x) => x.includes("elsewhere"))).toBe(false);
+    expect(ofType(planCluster(signal, i, vault(), ctx()), "patchSecret")).toEqual([]);
+  });
+
+  it("uses the alias as the file name and renders objectEncoding", () => {
+    const i = inv({
+      spcs: [spc("ns", "s", objs("objectName: db\nobjectType: secret\nobjectAlias: db.bin\nobjectEncoding: base64"), [{ secretName: "bin", type: "Opaque", data: [{ objectName: "db.bin", key: "raw" }] }])],
+      secrets: new Map([["ns/bin", secret("ns", "bin", { raw: "x" })]]),
+    });
+    const [patch] = ofType(planCluster(signal, i, vault(b64("decoded!")), ctx()), "patchSecret");
+    expect(Buffer.from(patch!.data.raw!, "base64").toString()).toBe("decoded!");
+  });
+
+  it("reports an object Key Vault could not return, and restarts nothing for it", () => {
+    const a = planCluster(signal, base(), { vault: "kv-a", objectName: "db", byType: { secret: { error: "not found" } } }, ctx());
+    expect(skips(a)).toContain("object-unavailable SecretProviderClass ns/s object secret/db");
+    expect(a.filter((x) => x.type !== "skip")).toEqual([]);
+  });
+
+  it("drift: stale mounts within the grace period are left to the driver; a never-annotated workload is restarted only when its Secret is patched", () => {
+    const i = base();
+    i.secrets.set("ns/creds", secret("ns", "creds", { password: "new" }));
+    const young = planCluster(signal, i, vault("new", new Date("2026-11-27T11:59:30Z")), ctx({}, { trigger: "drift", driftGraceSeconds: 180 }));
+    expect(skips(young)).toContain("within-grace Pod ns/p-0");
+    expect(ofType(young, "restartWorkload")).toEqual([]);
+    const old = planCluster(signal, i, vault("new", new Date("2026-11-27T11:00:00Z")), ctx({}, { trigger: "drift", driftGraceSeconds: 180 }));
+    expect(ofType(old, "nudgePod").map((n) => n.name)).toEqual(["p-0"]);
+    expect(ofType(old, "nudgePod")[0]!.annotations[POD_REFRESH]).toMatch(/\.\d+$/);
+  });
+});
