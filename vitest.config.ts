@@ -23,6 +23,18 @@ export default defineConfig({
           fileParallelism: false,
         },
       },
+      {
+        // Storms, injected faults, hostile input, leak and least-privilege checks on the same real environment as
+        // e2e (its own control plane); the summary global setup prints the figures once, at the very end.
+        test: {
+          name: "reliability",
+          include: ["test/reliability/**/*.test.ts"],
+          globalSetup: ["test/e2e/global-setup.ts", "test/reliability/summary.ts"],
+          testTimeout: 300_000,
+          hookTimeout: 180_000,
+          fileParallelism: false,
+        },
+      },
     ],
   },
 });

@@ -1,21 +1,12 @@
-// The CLI's commands on the shared pipeline: push/plan → push(), drift → reconcile(), event → handleDelivery().
+// `kv-rotation-pusher`: parse, help, then the command (execute.ts, imported on demand: the pipeline's SDKs take about
+// a second to load, --help and usage errors should not wait for them).
 // Output: stdout carries the result only (table, or JSON with --output json); errors, logs and progress go to stderr.
 // Exit codes: 0 done; 1 failed (a cluster, Key Vault read or action failed, a transient failure, rejected events);
 // 2 bad usage or configuration. Reports never hold a secret value, and nothing here prints one.
-import { randomUUID } from "node:crypto";
-import { readFile } from "node:fs/promises";
-import { ConfigError } from "../config/config.js";
-import { handleDelivery, RedeliveryNeeded } from "../entry/event-delivery.js";
-import type { Level, LogSink } from "../entry/log.js";
-import { describe } from "../kube/errors.js";
-import { push } from "../pipeline/push.js";
-import { reconcile } from "../pipeline/reconcile.js";
 import type { Runtime } from "../pipeline/runtime.js";
-import { formatTable, type Report } from "../report/report.js";
-import { parseDelivery, type DeliveryEntry } from "../signal/delivery.js";
-import { HELP, PROGRAM, parseCli, UsageError, validateObjectFlags, type Command } from "./args.js";
-import { Progress, type ProgressStream } from "./progress.js";
-import { cliConfig, cliRuntime } from "./setup.js";
+import type { Config } from "../config/config.js";
+import { HELP, PROGRAM, parseCli, UsageError, type Command } from "./args.js";
+import type { ProgressStream } from "./progress.js";
 
 export const EXIT_OK = 0;
 export const EXIT_FAILED = 1;
@@ -28,123 +19,7 @@ export interface CliIo {
   /** Whole stdin as text (event -). */
   readStdin(): Promise<string>;
   /** Tests inject a runtime; otherwise built from the configuration. */
-  runtime?: (config: ReturnType<typeof cliConfig>) => Runtime;
-}
-
-type RunCommand = Exclude<Command, { command: "help" }>;
-
-export function reportFailed(r: Report): boolean {
-  return r.retry || r.clusters.some((c) => !c.ok) || r.counts.failed > 0;
-}
-
-function sink(io: CliIo, verbose: boolean): LogSink {
-  return (level: Level, line: string) => {
-    if (verbose) io.stderr.write(`[${level}] ${line}\n`);
-  };
-}
-
-function entrySummary(e: DeliveryEntry): Record<string, unknown> {
-  switch (e.kind) {
-    case "signal":
-      return { kind: e.kind, eventId: e.signal.eventId, vault: e.signal.vault, objectType: e.signal.objectType, objectName: e.signal.objectName, version: e.signal.version };
-    case "ignored":
-      return { kind: e.kind, eventId: e.eventId, eventType: e.eventType, meaning: e.meaning };
-    case "rejected":
-      return { kind: e.kind, eventId: e.eventId, reason: e.reason };
-    case "duplicate":
-      return { kind: e.kind, eventId: e.eventId, duplicateOf: e.duplicateOf };
-  }
-}
-
-function eventTable(entries: DeliveryEntry[]): string {
-  const n = (k: DeliveryEntry["kind"]) => entries.filter((e) => e.kind === k).length;
-  const lines = [`EVENTS ${entries.length}: ${n("signal")} to push, ${n("ignored")} ignored, ${n("duplicate")} duplicate, ${n("rejected")} rejected`];
-  for (const e of entries) {
-    const s = entrySummary(e);
-    const id = (s.eventId as string | undefined) ?? "(no id)";
-    if (e.kind === "signal") lines.push(`  SIGNAL    ${id}  ${e.signal.vault}/${e.signal.objectType}/${e.signal.objectName}${e.signal.version ? "@" + e.signal.version.slice(0, 8) : ""}`);
-    if (e.kind === "ignored") lines.push(`  IGNORED   ${id}  ${e.eventType}: ${e.meaning}`);
-    if (e.kind === "duplicate") lines.push(`  DUPLICATE ${id}  of ${e.duplicateOf ?? "(no id)"}`);
-    if (e.kind === "rejected") lines.push(`  REJECTED  ${id}  ${e.reason}`);
-  }
-  return lines.join("\n");
-}
-
-async function withProgress<T>(io: CliIo, label: string, f: () => Promise<T>): Promise<T> {
-  const p = new Progress(io.stderr, label).start();
-  try {
-    return await f();
-  } finally {
-    p.stop();
-  }
-}
-
-function printReport(io: CliIo, cmd: RunCommand, r: Report): number {
-  io.stdout.write(cmd.common.output === "json" ? JSON.stringify(r, null, 2) + "\n" : formatTable(r) + "\n");
-  if (reportFailed(r)) {
-    io.stderr.write(`${PROGRAM}: ${r.retry ? "incomplete (transient failure; safe to run again)" : "some part failed"}: ${r.clusters.filter((c) => !c.ok).map((c) => `${c.cluster}: ${c.error}`).join("; ") || `${r.counts.failed} action(s) failed`}\n`);
-    return EXIT_FAILED;
-  }
-  return EXIT_OK;
-}
-
-async function execute(cmd: RunCommand, rt: Runtime, io: CliIo): Promise<number> {
-  const invocationId = randomUUID();
-  const c = cmd.common;
-  const scope = c.clusters.length ? { clusters: c.clusters } : {};
-  switch (cmd.command) {
-    case "push":
-    case "plan": {
-      // Now the real allow-list and cluster names (403 → a usage error naming KVRP_VAULTS / --vault-url).
-      validateObjectFlags(
-        { vault: cmd.vault, name: cmd.objectName, type: cmd.objectType, namespaces: cmd.namespaces, clusters: c.clusters },
-        cmd.command,
-        { vaults: rt.config.vaults, clusterNames: rt.clusters.map((k) => k.name) },
-      );
-      const dryRun = cmd.dryRun || rt.config.dryRun;
-      const what = `${cmd.vault}/${cmd.objectType}/${cmd.objectName}`;
-      const r = await withProgress(io, `${dryRun ? "planning" : "pushing"} ${what} on ${rt.clusters.filter((k) => !c.clusters.length || c.clusters.includes(k.name)).length} cluster(s)…`, () =>
-        push(rt, [{ vault: cmd.vault, objectType: cmd.objectType, objectName: cmd.objectName, eventTime: new Date().toISOString(), source: "cli" }], {
-          invocationId,
-          dryRun,
-          ...scope,
-          ...(cmd.namespaces.length ? { namespaces: cmd.namespaces } : {}),
-        }),
-      );
-      return printReport(io, cmd, r);
-    }
-    case "drift": {
-      const dryRun = !cmd.apply || rt.config.dryRun;
-      const r = await withProgress(io, `checking drift${dryRun ? "" : " and pushing"}…`, () => reconcile(rt, { dryRun, invocationId, ...scope }));
-      return printReport(io, cmd, r);
-    }
-    case "event": {
-      let text: string;
-      try {
-        text = cmd.file === "-" ? await io.readStdin() : await readFile(cmd.file, "utf8");
-      } catch (e) {
-        throw new UsageError(`cannot read ${cmd.file === "-" ? "stdin" : `"${cmd.file}"`}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, "event");
-      }
-      const receivedAt = new Date();
-      const entries = parseDelivery(text, { vaults: rt.config.vaults, receivedAt });
-      let report: Report | undefined;
-      try {
-        const out = await withProgress(io, `processing ${entries.length} event(s)…`, () =>
-          handleDelivery(rt, text, { invocationId, log: sink(io, c.verbose), receivedAt, ...(cmd.dryRun ? { dryRun: true } : {}) }),
-        );
-        report = out.report;
-      } catch (e) {
-        if (!(e instanceof RedeliveryNeeded)) throw e;
-        report = e.report;
-      }
-      if (c.output === "json") io.stdout.write(JSON.stringify({ events: entries.map(entrySummary), report: report ?? null }, null, 2) + "\n");
-      else io.stdout.write(eventTable(entries) + (report ? "\n\n" + formatTable(report) : "\n\nnothing to push") + "\n");
-      const rejected = entries.filter((e) => e.kind === "rejected").length;
-      if (rejected) io.stderr.write(`${PROGRAM}: ${rejected} event(s) rejected (see above)\n`);
-      if (report && reportFailed(report)) io.stderr.write(`${PROGRAM}: ${report.retry ? "incomplete (transient failure; Event Grid would redeliver)" : "some part failed"}\n`);
-      return rejected || (report && reportFailed(report)) ? EXIT_FAILED : EXIT_OK;
-    }
-  }
+  runtime?: (config: Config) => Runtime;
 }
 
 /** Runs one command line; returns the exit code. Never throws. */
@@ -161,21 +36,6 @@ export async function run(argv: readonly string[], io: CliIo): Promise<number> {
     io.stdout.write(HELP[cmd.topic ?? "main"] + "\n");
     return EXIT_OK;
   }
-  try {
-    const config = cliConfig(cmd, io.env);
-    const rt = io.runtime ? io.runtime(config) : cliRuntime(config, io.env);
-    return await execute(cmd, rt, io);
-  } catch (e) {
-    if (e instanceof UsageError) {
-      io.stderr.write(`${PROGRAM}: ${e.message}\nRun '${PROGRAM} ${cmd.command} --help' for usage.\n`);
-      return EXIT_USAGE;
-    }
-    if (e instanceof ConfigError) {
-      io.stderr.write(`${PROGRAM}: ${e.message}\n`);
-      return EXIT_USAGE;
-    }
-    // Unexpected: one value-free line (describe() keeps the first line of the message; no stack trace).
-    io.stderr.write(`${PROGRAM}: failed: ${describe(e)}\n`);
-    return EXIT_FAILED;
-  }
+  const { runCommand } = await import("./execute.js");
+  return runCommand(cmd, io);
 }
