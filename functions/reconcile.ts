@@ -25,7 +25,10 @@ export function resolveSchedule(env: NodeJS.ProcessEnv = process.env): { schedul
 }
 
 const resolved = resolveSchedule();
-if (resolved.error) console.error(`${resolved.error}; the reconcile timer falls back to "${DEFAULT_RECONCILE_SCHEDULE}" and its runs fail until this is fixed`);
+if (resolved.error)
+  console.error(
+    `${resolved.error}; the reconcile timer falls back to "${DEFAULT_RECONCILE_SCHEDULE}" and its runs fail until this is fixed`,
+  );
 
 export async function reconcileTimer(timer: Timer, context: InvocationContext): Promise<void> {
   const log = contextLog(context);
@@ -43,7 +46,12 @@ export async function reconcileTimer(timer: Timer, context: InvocationContext): 
     retry: report.retry,
   });
   if (report.retry)
-    throw new Error(`reconcile incomplete (the next run retries): ${report.clusters.filter((c) => !c.ok).map((c) => `${c.cluster}: ${c.error}`).join("; ")}`);
+    throw new Error(
+      `reconcile incomplete (the next run retries): ${report.clusters
+        .filter((c) => !c.ok)
+        .map((c) => `${c.cluster}: ${c.error}`)
+        .join("; ")}`,
+    );
 }
 
 app.timer(FUNCTION_NAME, { schedule: resolved.schedule, runOnStartup: false, useMonitor: true, handler: reconcileTimer });

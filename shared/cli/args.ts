@@ -165,7 +165,13 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
 const SINGLE = ["kubeconfig", "context", "output", "vault", "name", "type"];
 
 /** parseRotateRequest field → the flag that carries it. */
-const FLAG_OF: Record<string, string> = { vault: "--vault", objectName: "--name", objectType: "--type", namespaces: "--namespace", clusters: "--cluster" };
+const FLAG_OF: Record<string, string> = {
+  vault: "--vault",
+  objectName: "--name",
+  objectType: "--type",
+  namespaces: "--namespace",
+  clusters: "--cluster",
+};
 
 function isCommand(s: string | undefined): s is CommandName {
   return (COMMANDS as readonly string[]).includes(s ?? "");
@@ -173,7 +179,10 @@ function isCommand(s: string | undefined): s is CommandName {
 
 function parseArgsError(e: unknown, command: CommandName): UsageError {
   const err = e as { code?: string; message?: string };
-  const msg = (err.message ?? String(e)).replace(/\. To specify a positional argument.*$/s, "").replace(/\s+/g, " ").trim();
+  const msg = (err.message ?? String(e))
+    .replace(/\. To specify a positional argument.*$/s, "")
+    .replace(/\s+/g, " ")
+    .trim();
   return new UsageError(msg, command);
 }
 
@@ -182,7 +191,8 @@ function common(values: Record<string, unknown>, command: CommandName): CommonOp
   if (output !== "table" && output !== "json") throw new UsageError(`--output must be table or json, got "${output}"`, command);
   const vaultUrls = ((values["vault-url"] as string[] | undefined) ?? []).map((v) => {
     const i = v.indexOf("=");
-    if (i <= 0 || i === v.length - 1) throw new UsageError(`--vault-url must be NAME=URL (e.g. contoso-prod=https://contoso-prod.vault.azure.net), got "${v}"`, command);
+    if (i <= 0 || i === v.length - 1)
+      throw new UsageError(`--vault-url must be NAME=URL (e.g. contoso-prod=https://contoso-prod.vault.azure.net), got "${v}"`, command);
     return { name: v.slice(0, i), url: v.slice(i + 1) };
   });
   const out: CommonOptions = {
@@ -226,7 +236,13 @@ export function validateObjectFlags(
     const message = r.status === 403 ? `--vault: ${r.message} (KVRP_VAULTS or --vault-url)` : flag ? `${flag}: ${r.message}` : r.message;
     throw new UsageError(message, command);
   }
-  return { vault: r.value.vault, objectName: r.value.objectName, objectType: r.value.objectType, namespaces: r.value.namespaces ?? [], clusters: r.value.clusters ?? [] };
+  return {
+    vault: r.value.vault,
+    objectName: r.value.objectName,
+    objectType: r.value.objectType,
+    namespaces: r.value.namespaces ?? [],
+    clusters: r.value.clusters ?? [],
+  };
 }
 
 /** Parses argv (without node and the script). Throws UsageError for anything the user must fix (exit 2). */
@@ -240,11 +256,22 @@ export function parseCli(argv: readonly string[]): Command {
     if (!isCommand(topic)) throw new UsageError(`unknown command "${topic}"; commands: ${COMMANDS.join(", ")}`);
     return { command: "help", topic };
   }
-  if (!isCommand(first)) throw new UsageError(first.startsWith("-") ? `a command must come first (${COMMANDS.join(", ")}), got "${first}"` : `unknown command "${first}"; commands: ${COMMANDS.join(", ")}`);
+  if (!isCommand(first))
+    throw new UsageError(
+      first.startsWith("-")
+        ? `a command must come first (${COMMANDS.join(", ")}), got "${first}"`
+        : `unknown command "${first}"; commands: ${COMMANDS.join(", ")}`,
+    );
   const command = first;
   let parsed: { values: Record<string, unknown>; positionals: string[]; tokens?: { kind: string; name?: string }[] };
   try {
-    parsed = parseArgs({ args: [...rest], options: { ...COMMON_OPTIONS, ...COMMAND_OPTIONS[command] }, allowPositionals: true, strict: true, tokens: true }) as typeof parsed;
+    parsed = parseArgs({
+      args: [...rest],
+      options: { ...COMMON_OPTIONS, ...COMMAND_OPTIONS[command] },
+      allowPositionals: true,
+      strict: true,
+      tokens: true,
+    }) as typeof parsed;
   } catch (e) {
     // --help wins over any other mistake on the line.
     if (rest.includes("--help") || rest.includes("-h")) return { command: "help", topic: command };

@@ -31,7 +31,14 @@ function sink(io: CliIo, verbose: boolean): LogSink {
 function entrySummary(e: DeliveryEntry): Record<string, unknown> {
   switch (e.kind) {
     case "signal":
-      return { kind: e.kind, eventId: e.signal.eventId, vault: e.signal.vault, objectType: e.signal.objectType, objectName: e.signal.objectName, version: e.signal.version };
+      return {
+        kind: e.kind,
+        eventId: e.signal.eventId,
+        vault: e.signal.vault,
+        objectType: e.signal.objectType,
+        objectName: e.signal.objectName,
+        version: e.signal.version,
+      };
     case "ignored":
       return { kind: e.kind, eventId: e.eventId, eventType: e.eventType, meaning: e.meaning };
     case "rejected":
@@ -43,11 +50,16 @@ function entrySummary(e: DeliveryEntry): Record<string, unknown> {
 
 function eventTable(entries: DeliveryEntry[]): string {
   const n = (k: DeliveryEntry["kind"]) => entries.filter((e) => e.kind === k).length;
-  const lines = [`EVENTS ${entries.length}: ${n("signal")} to push, ${n("ignored")} ignored, ${n("duplicate")} duplicate, ${n("rejected")} rejected`];
+  const lines = [
+    `EVENTS ${entries.length}: ${n("signal")} to push, ${n("ignored")} ignored, ${n("duplicate")} duplicate, ${n("rejected")} rejected`,
+  ];
   for (const e of entries) {
     const s = entrySummary(e);
     const id = (s.eventId as string | undefined) ?? "(no id)";
-    if (e.kind === "signal") lines.push(`  SIGNAL    ${id}  ${e.signal.vault}/${e.signal.objectType}/${e.signal.objectName}${e.signal.version ? "@" + e.signal.version.slice(0, 8) : ""}`);
+    if (e.kind === "signal")
+      lines.push(
+        `  SIGNAL    ${id}  ${e.signal.vault}/${e.signal.objectType}/${e.signal.objectName}${e.signal.version ? "@" + e.signal.version.slice(0, 8) : ""}`,
+      );
     if (e.kind === "ignored") lines.push(`  IGNORED   ${id}  ${e.eventType}: ${e.meaning}`);
     if (e.kind === "duplicate") lines.push(`  DUPLICATE ${id}  of ${e.duplicateOf ?? "(no id)"}`);
     if (e.kind === "rejected") lines.push(`  REJECTED  ${id}  ${e.reason}`);
@@ -67,7 +79,14 @@ async function withProgress<T>(io: CliIo, label: string, f: () => Promise<T>): P
 function printReport(io: CliIo, cmd: RunCommand, r: Report): number {
   io.stdout.write(cmd.common.output === "json" ? JSON.stringify(r, null, 2) + "\n" : formatTable(r) + "\n");
   if (reportFailed(r)) {
-    io.stderr.write(`${PROGRAM}: ${r.retry ? "incomplete (transient failure; safe to run again)" : "some part failed"}: ${r.clusters.filter((c) => !c.ok).map((c) => `${c.cluster}: ${c.error}`).join("; ") || `${r.counts.failed} action(s) failed`}\n`);
+    io.stderr.write(
+      `${PROGRAM}: ${r.retry ? "incomplete (transient failure; safe to run again)" : "some part failed"}: ${
+        r.clusters
+          .filter((c) => !c.ok)
+          .map((c) => `${c.cluster}: ${c.error}`)
+          .join("; ") || `${r.counts.failed} action(s) failed`
+      }\n`,
+    );
     return EXIT_FAILED;
   }
   return EXIT_OK;
@@ -88,19 +107,36 @@ async function execute(cmd: RunCommand, rt: Runtime, io: CliIo): Promise<number>
       );
       const dryRun = cmd.dryRun || rt.config.dryRun;
       const what = `${cmd.vault}/${cmd.objectType}/${cmd.objectName}`;
-      const r = await withProgress(io, `${dryRun ? "planning" : "pushing"} ${what} on ${rt.clusters.filter((k) => !c.clusters.length || c.clusters.includes(k.name)).length} cluster(s)…`, () =>
-        push(rt, [{ vault: cmd.vault, objectType: cmd.objectType, objectName: cmd.objectName, eventTime: new Date().toISOString(), source: "cli" }], {
-          invocationId,
-          dryRun,
-          ...scope,
-          ...(cmd.namespaces.length ? { namespaces: cmd.namespaces } : {}),
-        }),
+      const r = await withProgress(
+        io,
+        `${dryRun ? "planning" : "pushing"} ${what} on ${rt.clusters.filter((k) => !c.clusters.length || c.clusters.includes(k.name)).length} cluster(s)…`,
+        () =>
+          push(
+            rt,
+            [
+              {
+                vault: cmd.vault,
+                objectType: cmd.objectType,
+                objectName: cmd.objectName,
+                eventTime: new Date().toISOString(),
+                source: "cli",
+              },
+            ],
+            {
+              invocationId,
+              dryRun,
+              ...scope,
+              ...(cmd.namespaces.length ? { namespaces: cmd.namespaces } : {}),
+            },
+          ),
       );
       return printReport(io, cmd, r);
     }
     case "drift": {
       const dryRun = !cmd.apply || rt.config.dryRun;
-      const r = await withProgress(io, `checking drift${dryRun ? "" : " and pushing"}…`, () => reconcile(rt, { dryRun, invocationId, ...scope }));
+      const r = await withProgress(io, `checking drift${dryRun ? "" : " and pushing"}…`, () =>
+        reconcile(rt, { dryRun, invocationId, ...scope }),
+      );
       return printReport(io, cmd, r);
     }
     case "event": {
@@ -108,7 +144,10 @@ async function execute(cmd: RunCommand, rt: Runtime, io: CliIo): Promise<number>
       try {
         text = cmd.file === "-" ? await io.readStdin() : await readFile(cmd.file, "utf8");
       } catch (e) {
-        throw new UsageError(`cannot read ${cmd.file === "-" ? "stdin" : `"${cmd.file}"`}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, "event");
+        throw new UsageError(
+          `cannot read ${cmd.file === "-" ? "stdin" : `"${cmd.file}"`}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+          "event",
+        );
       }
       const receivedAt = new Date();
       const entries = parseDelivery(text, { vaults: rt.config.vaults, receivedAt });
@@ -122,16 +161,19 @@ async function execute(cmd: RunCommand, rt: Runtime, io: CliIo): Promise<number>
         if (!(e instanceof RedeliveryNeeded)) throw e;
         report = e.report;
       }
-      if (c.output === "json") io.stdout.write(JSON.stringify({ events: entries.map(entrySummary), report: report ?? null }, null, 2) + "\n");
+      if (c.output === "json")
+        io.stdout.write(JSON.stringify({ events: entries.map(entrySummary), report: report ?? null }, null, 2) + "\n");
       else io.stdout.write(eventTable(entries) + (report ? "\n\n" + formatTable(report) : "\n\nnothing to push") + "\n");
       const rejected = entries.filter((e) => e.kind === "rejected").length;
       if (rejected) io.stderr.write(`${PROGRAM}: ${rejected} event(s) rejected (see above)\n`);
-      if (report && reportFailed(report)) io.stderr.write(`${PROGRAM}: ${report.retry ? "incomplete (transient failure; Event Grid would redeliver)" : "some part failed"}\n`);
+      if (report && reportFailed(report))
+        io.stderr.write(
+          `${PROGRAM}: ${report.retry ? "incomplete (transient failure; Event Grid would redeliver)" : "some part failed"}\n`,
+        );
       return rejected || (report && reportFailed(report)) ? EXIT_FAILED : EXIT_OK;
     }
   }
 }
-
 
 /** Builds the configuration and runtime, runs the command; returns the exit code. Never throws. */
 export async function runCommand(cmd: RunCommand, io: CliIo): Promise<number> {

@@ -18,12 +18,20 @@ export const SYNTHETIC_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
 
 const PLACEHOLDER_CLUSTERS = JSON.stringify([{ name: "placeholder", auth: "kubeconfig" }]);
 const PLACEHOLDER_VAULTS = JSON.stringify([
-  { name: "placeholder", resourceId: `/subscriptions/${SYNTHETIC_SUBSCRIPTION}/resourceGroups/cli/providers/Microsoft.KeyVault/vaults/placeholder`, url: "https://placeholder.vault.azure.net" },
+  {
+    name: "placeholder",
+    resourceId: `/subscriptions/${SYNTHETIC_SUBSCRIPTION}/resourceGroups/cli/providers/Microsoft.KeyVault/vaults/placeholder`,
+    url: "https://placeholder.vault.azure.net",
+  },
 ]);
 
 export function vaultsFromFlags(flags: CommonOptions["vaultUrls"]): Map<string, VaultConfig> {
   const json = JSON.stringify(
-    flags.map((f) => ({ name: f.name, url: f.url, resourceId: `/subscriptions/${SYNTHETIC_SUBSCRIPTION}/resourceGroups/cli/providers/Microsoft.KeyVault/vaults/${f.name.toLowerCase()}` })),
+    flags.map((f) => ({
+      name: f.name,
+      url: f.url,
+      resourceId: `/subscriptions/${SYNTHETIC_SUBSCRIPTION}/resourceGroups/cli/providers/Microsoft.KeyVault/vaults/${f.name.toLowerCase()}`,
+    })),
   );
   return parseVaults(json, "--vault-url");
 }
@@ -41,13 +49,18 @@ export function kubeconfigCluster(opts: { kubeconfig?: string; context?: string 
     if (opts.kubeconfig) kc.loadFromFile(opts.kubeconfig);
     else kc.loadFromDefault();
   } catch (e) {
-    throw new UsageError(`cannot load kubeconfig${opts.kubeconfig ? ` "${opts.kubeconfig}"` : ""}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`, command === "help" ? undefined : command);
+    throw new UsageError(
+      `cannot load kubeconfig${opts.kubeconfig ? ` "${opts.kubeconfig}"` : ""}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      command === "help" ? undefined : command,
+    );
   }
   const context = opts.context ?? kc.getCurrentContext();
   if (!context || !kc.getContextObject(context)) {
     const names = kc.getContexts().map((c) => c.name);
     throw new UsageError(
-      context ? `context "${context}" is not in the kubeconfig; contexts: ${names.join(", ") || "(none)"}` : `the kubeconfig has no current context; pass --context (contexts: ${names.join(", ") || "(none)"})`,
+      context
+        ? `context "${context}" is not in the kubeconfig; contexts: ${names.join(", ") || "(none)"}`
+        : `the kubeconfig has no current context; pass --context (contexts: ${names.join(", ") || "(none)"})`,
       command === "help" ? undefined : command,
     );
   }
@@ -60,7 +73,10 @@ type RunCommand = Exclude<Command, { command: "help" }>;
 export function cliConfig(cmd: RunCommand, env: NodeJS.ProcessEnv): Config {
   const c = cmd.common;
   if (cmd.command === "event" && c.vaultUrls.length)
-    throw new UsageError("--vault-url cannot be used with event: events are verified against the vaults' resource ids, set KVRP_VAULTS", "event");
+    throw new UsageError(
+      "--vault-url cannot be used with event: events are verified against the vaults' resource ids, set KVRP_VAULTS",
+      "event",
+    );
   // Every other setting exactly as the function app reads it; clusters and vaults are replaced below.
   const base = loadConfig({ ...env, KVRP_CLUSTERS: PLACEHOLDER_CLUSTERS, KVRP_VAULTS: PLACEHOLDER_VAULTS, KVRP_RECONCILE_SCHEDULE: "" });
   const vaults = c.vaultUrls.length ? vaultsFromFlags(c.vaultUrls) : parseVaults(env.KVRP_VAULTS);
@@ -68,11 +84,15 @@ export function cliConfig(cmd: RunCommand, env: NodeJS.ProcessEnv): Config {
   if (c.kubeconfig !== undefined || c.context !== undefined) clusters = [kubeconfigCluster(c, cmd.command)];
   else if ((env.KVRP_CLUSTERS ?? "").trim()) clusters = parseClusters(env.KVRP_CLUSTERS);
   else if (defaultKubeconfigExists(env)) clusters = [kubeconfigCluster({}, cmd.command)];
-  else throw new UsageError("no cluster: pass --kubeconfig/--context, set KUBECONFIG (or ~/.kube/config), or set KVRP_CLUSTERS", cmd.command);
+  else
+    throw new UsageError("no cluster: pass --kubeconfig/--context, set KUBECONFIG (or ~/.kube/config), or set KVRP_CLUSTERS", cmd.command);
   const names = clusters.map((k) => k.name);
   const unknown = c.clusters.filter((n) => !names.includes(n));
   if (unknown.length)
-    throw new UsageError(`--cluster: unknown cluster${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}; available: ${names.map((n) => `"${n}"`).join(", ")}`, cmd.command);
+    throw new UsageError(
+      `--cluster: unknown cluster${unknown.length > 1 ? "s" : ""} ${unknown.map((n) => `"${n}"`).join(", ")}; available: ${names.map((n) => `"${n}"`).join(", ")}`,
+      cmd.command,
+    );
   return { ...base, clusters, vaults };
 }
 

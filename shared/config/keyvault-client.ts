@@ -37,9 +37,13 @@ export function keyVaultClientSettings(env: NodeJS.ProcessEnv = process.env): Ke
     try {
       pem = readFileSync(caFile, "utf8");
     } catch (e) {
-      throw new ConfigError("KVRP_KEYVAULT_CA_FILE", `cannot read "${caFile}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+      throw new ConfigError(
+        "KVRP_KEYVAULT_CA_FILE",
+        `cannot read "${caFile}": ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`,
+      );
     }
-    if (!pem.includes("-----BEGIN CERTIFICATE-----")) throw new ConfigError("KVRP_KEYVAULT_CA_FILE", `"${caFile}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+    if (!pem.includes("-----BEGIN CERTIFICATE-----"))
+      throw new ConfigError("KVRP_KEYVAULT_CA_FILE", `"${caFile}" holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
     clientOptions.tlsOptions = { ca: pem };
   }
   const token = (env.KVRP_KEYVAULT_STATIC_TOKEN ?? "").trim();

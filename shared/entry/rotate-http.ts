@@ -24,7 +24,13 @@ import { reconcile } from "../pipeline/reconcile.js";
 import type { Runtime } from "../pipeline/runtime.js";
 import type { Report } from "../report/report.js";
 import { sanitizeForLog } from "../signal/names.js";
-import { MAX_REQUEST_BYTES, parseRotateQuery, parseRotateRequest, type RotateContext, type RotateRequest } from "../signal/rotate-request.js";
+import {
+  MAX_REQUEST_BYTES,
+  parseRotateQuery,
+  parseRotateRequest,
+  type RotateContext,
+  type RotateRequest,
+} from "../signal/rotate-request.js";
 import type { RotationSignal } from "../types.js";
 import { logJson, type LogSink } from "./log.js";
 
@@ -57,7 +63,13 @@ export const RETRY_AFTER_SECONDS = 30;
 const METHODS: Record<RotateRoute, string> = { rotate: "POST", plan: "GET", drift: "GET" };
 const DRIFT_QUERY = ["cluster", "code"] as const;
 
-function error(input: RotateHttpInput, status: number, message: string, field?: string, headers: Record<string, string> = {}): RotateHttpOutput {
+function error(
+  input: RotateHttpInput,
+  status: number,
+  message: string,
+  field?: string,
+  headers: Record<string, string> = {},
+): RotateHttpOutput {
   return {
     status,
     jsonBody: { error: { status, message, ...(field !== undefined ? { field } : {}) }, invocationId: input.invocationId },
@@ -98,7 +110,12 @@ function reportOutput(input: RotateHttpInput, report: Report): RotateHttpOutput 
 }
 
 function rejected(input: RotateHttpInput, r: { status: number; message: string; field?: string }): RotateHttpOutput {
-  logJson(input.log, "warn", `${input.route} request rejected`, { invocationId: input.invocationId, status: r.status, field: r.field, message: r.message });
+  logJson(input.log, "warn", `${input.route} request rejected`, {
+    invocationId: input.invocationId,
+    status: r.status,
+    field: r.field,
+    message: r.message,
+  });
   return error(input, r.status, r.message, r.field);
 }
 
@@ -116,13 +133,19 @@ function parseUrl(url: string): URL {
 }
 
 /** `GET /api/drift?cluster=a&cluster=b` (or comma-separated); `code` (the function key) is ignored. */
-function driftClusters(query: URLSearchParams, rt: Runtime): { ok: true; clusters?: string[] } | { ok: false; status: 400; message: string; field?: string } {
+function driftClusters(
+  query: URLSearchParams,
+  rt: Runtime,
+): { ok: true; clusters?: string[] } | { ok: false; status: 400; message: string; field?: string } {
   const unknown = [...new Set(query.keys())].filter((k) => !(DRIFT_QUERY as readonly string[]).includes(k));
   if (unknown.length > 0)
     return {
       ok: false,
       status: 400,
-      message: `unknown query parameter${unknown.length > 1 ? "s" : ""} ${unknown.slice(0, 8).map((k) => `"${sanitizeForLog(k, 40)}"`).join(", ")}; allowed: cluster (GET /api/drift is always a dry run)`,
+      message: `unknown query parameter${unknown.length > 1 ? "s" : ""} ${unknown
+        .slice(0, 8)
+        .map((k) => `"${sanitizeForLog(k, 40)}"`)
+        .join(", ")}; allowed: cluster (GET /api/drift is always a dry run)`,
       field: sanitizeForLog(unknown[0] ?? "", 40),
     };
   const all = query.getAll("cluster");
@@ -134,7 +157,10 @@ function driftClusters(query: URLSearchParams, rt: Runtime): { ok: true; cluster
     return {
       ok: false,
       status: 400,
-      message: `cluster: unknown cluster${bad.length > 1 ? "s" : ""} ${bad.slice(0, 8).map((n) => `"${sanitizeForLog(n, 40)}"`).join(", ")}; configured: ${known.map((n) => `"${n}"`).join(", ") || "(none)"}`,
+      message: `cluster: unknown cluster${bad.length > 1 ? "s" : ""} ${bad
+        .slice(0, 8)
+        .map((n) => `"${sanitizeForLog(n, 40)}"`)
+        .join(", ")}; configured: ${known.map((n) => `"${n}"`).join(", ") || "(none)"}`,
       field: "cluster",
     };
   return { ok: true, clusters: [...new Set(names)] };
@@ -142,20 +168,34 @@ function driftClusters(query: URLSearchParams, rt: Runtime): { ok: true; cluster
 
 async function route(rtIn: Runtime | (() => Runtime), input: RotateHttpInput): Promise<RotateHttpOutput> {
   const expected = METHODS[input.route];
-  if (input.method.toUpperCase() !== expected) return error(input, 405, `${input.method.toUpperCase()} is not allowed here; use ${expected}`, undefined, { Allow: expected });
+  if (input.method.toUpperCase() !== expected)
+    return error(input, 405, `${input.method.toUpperCase()} is not allowed here; use ${expected}`, undefined, { Allow: expected });
 
   if (input.route === "rotate") {
     // Size first: never parse (or even look at) an oversized body.
     const declared = input.contentLength != null && input.contentLength !== "" ? Number(input.contentLength) : undefined;
     if (declared !== undefined && Number.isFinite(declared) && declared > MAX_REQUEST_BYTES)
-      return rejected(input, { status: 413, message: `request body is ${declared} bytes; at most ${MAX_REQUEST_BYTES} bytes are accepted` });
+      return rejected(input, {
+        status: 413,
+        message: `request body is ${declared} bytes; at most ${MAX_REQUEST_BYTES} bytes are accepted`,
+      });
     const body = input.bodyText ?? "";
     if (Buffer.byteLength(body, "utf8") > MAX_REQUEST_BYTES)
-      return rejected(input, { status: 413, message: `request body is more than ${MAX_REQUEST_BYTES} bytes; at most ${MAX_REQUEST_BYTES} bytes are accepted` });
+      return rejected(input, {
+        status: 413,
+        message: `request body is more than ${MAX_REQUEST_BYTES} bytes; at most ${MAX_REQUEST_BYTES} bytes are accepted`,
+      });
     if (input.contentType != null && input.contentType.trim() !== "" && !isJsonContentType(input.contentType))
-      return rejected(input, { status: 415, message: `content-type "${sanitizeForLog(input.contentType, 80)}" is not accepted; send application/json`, field: "content-type" });
+      return rejected(input, {
+        status: 415,
+        message: `content-type "${sanitizeForLog(input.contentType, 80)}" is not accepted; send application/json`,
+        field: "content-type",
+      });
     if (body.trim() === "")
-      return rejected(input, { status: 400, message: "request body is empty; expected JSON {vault, objectName, objectType?, clusters?, namespaces?, dryRun?}" });
+      return rejected(input, {
+        status: 400,
+        message: "request body is empty; expected JSON {vault, objectName, objectType?, clusters?, namespaces?, dryRun?}",
+      });
   }
 
   const rt = typeof rtIn === "function" ? rtIn() : rtIn;
@@ -164,12 +204,19 @@ async function route(rtIn: Runtime | (() => Runtime), input: RotateHttpInput): P
   if (input.route === "drift") {
     const d = driftClusters(parseUrl(input.url).searchParams, rt);
     if (!d.ok) return rejected(input, d);
-    const report = await reconcile(rt, { dryRun: true, now: receivedAt, invocationId: input.invocationId, ...(d.clusters ? { clusters: d.clusters } : {}) });
+    const report = await reconcile(rt, {
+      dryRun: true,
+      now: receivedAt,
+      invocationId: input.invocationId,
+      ...(d.clusters ? { clusters: d.clusters } : {}),
+    });
     return reportOutput(input, report);
   }
 
   const parsed =
-    input.route === "rotate" ? parseRotateRequest(input.bodyText ?? "", rotateContext(rt)) : parseRotateQuery(parseUrl(input.url).searchParams, rotateContext(rt));
+    input.route === "rotate"
+      ? parseRotateRequest(input.bodyText ?? "", rotateContext(rt))
+      : parseRotateQuery(parseUrl(input.url).searchParams, rotateContext(rt));
   if (!parsed.ok) return rejected(input, parsed);
   const req = parsed.value;
   // The app-wide KVRP_DRY_RUN wins: a request can ask for a dry run, never for writes the app is configured not to do.
@@ -201,12 +248,18 @@ export async function handleRotate(rt: Runtime | (() => Runtime), input: RotateH
     if (e instanceof ConfigError) {
       // The setting name only: a JSON syntax error message can quote a slice of the setting (e.g. a token).
       logJson(input.log, "error", `${input.route} failed: invalid configuration`, { invocationId: input.invocationId, setting: e.setting });
-      return error(input, 500, `the function app's configuration is invalid (setting ${e.setting}); see the function log for invocation ${input.invocationId}`);
+      return error(
+        input,
+        500,
+        `the function app's configuration is invalid (setting ${e.setting}); see the function log for invocation ${input.invocationId}`,
+      );
     }
     const transient = isTransient(e) && !isProgrammingError(e);
     logJson(input.log, "error", `${input.route} failed`, { invocationId: input.invocationId, transient, error: describe(e) });
     if (transient)
-      return error(input, 503, `temporarily unavailable; retry later (invocation ${input.invocationId})`, undefined, { "Retry-After": String(RETRY_AFTER_SECONDS) });
+      return error(input, 503, `temporarily unavailable; retry later (invocation ${input.invocationId})`, undefined, {
+        "Retry-After": String(RETRY_AFTER_SECONDS),
+      });
     return error(input, 500, `internal error; see the function log for invocation ${input.invocationId}`);
   }
 }

@@ -11,6 +11,10 @@ import type { Workload } from "./workload.js";
 /** Source of SecretProviderClasses: a fresh paged list, or an instance-level cache kept current by a watch. */
 export interface SpcSource {
   list(api: ClusterApi): Promise<Spc[]>;
+  /** Per signal, the SPCs that reference its object (sources with an index answer in O(affected)); default: filter list(). */
+  forSignals?(api: ClusterApi, signals: Pick<RotationSignal, "vault" | "objectType" | "objectName">[]): Promise<Spc[][]>;
+  /** Stops background work (watches). */
+  close?(): void;
 }
 
 export const freshSpcs: SpcSource = { list: (api) => api.listSpcs() };
@@ -18,6 +22,13 @@ export const freshSpcs: SpcSource = { list: (api) => api.listSpcs() };
 /** Objects (vault, name) a signal can concern in an SPC. */
 export function spcsForSignal(spcs: Spc[], signal: Pick<RotationSignal, "vault" | "objectType" | "objectName">): Spc[] {
   return spcs.filter((s) => matchingObjects(s, signal).length > 0);
+}
+
+/** The SPCs each signal concerns, through the source's index when it has one. */
+export async function spcsForSignals(src: SpcSource, api: ClusterApi, signals: Pick<RotationSignal, "vault" | "objectType" | "objectName">[]): Promise<Spc[][]> {
+  if (src.forSignals) return src.forSignals(api, signals);
+  const all = await src.list(api);
+  return signals.map((s) => spcsForSignal(all, s));
 }
 
 /** Secrets named by the SPC's secretObjects that are fed by the given object names' files. */

@@ -1,5 +1,6 @@
 // The Kubernetes calls the pusher makes — and only these (infra/k8s/rbac.yaml grants exactly them).
 import { Agent } from "node:https";
+import type { Socket } from "node:net";
 import {
   ApiException,
   AppsV1Api,
@@ -8,6 +9,7 @@ import {
   KubeConfig,
   PatchStrategy,
   StorageV1Api,
+  Watch,
   createConfiguration,
   ServerConfiguration,
   setHeaderOptions,
@@ -44,6 +46,13 @@ export interface SpcpsState {
 /** Counts requests by "verb resource" at the client: the benchmark's and the tests' source of truth. */
 export class RequestStats {
   readonly counts = new Map<string, number>();
+  /** Watch connections opened (the SPC cache's; long-lived, not per-event requests, so not in `counts`). */
+  watches = 0;
+  /** Watch events received (ADDED/MODIFIED/DELETED/BOOKMARK/ERROR). */
+  watchEvents = 0;
+  /** Wire bytes read (TLS records, headers included) on request sockets / watch sockets; undefined when unknown (kubeconfig auth). */
+  bytesRead: () => number | undefined = () => undefined;
+  watchBytesRead: () => number | undefined = () => undefined;
   add(verb: string, resource: string): void {
     const k = `${verb} ${resource}`;
     this.counts.set(k, (this.counts.get(k) ?? 0) + 1);
@@ -59,6 +68,52 @@ export class RequestStats {
   reset(): void {
     this.counts.clear();
   }
+}
+
+/** Wire bytes read on every socket an agent opens (closed sockets included). */
+function countBytes(agent: Agent, opts: { unref?: boolean } = {}): () => number {
+  let closed = 0;
+  const live = new Set<Socket>();
+  const create = agent.createConnection.bind(agent) as (...a: unknown[]) => Socket;
+  (agent as unknown as { createConnection: (...a: unknown[]) => Socket }).createConnection = (...args: unknown[]) => {
+    const s = create(...args);
+    if (s) {
+      live.add(s);
+      // A watch socket never keeps the process alive (the CLI, tests and scripts exit when their work is done).
+      if (opts.unref) s.unref();
+      s.once("close", () => {
+        closed += s.bytesRead;
+        live.delete(s);
+      });
+    }
+    return s;
+  };
+  return () => {
+    let n = closed;
+    for (const s of live) n += s.bytesRead;
+    return n;
+  };
+}
+
+/** KubeConfig for client-node's Watch with the same bearer token as TokenAuth, on a dedicated agent. */
+class TokenWatchConfig extends KubeConfig {
+  constructor(
+    private readonly server: string,
+    private readonly agent: Agent,
+    private readonly token: () => Promise<string>,
+  ) {
+    super();
+  }
+  override getCurrentCluster() {
+    return { name: "pusher", server: this.server, skipTLSVerify: false };
+  }
+  override async applyToFetchOptions(): Promise<never> {
+    return { agent: this.agent, headers: { Authorization: `Bearer ${await this.token()}` } } as never;
+  }
+}
+
+export interface WatchHandle {
+  abort(): void;
 }
 
 /** Bearer-token auth on a keep-alive agent (client-node would build a new agent, and TLS session, per request). */
@@ -87,6 +142,10 @@ export class ClusterApi {
   private readonly custom: CustomObjectsApi;
   private readonly storage: StorageV1Api;
   private rolloutsKnown: Promise<boolean> | undefined;
+  private watchConfig: () => KubeConfig = () => {
+    throw new Error("this ClusterApi cannot watch");
+  };
+  private agents: Agent[] = [];
 
   private constructor(
     readonly name: string,
@@ -102,12 +161,51 @@ export class ClusterApi {
   static withToken(name: string, server: string, caPem: string | undefined, token: () => Promise<string>): ClusterApi {
     const agent = new Agent({ keepAlive: true, maxSockets: 64, ...(caPem ? { ca: caPem } : {}) });
     const auth = new TokenAuth(agent, token);
-    return new ClusterApi(name, (C) => new C(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: auth } })));
+    const api = new ClusterApi(name, (C) => new C(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: auth } })));
+    // Watches get their own agent: a long-lived stream must not hold one of the request pool's sockets.
+    const watchAgent = new Agent({ keepAlive: true, maxSockets: 4, ...(caPem ? { ca: caPem } : {}) });
+    api.stats.bytesRead = countBytes(agent);
+    api.stats.watchBytesRead = countBytes(watchAgent, { unref: true });
+    api.agents = [agent, watchAgent];
+    const watchConfig = new TokenWatchConfig(server.replace(/\/+$/, ""), watchAgent, token);
+    api.watchConfig = () => watchConfig;
+    return api;
   }
 
   /** From a kubeconfig (local use: any auth the kubeconfig has — certs, exec plugins, tokens). */
   static fromKubeConfig(name: string, kc: KubeConfig): ClusterApi {
-    return new ClusterApi(name, (C) => kc.makeApiClient(C as never) as never);
+    const api = new ClusterApi(name, (C) => kc.makeApiClient(C as never) as never);
+    api.watchConfig = () => kc;
+    return api;
+  }
+
+  /** Closes keep-alive sockets (request and watch agents). The instance must not be used afterwards. */
+  close(): void {
+    for (const a of this.agents) a.destroy();
+  }
+
+  /**
+   * Watches all SecretProviderClasses from `resourceVersion` (bookmarks on). Counted in stats.watches, not as a
+   * request. `onDone` is called once when the stream ends (server timeout: null) or fails (the error; HTTP status in
+   * `statusCode`). The returned promise resolves once the server answered (200, or the failure was reported).
+   */
+  async watchSpcs(
+    resourceVersion: string,
+    onEvent: (type: string, obj: unknown) => void,
+    onDone: (err: unknown) => void,
+    opts: { timeoutSeconds?: number } = {},
+  ): Promise<WatchHandle> {
+    this.stats.watches++;
+    const controller = await new Watch(this.watchConfig()).watch(
+      `/apis/${SPC_GROUP}/${SPC_VERSION}/secretproviderclasses`,
+      { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: opts.timeoutSeconds ?? 600 },
+      (type, obj) => {
+        this.stats.watchEvents++;
+        onEvent(type, obj);
+      },
+      onDone,
+    );
+    return { abort: () => controller.abort() };
   }
 
   private async call<T>(verb: string, resource: string, f: () => Promise<T>): Promise<T> {
@@ -117,18 +215,25 @@ export class ClusterApi {
 
   /** All azure SecretProviderClasses, paged (one list call per 500). */
   async listSpcs(namespace?: string): Promise<Spc[]> {
+    return (await this.listSpcsVersioned(namespace)).items;
+  }
+
+  /** The paged list and its snapshot's resourceVersion (where a watch continues from). */
+  async listSpcsVersioned(namespace?: string): Promise<{ items: Spc[]; resourceVersion: string }> {
     const out: Spc[] = [];
+    let resourceVersion = "";
     let cont: string | undefined;
     do {
       const page = (await this.call("list", "secretproviderclasses", () =>
         namespace
           ? this.custom.listNamespacedCustomObject({ group: SPC_GROUP, version: SPC_VERSION, namespace, plural: "secretproviderclasses", limit: 500, _continue: cont })
           : this.custom.listClusterCustomObject({ group: SPC_GROUP, version: SPC_VERSION, plural: "secretproviderclasses", limit: 500, _continue: cont }),
-      )) as { items: unknown[]; metadata?: { continue?: string } };
+      )) as { items: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
       for (const item of page.items) out.push(toSpc(item as Parameters<typeof toSpc>[0]));
+      resourceVersion ||= page.metadata?.resourceVersion ?? "";
       cont = page.metadata?.continue || undefined;
     } while (cont);
-    return out;
+    return { items: out, resourceVersion };
   }
 
   async listSpcps(namespace: string): Promise<SpcpsState[]> {

@@ -2,7 +2,7 @@
 import { randomUUID } from "node:crypto";
 import type { Policy } from "../config/config.js";
 import { applyPlan } from "../apply/apply.js";
-import { collectInventory, spcsForSignal } from "../inventory/collect.js";
+import { collectInventory, spcsForSignals } from "../inventory/collect.js";
 import { matchingObjects, type Spc } from "../inventory/spc.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { describe, isTransient } from "../kube/errors.js";
@@ -66,9 +66,9 @@ async function pushCluster(
   const t0 = Date.now();
   const report: ClusterReport = { cluster: api.name, ok: true, durationMs: 0, actions: [] };
   try {
-    const all = await rt.spcSource.list(api);
-    for (const signal of signals) {
-      const spcs = spcsForSignal(all, signal);
+    const matched = await spcsForSignals(rt.spcSource, api, signals);
+    for (const [i, signal] of signals.entries()) {
+      const spcs = matched[i] ?? [];
       if (spcs.length === 0) continue;
       const vault = await vaultState(rt, reader, signal, spcs);
       const inv = await collectInventory(api, spcs, [signal.objectName], policy, rt.config.concurrency);

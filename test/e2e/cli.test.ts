@@ -16,7 +16,19 @@ import { VaultClients, VaultReader } from "../../shared/vault/reader.js";
 import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
 import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
 import { createCa, issueServerCert } from "../env/tls.js";
-import { createNamespace, createSpc, createWorkload, generation, keyVaultEvent, resourceId, secretData, setRequiresRepublish, startWorld, uniqueName, type ClusterHandles, type World } from "../support/world.js";
+import {
+  createNamespace,
+  createSpc,
+  createWorkload,
+  keyVaultEvent,
+  resourceId,
+  secretData,
+  setRequiresRepublish,
+  startWorld,
+  uniqueName,
+  type ClusterHandles,
+  type World,
+} from "../support/world.js";
 
 const root = new URL("../../", import.meta.url).pathname;
 const mainJs = join(root, "dist/shared/cli/main.js");
@@ -33,7 +45,10 @@ function newestSource(dir: string): number {
 
 function buildIfStale(): void {
   if (existsSync(mainJs) && statSync(mainJs).mtimeMs >= newestSource(join(root, "shared"))) return;
-  const r = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], { encoding: "utf8", cwd: root });
+  const r = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], {
+    encoding: "utf8",
+    cwd: root,
+  });
   if (r.status !== 0) throw new Error(`tsc failed (the CLI test runs the built CLI):\n${r.stdout}${r.stderr}`);
 }
 
@@ -98,7 +113,9 @@ beforeAll(async () => {
   emulator = await startKeyVaultEmulator({ vaults: ["kv-alpha"], tls: { cert: tls.certPem, key: tls.keyPem } });
   const opts = vaultClientOptions(ca.certPem);
   secrets = new SecretClient(emulator.urlFor("kv-alpha"), staticCredential(), opts as never);
-  const vaults = new Map<string, VaultConfig>([["kv-alpha", { name: "kv-alpha", resourceId: resourceId("kv-alpha"), url: emulator.urlFor("kv-alpha") }]]);
+  const vaults = new Map<string, VaultConfig>([
+    ["kv-alpha", { name: "kv-alpha", resourceId: resourceId("kv-alpha"), url: emulator.urlFor("kv-alpha") }],
+  ]);
   writeFileSync(join(dir, "ca.pem"), ca.certPem);
   const kubeconfig = (server: string) => `apiVersion: v1
 kind: Config
@@ -121,7 +138,13 @@ current-context: c1
 
   ns = await createNamespace(c, "cli");
   await setSecret("cli-value-1");
-  d = await startDriverStandIn({ kc: c.admin, namespaces: [ns], vaults, reader: () => new VaultReader(new VaultClients(staticCredential(), { serviceVersion: "7.6", clientOptions: opts as never })), mode: "v1.6" });
+  d = await startDriverStandIn({
+    kc: c.admin,
+    namespaces: [ns],
+    vaults,
+    reader: () => new VaultReader(new VaultClients(staticCredential(), { serviceVersion: "7.6", clientOptions: opts as never })),
+    mode: "v1.6",
+  });
   await createSpc(c, ns, {
     name: "app",
     vault: "kv-alpha",
@@ -169,9 +192,21 @@ describe("usage", () => {
     ["unknown command", ["rotate"], /unknown command "rotate"/],
     ["unknown flag", ["plan", "--vault", "kv-alpha", "--name", "x", "--force"], /Unknown option '--force'/],
     ["missing --vault", ["push", "--name", "x"], /--vault is required/],
-    ["invalid name", ["push", "--vault", "kv-alpha", "--name", "no_underscores"], /--name: objectName "no_underscores" is not a valid Key Vault object name/],
-    ["vault outside the allow-list", ["plan", "--vault", "kv-gamma", "--name", "x"], /--vault: vault "kv-gamma" is not in this app's vault allow-list/],
-    ["unknown context", ["plan", "--vault", "kv-alpha", "--name", "x", "--context", "prod"], /context "prod" is not in the kubeconfig; contexts: c1/],
+    [
+      "invalid name",
+      ["push", "--vault", "kv-alpha", "--name", "no_underscores"],
+      /--name: objectName "no_underscores" is not a valid Key Vault object name/,
+    ],
+    [
+      "vault outside the allow-list",
+      ["plan", "--vault", "kv-gamma", "--name", "x"],
+      /--vault: vault "kv-gamma" is not in this app's vault allow-list/,
+    ],
+    [
+      "unknown context",
+      ["plan", "--vault", "kv-alpha", "--name", "x", "--context", "prod"],
+      /context "prod" is not in the kubeconfig; contexts: c1/,
+    ],
     ["unknown cluster", ["drift", "--cluster", "c9"], /--cluster: unknown cluster "c9"; available: "c1"/],
     ["missing event file", ["event", join("/nonexistent", "event.json")], /cannot read .*ENOENT/],
   ])("%s → exit 2 with the reason on stderr", async (_what, args, message) => {
@@ -202,10 +237,29 @@ describe("against the local environment", () => {
     expect(plan.stdout).toMatch(new RegExp(`PLANNED\\s+patchSecret\\s+.*${ns}/app-creds`));
     expect(plan.stdout).toMatch(/PLANNED\s+restartWorkload/);
 
-    const planJson = await cli(["plan", "--vault", "kv-alpha", "--name", name, "-o", "json", "--kubeconfig", join(dir, "kubeconfig"), "--context", "c1", "--cluster", "c1"]);
+    const planJson = await cli([
+      "plan",
+      "--vault",
+      "kv-alpha",
+      "--name",
+      name,
+      "-o",
+      "json",
+      "--kubeconfig",
+      join(dir, "kubeconfig"),
+      "--context",
+      "c1",
+      "--cluster",
+      "c1",
+    ]);
     expect(planJson.code, planJson.stderr).toBe(0);
     const pr = JSON.parse(planJson.stdout) as Report;
-    expect(pr).toMatchObject({ dryRun: true, vaultReads: 1, retry: false, counts: { secretsPatched: 0, workloadsRestarted: 0, failed: 0 } });
+    expect(pr).toMatchObject({
+      dryRun: true,
+      vaultReads: 1,
+      retry: false,
+      counts: { secretsPatched: 0, workloadsRestarted: 0, failed: 0 },
+    });
     expect(pr.signals[0]).toMatchObject({ vault: "kv-alpha", objectType: "secret", objectName: name, source: "cli" });
     expect(pr.counts.planned).toBeGreaterThanOrEqual(2);
 
@@ -238,7 +292,9 @@ describe("against the local environment", () => {
     const gen0 = (await state()).gen;
     const dry = await cli(["event", "-", "--dry-run"], { stdin: JSON.stringify([keyVaultEvent(w, "kv-alpha", "Secret", name, v3)]) });
     expect(dry.code, dry.stderr).toBe(0);
-    expect(dry.stdout).toMatch(new RegExp(`^EVENTS 1: 1 to push, 0 ignored, 0 duplicate, 0 rejected\\n  SIGNAL    evt-\\w+  kv-alpha/secret/${name}@`));
+    expect(dry.stdout).toMatch(
+      new RegExp(`^EVENTS 1: 1 to push, 0 ignored, 0 duplicate, 0 rejected\\n {2}SIGNAL {4}evt-\\w+  kv-alpha/secret/${name}@`),
+    );
     expect(dry.stdout).toMatch(/PLAN \(dry run\)/);
     expect((await secretData(c, ns, "app-creds")).password).toBe("cli-value-2");
 
@@ -262,7 +318,7 @@ describe("against the local environment", () => {
     writeFileSync(join(dir, "forged.json"), JSON.stringify([forged]));
     const rej = await cli(["event", join(dir, "forged.json")]);
     expect(rej.code).toBe(1);
-    expect(rej.stdout).toMatch(/^EVENTS 1: 0 to push, 0 ignored, 0 duplicate, 1 rejected\n  REJECTED/);
+    expect(rej.stdout).toMatch(/^EVENTS 1: 0 to push, 0 ignored, 0 duplicate, 1 rejected\n {2}REJECTED/);
     expect(rej.stdout).toMatch(/nothing to push/);
     expect(rej.stderr).toMatch(/1 event\(s\) rejected/);
   });

@@ -6,7 +6,19 @@ import { loadFunctionApp, registered } from "../support/functions-host.js";
 import { setRuntime } from "../../shared/pipeline/instance.js";
 import type { Report } from "../../shared/report/report.js";
 import { MAX_REQUEST_BYTES } from "../../shared/signal/rotate-request.js";
-import { createNamespace, createSpc, createWorkload, driver, generation, secretData, setRequiresRepublish, startWorld, uniqueName, type ClusterHandles, type World } from "../support/world.js";
+import {
+  createNamespace,
+  createSpc,
+  createWorkload,
+  driver,
+  generation,
+  secretData,
+  setRequiresRepublish,
+  startWorld,
+  uniqueName,
+  type ClusterHandles,
+  type World,
+} from "../support/world.js";
 import type { DriverStandIn } from "../env/driver-standin.js";
 
 let w: World;
@@ -53,8 +65,17 @@ async function call(name: "rotate" | "plan" | "drift", o: Call = {}): Promise<Ht
   const fn = registered(name);
   const method = o.method ?? (name === "rotate" ? "POST" : "GET");
   const headers = o.headers ?? (o.body !== undefined ? { "content-type": "application/json" } : {});
-  const req = new HttpRequest({ method, url: `http://localhost:7071/api/${name}${o.query ? "?" + o.query : ""}`, ...(o.body !== undefined ? { body: { string: o.body } } : {}), headers });
-  const ctx = new InvocationContext({ functionName: name, invocationId: `inv-${uniqueName("h")}`, logHandler: (_l, ...args) => logs.push(args.map(String).join(" ")) });
+  const req = new HttpRequest({
+    method,
+    url: `http://localhost:7071/api/${name}${o.query ? "?" + o.query : ""}`,
+    ...(o.body !== undefined ? { body: { string: o.body } } : {}),
+    headers,
+  });
+  const ctx = new InvocationContext({
+    functionName: name,
+    invocationId: `inv-${uniqueName("h")}`,
+    logHandler: (_l, ...args) => logs.push(args.map(String).join(" ")),
+  });
   const res = (await fn.handler(req, ctx)) as HttpResponseInit & { jsonBody: Record<string, unknown> };
   // Never a value, never a stack trace, in any response.
   const text = JSON.stringify(res.jsonBody);
@@ -78,7 +99,11 @@ async function expectError(res: HttpResponseInit & { jsonBody: Record<string, un
 async function versions(): Promise<{ secret: string; deployment: string; data: string }> {
   const s = await c.core.readNamespacedSecret({ namespace: ns, name: "app-creds" });
   const dep = await c.apps.readNamespacedDeployment({ namespace: ns, name: "api" });
-  return { secret: s.metadata!.resourceVersion!, deployment: dep.metadata!.resourceVersion!, data: (await secretData(c, ns, "app-creds")).password! };
+  return {
+    secret: s.metadata!.resourceVersion!,
+    deployment: dep.metadata!.resourceVersion!,
+    data: (await secretData(c, ns, "app-creds")).password!,
+  };
 }
 
 describe("registrations", () => {
@@ -108,7 +133,12 @@ describe("POST /api/rotate: bad requests change nothing", () => {
     ["invalid objectName", body({ vault: "kv-alpha", objectName: "../etc/passwd" }), /not a valid Key Vault object name/, "objectName"],
     ["unknown objectType", body({ vault: "kv-alpha", objectName: "x", objectType: "blob" }), /secret\|certificate\|key/, "objectType"],
     ["clusters not an array", body({ vault: "kv-alpha", objectName: "x", clusters: "c1" }), /clusters must be an array/, "clusters"],
-    ["unknown cluster", body({ vault: "kv-alpha", objectName: "x", clusters: ["c9"] }), /unknown cluster "c9"; configured: "c1"/, "clusters"],
+    [
+      "unknown cluster",
+      body({ vault: "kv-alpha", objectName: "x", clusters: ["c9"] }),
+      /unknown cluster "c9"; configured: "c1"/,
+      "clusters",
+    ],
     ["invalid namespace", body({ vault: "kv-alpha", objectName: "x", namespaces: ["Not_A_Label"] }), /DNS-1123/, "namespaces"],
     ["empty namespaces", body({ vault: "kv-alpha", objectName: "x", namespaces: [] }), /must not be empty/, "namespaces"],
     ["dryRun not a boolean", body({ vault: "kv-alpha", objectName: "x", dryRun: "yes" }), /dryRun must be a boolean/, "dryRun"],
@@ -118,12 +148,35 @@ describe("POST /api/rotate: bad requests change nothing", () => {
 
   it("empty body → 400; vault outside the allow-list → 403; wrong content-type → 415; oversized → 413", async () => {
     await expectError(await call("rotate", { body: "" }), 400, /body is empty/);
-    await expectError(await call("rotate", { body: JSON.stringify({ vault: "kv-gamma", objectName: secretName }) }), 403, /"kv-gamma" is not in this app's vault allow-list/, "vault");
-    await expectError(await call("rotate", { body: JSON.stringify({ vault: "kv-alpha", objectName: secretName }), headers: { "content-type": "text/plain" } }), 415, /application\/json/);
-    const big = JSON.stringify({ vault: "kv-alpha", objectName: secretName, namespaces: Array.from({ length: 8000 }, (_, i) => `ns-${i}`) });
+    await expectError(
+      await call("rotate", { body: JSON.stringify({ vault: "kv-gamma", objectName: secretName }) }),
+      403,
+      /"kv-gamma" is not in this app's vault allow-list/,
+      "vault",
+    );
+    await expectError(
+      await call("rotate", {
+        body: JSON.stringify({ vault: "kv-alpha", objectName: secretName }),
+        headers: { "content-type": "text/plain" },
+      }),
+      415,
+      /application\/json/,
+    );
+    const big = JSON.stringify({
+      vault: "kv-alpha",
+      objectName: secretName,
+      namespaces: Array.from({ length: 8000 }, (_, i) => `ns-${i}`),
+    });
     expect(big.length).toBeGreaterThan(MAX_REQUEST_BYTES);
     await expectError(await call("rotate", { body: big }), 413, new RegExp(`at most ${MAX_REQUEST_BYTES} bytes`));
-    await expectError(await call("rotate", { body: "{}", headers: { "content-type": "application/json", "content-length": String(MAX_REQUEST_BYTES + 1) } }), 413, /bytes/);
+    await expectError(
+      await call("rotate", {
+        body: "{}",
+        headers: { "content-type": "application/json", "content-length": String(MAX_REQUEST_BYTES + 1) },
+      }),
+      413,
+      /bytes/,
+    );
   });
 });
 
@@ -201,7 +254,13 @@ describe("dry runs change nothing; POST pushes for real", () => {
   });
 
   it("a cluster that cannot be reached → 503 with the report and Retry-After; other clusters still pushed", async () => {
-    setRuntime(w.runtime({ namespacesInclude: [ns] }, ["c1", "gone"], [{ name: "gone", url: "https://127.0.0.1:1", caPem: c.info.caPem, tokens: c.info.tokens }]));
+    setRuntime(
+      w.runtime(
+        { namespacesInclude: [ns] },
+        ["c1", "gone"],
+        [{ name: "gone", url: "https://127.0.0.1:1", caPem: c.info.caPem, tokens: c.info.tokens }],
+      ),
+    );
     try {
       await w.secrets("kv-alpha").setSecret(secretName, VALUES[2]!);
       const res = await call("rotate", { body: JSON.stringify({ vault: "kv-alpha", objectName: secretName }) });
@@ -229,7 +288,13 @@ describe("reconcile timer", () => {
     const summary = JSON.parse(lines.find((l) => l.includes('"reconcile summary"'))!) as { retry: boolean; drift: unknown };
     expect(summary.retry).toBe(false);
     expect(summary.drift).toBeDefined();
-    setRuntime(w.runtime({ namespacesInclude: [ns] }, ["gone"], [{ name: "gone", url: "https://127.0.0.1:1", caPem: c.info.caPem, tokens: c.info.tokens }]));
+    setRuntime(
+      w.runtime(
+        { namespacesInclude: [ns] },
+        ["gone"],
+        [{ name: "gone", url: "https://127.0.0.1:1", caPem: c.info.caPem, tokens: c.info.tokens }],
+      ),
+    );
     try {
       await expect(fn.handler(timer, ctx())).rejects.toThrow(/reconcile incomplete.*gone/);
     } finally {

@@ -13,7 +13,31 @@ function usage(argv: string[]): UsageError {
 
 describe("parseCli", () => {
   it("parses push with every flag", () => {
-    const c = parseCli(["push", "--vault", "KV-Alpha", "--name", "db-pass", "--type", "certificate", "--namespace", "a", "--namespace", "b", "--namespace", "a", "--cluster", "c1", "--dry-run", "-o", "json", "--kubeconfig", "/k", "--context", "ctx", "-v"]);
+    const c = parseCli([
+      "push",
+      "--vault",
+      "KV-Alpha",
+      "--name",
+      "db-pass",
+      "--type",
+      "certificate",
+      "--namespace",
+      "a",
+      "--namespace",
+      "b",
+      "--namespace",
+      "a",
+      "--cluster",
+      "c1",
+      "--dry-run",
+      "-o",
+      "json",
+      "--kubeconfig",
+      "/k",
+      "--context",
+      "ctx",
+      "-v",
+    ]);
     expect(c).toEqual({
       command: "push",
       vault: "kv-alpha",
@@ -27,20 +51,40 @@ describe("parseCli", () => {
 
   it("defaults: secret, table, no dry run; plan is always a dry run; --flag=value works", () => {
     const p = parseCli(["push", "--vault=kv-a1", "--name=x"]);
-    expect(p).toMatchObject({ command: "push", objectType: "secret", dryRun: false, namespaces: [], common: { output: "table", clusters: [], verbose: false } });
+    expect(p).toMatchObject({
+      command: "push",
+      objectType: "secret",
+      dryRun: false,
+      namespaces: [],
+      common: { output: "table", clusters: [], verbose: false },
+    });
     expect(parseCli(["plan", "--vault", "kv-a1", "--name", "x"])).toMatchObject({ command: "plan", dryRun: true });
   });
 
   it("drift and event", () => {
     expect(parseCli(["drift"])).toMatchObject({ command: "drift", apply: false });
-    expect(parseCli(["drift", "--apply", "--cluster", "c1"])).toMatchObject({ command: "drift", apply: true, common: { clusters: ["c1"] } });
+    expect(parseCli(["drift", "--apply", "--cluster", "c1"])).toMatchObject({
+      command: "drift",
+      apply: true,
+      common: { clusters: ["c1"] },
+    });
     expect(parseCli(["event"])).toMatchObject({ command: "event", file: "-", dryRun: false });
     expect(parseCli(["event", "-"])).toMatchObject({ command: "event", file: "-" });
     expect(parseCli(["event", "ev.json", "--dry-run"])).toMatchObject({ command: "event", file: "ev.json", dryRun: true });
   });
 
   it("--vault-url NAME=URL (URL may contain '=')", () => {
-    const c = parseCli(["plan", "--vault", "kv-a1", "--name", "x", "--vault-url", "kv-a1=https://127.0.0.1:8443/?a=b", "--vault-url", "kv-b2=https://b"]);
+    const c = parseCli([
+      "plan",
+      "--vault",
+      "kv-a1",
+      "--name",
+      "x",
+      "--vault-url",
+      "kv-a1=https://127.0.0.1:8443/?a=b",
+      "--vault-url",
+      "kv-b2=https://b",
+    ]);
     expect(c.command !== "help" && c.common.vaultUrls).toEqual([
       { name: "kv-a1", url: "https://127.0.0.1:8443/?a=b" },
       { name: "kv-b2", url: "https://b" },

@@ -26,7 +26,13 @@ describe("run", () => {
   });
 
   it("bad usage → message + hint on stderr, nothing on stdout, exit 2", async () => {
-    for (const argv of [[], ["nope"], ["push", "--name", "x"], ["push", "--vault", "kv-a1", "--name", "x", "--bogus"], ["plan", "--vault", "kv-a1", "--name", "bad_name"]]) {
+    for (const argv of [
+      [],
+      ["nope"],
+      ["push", "--name", "x"],
+      ["push", "--vault", "kv-a1", "--name", "x", "--bogus"],
+      ["plan", "--vault", "kv-a1", "--name", "bad_name"],
+    ]) {
       const t = io();
       expect(await run(argv, t.cli), argv.join(" ")).toBe(2);
       expect(t.out()).toBe("");

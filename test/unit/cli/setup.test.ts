@@ -27,7 +27,13 @@ contexts:
 current-context: first-ctx
 `,
 );
-const VAULTS = JSON.stringify([{ name: "kv-alpha", resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-alpha", url: "https://kv-alpha.vault.azure.net" }]);
+const VAULTS = JSON.stringify([
+  {
+    name: "kv-alpha",
+    resourceId: "/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-alpha",
+    url: "https://kv-alpha.vault.azure.net",
+  },
+]);
 const run = (argv: string[]) => {
   const c = parseCli(argv);
   if (c.command === "help") throw new Error("help");
@@ -36,22 +42,38 @@ const run = (argv: string[]) => {
 
 describe("CLI configuration", () => {
   it("--kubeconfig/--context → one kubeconfig cluster named after the context", () => {
-    expect(kubeconfigCluster({ kubeconfig })).toEqual({ name: "first-ctx", auth: { type: "kubeconfig", path: kubeconfig, context: "first-ctx" } });
+    expect(kubeconfigCluster({ kubeconfig })).toEqual({
+      name: "first-ctx",
+      auth: { type: "kubeconfig", path: kubeconfig, context: "first-ctx" },
+    });
     expect(kubeconfigCluster({ kubeconfig, context: "user@other" }).name).toBe("user@other");
-    expect(() => kubeconfigCluster({ kubeconfig, context: "nope" })).toThrow(/context "nope" is not in the kubeconfig; contexts: first-ctx, user@other/);
+    expect(() => kubeconfigCluster({ kubeconfig, context: "nope" })).toThrow(
+      /context "nope" is not in the kubeconfig; contexts: first-ctx, user@other/,
+    );
     expect(() => kubeconfigCluster({ kubeconfig: join(dir, "missing") })).toThrow(UsageError);
   });
 
   it("vaults from KVRP_VAULTS or --vault-url (explicit either way), other settings as the function app", () => {
-    const cfg = cliConfig(run(["plan", "--vault", "kv-alpha", "--name", "x", "--kubeconfig", kubeconfig]), { KVRP_VAULTS: VAULTS, KVRP_RESTART_POLICY: "off", KVRP_RECONCILE_SCHEDULE: "bad" });
+    const cfg = cliConfig(run(["plan", "--vault", "kv-alpha", "--name", "x", "--kubeconfig", kubeconfig]), {
+      KVRP_VAULTS: VAULTS,
+      KVRP_RESTART_POLICY: "off",
+      KVRP_RECONCILE_SCHEDULE: "bad",
+    });
     expect([...cfg.vaults.keys()]).toEqual(["kv-alpha"]);
     expect(cfg.clusters.map((c) => c.name)).toEqual(["first-ctx"]);
     expect(cfg.policy.restart).toBe("off");
-    const flags = cliConfig(run(["plan", "--vault", "kv-b", "--name", "x", "--kubeconfig", kubeconfig, "--vault-url", "kv-beta=https://127.0.0.1:9443"]), { KVRP_VAULTS: VAULTS });
-    expect([...flags.vaults.values()]).toEqual([{ name: "kv-beta", url: "https://127.0.0.1:9443", resourceId: expect.stringMatching(/\/vaults\/kv-beta$/) }]);
+    const flags = cliConfig(
+      run(["plan", "--vault", "kv-b", "--name", "x", "--kubeconfig", kubeconfig, "--vault-url", "kv-beta=https://127.0.0.1:9443"]),
+      { KVRP_VAULTS: VAULTS },
+    );
+    expect([...flags.vaults.values()]).toEqual([
+      { name: "kv-beta", url: "https://127.0.0.1:9443", resourceId: expect.stringMatching(/\/vaults\/kv-beta$/) },
+    ]);
     expect(() => cliConfig(run(["drift", "--kubeconfig", kubeconfig]), {})).toThrow(/KVRP_VAULTS: is required/);
     expect(() => vaultsFromFlags([{ name: "kv-beta", url: "http://plain" }])).toThrow(/--vault-url\[0\]\.url/);
-    expect(() => cliConfig(run(["drift", "--kubeconfig", kubeconfig]), { KVRP_VAULTS: VAULTS, KVRP_CONCURRENCY: "0" })).toThrow(ConfigError);
+    expect(() => cliConfig(run(["drift", "--kubeconfig", kubeconfig]), { KVRP_VAULTS: VAULTS, KVRP_CONCURRENCY: "0" })).toThrow(
+      ConfigError,
+    );
   });
 
   it("KVRP_CLUSTERS when no kubeconfig flag; --cluster must name a known cluster; event refuses --vault-url", () => {
@@ -66,9 +88,14 @@ describe("CLI configuration", () => {
     const ca = join(dir, "ca.pem");
     writeFileSync(ca, "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
     const s = keyVaultClientSettings({ KVRP_KEYVAULT_CA_FILE: ca, KVRP_KEYVAULT_STATIC_TOKEN: "emu" });
-    expect(s.vault.clientOptions).toEqual({ tlsOptions: { ca: expect.stringContaining("BEGIN CERTIFICATE") }, disableChallengeResourceVerification: true });
+    expect(s.vault.clientOptions).toEqual({
+      tlsOptions: { ca: expect.stringContaining("BEGIN CERTIFICATE") },
+      disableChallengeResourceVerification: true,
+    });
     expect(s.credential).toBeDefined();
-    expect(() => keyVaultClientSettings({ KVRP_KEYVAULT_CA_FILE: join(dir, "none.pem") })).toThrow(/KVRP_KEYVAULT_CA_FILE: cannot read .*ENOENT/);
+    expect(() => keyVaultClientSettings({ KVRP_KEYVAULT_CA_FILE: join(dir, "none.pem") })).toThrow(
+      /KVRP_KEYVAULT_CA_FILE: cannot read .*ENOENT/,
+    );
     expect(() => keyVaultClientSettings({ KVRP_KEYVAULT_CA_FILE: kubeconfig })).toThrow(/holds no PEM certificate/);
   });
 });

@@ -21,12 +21,18 @@ const base = (over: Partial<RotateHttpInput>): RotateHttpInput => ({
 describe("handleRotate before the pipeline", () => {
   it("405 / 413 (header and body) / 415 / empty body", async () => {
     expect(await handleRotate(untouchable, base({ method: "GET" }))).toMatchObject({ status: 405, headers: { Allow: "POST" } });
-    expect(await handleRotate(untouchable, base({ route: "plan", method: "POST" }))).toMatchObject({ status: 405, headers: { Allow: "GET" } });
+    expect(await handleRotate(untouchable, base({ route: "plan", method: "POST" }))).toMatchObject({
+      status: 405,
+      headers: { Allow: "GET" },
+    });
     expect(await handleRotate(untouchable, base({ contentLength: String(MAX_REQUEST_BYTES + 1) }))).toMatchObject({ status: 413 });
     expect(await handleRotate(untouchable, base({ bodyText: "é".repeat(MAX_REQUEST_BYTES / 2 + 1) }))).toMatchObject({ status: 413 });
     const ct = await handleRotate(untouchable, base({ contentType: "text/plain" }));
     expect(ct).toMatchObject({ status: 415, jsonBody: { error: { field: "content-type" }, invocationId: "inv-1" } });
-    expect(await handleRotate(untouchable, base({ bodyText: "  " }))).toMatchObject({ status: 400, jsonBody: { error: { message: expect.stringMatching(/body is empty/) } } });
+    expect(await handleRotate(untouchable, base({ bodyText: "  " }))).toMatchObject({
+      status: 400,
+      jsonBody: { error: { message: expect.stringMatching(/body is empty/) } },
+    });
   });
 
   it("unexpected failures: 500 with a generic message, no exception text; bad settings name the setting only", async () => {
@@ -39,7 +45,10 @@ describe("handleRotate before the pipeline", () => {
     );
     expect(boom.status).toBe(500);
     expect(JSON.stringify(boom.jsonBody)).not.toContain("secret-value-in-message");
-    expect(boom.jsonBody).toEqual({ error: { status: 500, message: "internal error; see the function log for invocation inv-1" }, invocationId: "inv-1" });
+    expect(boom.jsonBody).toEqual({
+      error: { status: 500, message: "internal error; see the function log for invocation inv-1" },
+      invocationId: "inv-1",
+    });
     const cfg = await handleRotate(() => {
       throw new ConfigError("KVRP_CLUSTERS", 'is not valid JSON (Unexpected token, "[{"token":"abc" is not valid JSON)');
     }, base({}));
