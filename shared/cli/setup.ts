@@ -9,6 +9,7 @@ import { delimiter, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig, parseClusters, parseVaults, type ClusterConfig, type Config } from "../config/config.js";
 import { keyVaultClientSettings } from "../config/keyvault-client.js";
+import { freshSpcs } from "../inventory/collect.js";
 import { createRuntime, type Runtime } from "../pipeline/runtime.js";
 import type { VaultConfig } from "../types.js";
 import { UsageError, type Command, type CommonOptions } from "./args.js";
@@ -98,5 +99,6 @@ export function cliConfig(cmd: RunCommand, env: NodeJS.ProcessEnv): Config {
 
 export function cliRuntime(config: Config, env: NodeJS.ProcessEnv): Runtime {
   const kv = keyVaultClientSettings(env);
-  return createRuntime(config, { vault: kv.vault, ...(kv.credential ? { credential: kv.credential } : {}) });
+  // One-shot: a fresh SPC list per run, no watch to keep warm.
+  return createRuntime(config, { vault: kv.vault, spcSource: freshSpcs, ...(kv.credential ? { credential: kv.credential } : {}) });
 }

@@ -236,6 +236,7 @@ export class SpcCache implements SpcSource {
           this.log("spc watch error event, re-listing", { cluster: st.api.name, code });
           settle(false);
           this.stopWatch(st);
+          st.retryDelay = 0;
           this.backgroundRelist(st);
           return;
         }
@@ -243,6 +244,7 @@ export class SpcCache implements SpcSource {
       if (meta?.resourceVersion) st.resourceVersion = meta.resourceVersion;
     };
 
+    const openedAt = Date.now();
     const onDone = (err: unknown) => {
       ended = true;
       settle(false);
@@ -250,26 +252,20 @@ export class SpcCache implements SpcSource {
       st.live = false;
       st.connecting = undefined;
       st.watch = undefined;
-      if (!err) {
-        // Server-side timeout: resume from the last resourceVersion at once (no list needed).
-        st.retryDelay = 0;
-        this.resume(st, 0);
+      if (!err && Date.now() - openedAt >= 5_000) {
+        // The server's watch timeout: resume from the last resourceVersion at once (no list needed).
+        this.resume(st);
         return;
       }
-      const status = (err as { statusCode?: number }).statusCode ?? statusOf(err);
-      if ((err as Error).name === "AbortError") return;
-      st.lastWatchError = `${status ?? ""} ${(err as Error).message ?? String(err)}`.trim();
-      this.log("spc watch ended with an error; answering from fresh lists until it is back", { cluster: st.api.name, status, error: st.lastWatchError });
+      const status = err ? ((err as { statusCode?: number }).statusCode ?? statusOf(err)) : undefined;
+      st.lastWatchError = err ? `${status ?? ""} ${(err as Error).message ?? String(err)}`.trim() : "watch closed early";
+      this.log("spc watch ended; answering from fresh lists until it is back", { cluster: st.api.name, status, error: st.lastWatchError });
       if (status === 403 || status === 401) {
         st.forbiddenUntil = Date.now() + (this.opts.forbiddenRetryMs ?? 10 * 60_000);
         return;
       }
-      if (status === 410) {
-        this.backgroundRelist(st);
-        return;
-      }
-      st.retryDelay = Math.min(30_000, st.retryDelay ? st.retryDelay * 2 : (this.opts.retryMs ?? 200));
-      this.resume(st, st.retryDelay);
+      // Anything else (server gone, reset, 410, 5xx): events may have been missed — relist, never resume.
+      this.backgroundRelist(st);
     };
 
     st.api
@@ -289,25 +285,29 @@ export class SpcCache implements SpcSource {
       .catch((e: unknown) => onDone(e));
   }
 
-  /** Re-opens the watch from the index's resourceVersion after `delayMs` (unless a relist replaced it meanwhile). */
-  private resume(st: ClusterState, delayMs: number): void {
+  /** Re-opens the watch from the index's resourceVersion (after a server-side timeout), unless a relist replaced it. */
+  private resume(st: ClusterState): void {
     const gen = st.gen;
     st.timer = setTimeout(() => {
       st.timer = undefined;
       if (gen !== st.gen || this.closed) return;
       this.startWatch(st);
-    }, delayMs);
+    }, 0);
     st.timer.unref();
   }
 
-  /** Restores warmth after 410 Gone without waiting for the next call; failures leave the cache cold (calls list). */
+  /** Restores warmth in the background after a failed watch (with backoff while the server is unreachable). */
   private backgroundRelist(st: ClusterState): void {
     const gen = st.gen;
+    st.retryDelay = st.retryDelay ? Math.min(30_000, st.retryDelay * 2) : (this.opts.retryMs ?? 200);
     st.timer = setTimeout(() => {
       st.timer = undefined;
       if (gen !== st.gen || this.closed) return;
-      this.relist(st).catch((e: unknown) => this.log("spc background relist failed; next call lists", { cluster: st.api.name, error: (e as Error).message }));
-    }, 0);
+      this.relist(st).catch((e: unknown) => {
+        this.log("spc background relist failed; calls list fresh meanwhile", { cluster: st.api.name, error: (e as Error).message });
+        if (!this.closed && !st.live && !st.connecting && !st.inflight && !st.timer) this.backgroundRelist(st);
+      });
+    }, st.retryDelay);
     st.timer.unref();
   }
 

@@ -3,7 +3,8 @@ import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import { KubeConfig } from "@kubernetes/client-node";
 import { AKS_SCOPE, type ClusterConfig, type Config } from "../config/config.js";
-import { freshSpcs, type SpcSource } from "../inventory/collect.js";
+import type { SpcSource } from "../inventory/collect.js";
+import { SpcCache } from "../inventory/spc-cache.js";
 import { ClusterApi } from "../kube/cluster-api.js";
 import { VaultClients, type VaultClientOptions } from "../vault/reader.js";
 
@@ -63,6 +64,13 @@ export function createRuntime(
       lazy,
       { ...(config.keyVaultApiVersion ? { serviceVersion: config.keyVaultApiVersion } : {}), ...opts.vault },
     ),
-    spcSource: opts.spcSource ?? freshSpcs,
+    // Warm instances keep SecretProviderClasses indexed, current through a watch (see spc-cache.ts).
+    spcSource: opts.spcSource ?? new SpcCache(),
   };
+}
+
+/** Stops the runtime's background work (SPC watches) and closes its keep-alive sockets. */
+export function closeRuntime(rt: Runtime): void {
+  rt.spcSource.close?.();
+  for (const c of rt.clusters) c.close();
 }

@@ -18,6 +18,9 @@ interface Mount {
   files: Map<string, Uint8Array>;
   versions: Record<string, string>;
   lastAnnotations: string;
+  /** The pod worker's current republish (kubelet: one worker per pod; updates that arrive meanwhile coalesce). */
+  busy?: Promise<void>;
+  dirty?: boolean;
 }
 
 export interface DriverStandIn {
@@ -42,7 +45,7 @@ export async function startDriverStandIn(opts: {
   const custom = opts.kc.makeApiClient(CustomObjectsApi);
   const mounts = new Map<string, Mount>();
   const aborts: AbortController[] = [];
-  let pending = Promise.resolve();
+  const failures: unknown[] = [];
 
   async function getSpc(ns: string, name: string) {
     return (await custom.getNamespacedCustomObject({ group: "secrets-store.csi.x-k8s.io", version: "v1", namespace: ns, plural: "secretproviderclasses", name })) as {
@@ -152,12 +155,38 @@ export async function startDriverStandIn(opts: {
     },
     async idle() {
       await new Promise((r) => setTimeout(r, 50));
-      await pending;
+      for (let busy = [...mounts.values()].filter((m) => m.busy); busy.length; busy = [...mounts.values()].filter((m) => m.busy)) await Promise.all(busy.map((m) => m.busy));
+      if (failures.length) throw failures.splice(0)[0];
     },
     stop() {
       for (const a of aborts) a.abort();
     },
   };
+
+  /**
+   * kubelet: pod UPDATE → remount → NodePublishVolume → provider fetch → SPCPS update → Secret PUT. Pods are
+   * republished in parallel (one worker per pod); updates arriving while a pod's republish runs coalesce into one
+   * more republish, which fetches whatever Key Vault holds by then.
+   */
+  function republish(m: Mount): void {
+    if (m.busy) {
+      m.dirty = true;
+      return;
+    }
+    m.busy = (async () => {
+      do {
+        m.dirty = false;
+        standIn.republishes++;
+        try {
+          await fetchFiles(m);
+          await writeSpcps(m);
+          await syncSecrets(m, false);
+        } catch (e) {
+          failures.push(e);
+        }
+      } while (m.dirty);
+    })().finally(() => (m.busy = undefined));
+  }
 
   if (opts.mode === "v1.6") {
     const watch = new Watch(opts.kc);
@@ -172,13 +201,7 @@ export async function startDriverStandIn(opts: {
           for (const m of mounts.values()) {
             if (m.namespace !== ns || m.pod !== name || m.lastAnnotations === ann) continue;
             m.lastAnnotations = ann;
-            // kubelet: pod UPDATE → remount → NodePublishVolume → provider fetch → SPCPS update → Secret PUT
-            pending = pending.then(async () => {
-              standIn.republishes++;
-              await fetchFiles(m);
-              await writeSpcps(m);
-              await syncSecrets(m, false);
-            });
+            republish(m);
           }
         },
         () => undefined,

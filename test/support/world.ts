@@ -6,8 +6,8 @@ import { AppsV1Api, CoreV1Api, CustomObjectsApi, StorageV1Api, type KubeConfig }
 import { SecretClient } from "@azure/keyvault-secrets";
 import { CertificateClient } from "@azure/keyvault-certificates";
 import { KeyClient } from "@azure/keyvault-keys";
-import type { Config, Policy } from "../../shared/config/config.js";
-import { createRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
+import type { Policy } from "../../shared/config/config.js";
+import type { Runtime } from "../../shared/pipeline/runtime.js";
 import type { VaultConfig } from "../../shared/types.js";
 import { VaultReader } from "../../shared/vault/reader.js";
 import { mkdtempSync } from "node:fs";
@@ -20,6 +20,7 @@ import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVa
 import { createCa, issueServerCert } from "../env/tls.js";
 import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
 import { objectsYaml, podTemplate, type Consumption } from "./fixtures.js";
+import { localConfig, localRuntime } from "./local-runtime.js";
 
 export { objectsYaml, podTemplate, type Consumption };
 
@@ -40,6 +41,8 @@ export interface World {
   clusters: ClusterHandles[];
   emulator: KeyVaultEmulator;
   vaults: Map<string, VaultConfig>;
+  /** CA of the Key Vault emulator's TLS certificate. */
+  caPem: string;
   secrets(vault: string): SecretClient;
   certs(vault: string): CertificateClient;
   keys(vault: string): KeyClient;
@@ -78,25 +81,14 @@ export async function startWorld(): Promise<World> {
   };
   const url = (v: string) => vaults.get(v)!.url;
   const cred = staticCredential();
-  const runtimeFor = (policy: Partial<Policy> = {}, only?: string[], extra: ClusterInfo[] = []): Runtime => {
-    const config: Config = {
-      clusters: [...env.clusters, ...extra]
-        .filter((c) => !only || only.includes(c.name))
-        .map((c) => ({ name: c.name, server: c.url, caData: c.caPem, auth: { type: "token" as const, token: c.tokens.pusher } })),
-      vaults,
-      policy: { restart: "env", mountRefresh: "nudge", namespacesInclude: [], namespacesExclude: [], ...policy },
-      dryRun: false,
-      reconcileSchedule: "0 */5 * * * *",
-      concurrency: 8,
-      driftGraceSeconds: 180,
-    };
-    return createRuntime(config, { credential: cred, vault: { serviceVersion: "7.6", clientOptions: opts as unknown as Record<string, unknown> } });
-  };
+  const runtimeFor = (policy: Partial<Policy> = {}, only?: string[], extra: ClusterInfo[] = []): Runtime =>
+    localRuntime(localConfig([...env.clusters, ...extra].filter((c) => !only || only.includes(c.name)), vaults, policy), ca.certPem);
   const standinRuntime = runtimeFor();
   return {
     clusters,
     emulator,
     vaults,
+    caPem: ca.certPem,
     secrets: (v) => client("s", v, () => new SecretClient(url(v), cred, opts as never)),
     certs: (v) => client("c", v, () => new CertificateClient(url(v), cred, opts as never)),
     keys: (v) => client("k", v, () => new KeyClient(url(v), cred, opts as never)),

@@ -82,7 +82,7 @@ describe("required-permissions.json", () => {
       required().map((g) => [grantKey(g), g.verbs]),
     );
     expect(byKey).toEqual({
-      "secrets-store.csi.x-k8s.io/secretproviderclasses[]": ["list"],
+      "secrets-store.csi.x-k8s.io/secretproviderclasses[]": ["list", "watch"],
       "secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses[]": ["list"],
       "/secrets[]": ["get", "patch"],
       "/pods[]": ["patch"],
