@@ -15,6 +15,7 @@ import type {
   VaultObjectType,
 } from "../types.js";
 import {
+  lookupVault,
   OBJECT_NAME_RULE,
   VAULT_NAME_RULE,
   isValidObjectName,
@@ -179,17 +180,6 @@ export function parseEventTime(v: unknown): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-function lookupVault(
-  vaults: ReadonlyMap<string, VaultConfig>,
-  name: string,
-): VaultConfig | undefined {
-  const lower = name.toLowerCase();
-  const direct = vaults.get(lower);
-  if (direct) return direct;
-  for (const [k, v] of vaults)
-    if (k.toLowerCase() === lower || v.name.toLowerCase() === lower) return v;
-  return undefined;
-}
 
 function canonicalKeyVaultType(t: string): KeyVaultEventType | undefined {
   const lower = t.toLowerCase();

@@ -1,3 +1,4 @@
+import type { VaultConfig } from "../types.js";
 // Name validators for everything a signal or a rotate request names, plus a log-safe echo of untrusted input.
 //
 // Key Vault rules (learn.microsoft.com "Naming rules and restrictions for Azure resources", Microsoft.KeyVault):
@@ -102,4 +103,13 @@ export function quoteForLog(s: unknown, max = 100): string {
   return typeof s === "string"
     ? `"${sanitizeForLog(s, max)}"`
     : sanitizeForLog(s, max);
+}
+
+/** The allow-listed vault of this name (case-insensitive), if any. */
+export function lookupVault(vaults: ReadonlyMap<string, VaultConfig>, name: string): VaultConfig | undefined {
+  const lower = name.toLowerCase();
+  const direct = vaults.get(lower);
+  if (direct) return direct;
+  for (const [k, v] of vaults) if (k.toLowerCase() === lower || v.name.toLowerCase() === lower) return v;
+  return undefined;
 }

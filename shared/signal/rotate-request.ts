@@ -6,6 +6,7 @@
 
 import type { VaultConfig, VaultObjectType } from "../types.js";
 import {
+  lookupVault,
   DNS1123_LABEL_RULE,
   OBJECT_NAME_RULE,
   VAULT_NAME_RULE,
@@ -98,17 +99,6 @@ function listForLog(items: readonly string[], maxItems = 8, each = 40): string {
     : shown.join(", ");
 }
 
-function lookupVault(
-  vaults: ReadonlyMap<string, VaultConfig>,
-  name: string,
-): VaultConfig | undefined {
-  const lower = name.toLowerCase();
-  const direct = vaults.get(lower);
-  if (direct) return direct;
-  for (const [k, v] of vaults)
-    if (k.toLowerCase() === lower || v.name.toLowerCase() === lower) return v;
-  return undefined;
-}
 
 /** How fields are named in messages (the query uses `namespace`/`cluster`). */
 type Labels = Record<BodyField, string>;
