@@ -9,20 +9,13 @@
 // validates it), so the mistake is loud without keeping the event trigger from loading. Changing the setting needs
 // an app restart (it does anyway: app settings changes restart the app).
 import { app, type InvocationContext, type Timer } from "@azure/functions";
-import { ConfigError, DEFAULT_RECONCILE_SCHEDULE, parseSchedule } from "../shared/config/config.js";
+import { DEFAULT_RECONCILE_SCHEDULE, resolveSchedule } from "../shared/config/config.js";
+import { finishReport } from "../shared/entry/finish-report.js";
 import { contextLog, logJson } from "../shared/entry/log.js";
 import { getRuntime } from "../shared/pipeline/instance.js";
 import { reconcile } from "../shared/pipeline/reconcile.js";
 
 export const FUNCTION_NAME = "reconcile";
-
-export function resolveSchedule(env: NodeJS.ProcessEnv = process.env): { schedule: string; error?: string } {
-  try {
-    return { schedule: parseSchedule(env.KVRP_RECONCILE_SCHEDULE) };
-  } catch (e) {
-    return { schedule: DEFAULT_RECONCILE_SCHEDULE, error: e instanceof ConfigError ? e.message : String(e) };
-  }
-}
 
 const resolved = resolveSchedule();
 if (resolved.error)
@@ -32,19 +25,10 @@ if (resolved.error)
 
 export async function reconcileTimer(timer: Timer, context: InvocationContext): Promise<void> {
   const log = contextLog(context);
-  const report = await reconcile(getRuntime(), { invocationId: context.invocationId, now: new Date() });
-  logJson(log, report.retry ? "error" : "info", "reconcile summary", {
-    invocationId: report.invocationId,
-    isPastDue: timer?.isPastDue ?? false,
-    dryRun: report.dryRun,
-    drift: report.drift,
-    vaultReads: report.vaultReads,
-    counts: report.counts,
-    skipsByReason: report.skipsByReason,
-    clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, error: c.error, durationMs: c.durationMs })),
-    durationMs: report.durationMs,
-    retry: report.retry,
-  });
+  const rt = getRuntime();
+  const report = await reconcile(rt, { invocationId: context.invocationId, now: new Date() });
+  if (timer?.isPastDue) logJson(log, "warn", "reconcile ran late (host restart or long outage)", { invocationId: context.invocationId });
+  await finishReport(rt, report, log);
   if (report.retry)
     throw new Error(
       `reconcile incomplete (the next run retries): ${report.clusters

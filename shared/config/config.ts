@@ -185,6 +185,15 @@ export function parseSchedule(raw: string | undefined): string {
   return v;
 }
 
+/** The timer's schedule at load time: the setting if valid, else the default plus the error to report. */
+export function resolveSchedule(env: NodeJS.ProcessEnv = process.env): { schedule: string; error?: string } {
+  try {
+    return { schedule: parseSchedule(env.KVRP_RECONCILE_SCHEDULE) };
+  } catch (e) {
+    return { schedule: DEFAULT_RECONCILE_SCHEDULE, error: e instanceof ConfigError ? e.message : String(e) };
+  }
+}
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const policy: Policy = {
     restart: oneOf("KVRP_RESTART_POLICY", env.KVRP_RESTART_POLICY, ["env", "annotated", "off"] as const, "env"),

@@ -121,6 +121,7 @@ class TokenAuth implements SecurityAuthentication {
   constructor(
     private readonly agent: Agent,
     private readonly token: () => Promise<string>,
+    private readonly timeoutMs: () => number,
   ) {}
   getName(): string {
     return "kv-rotation-pusher-token";
@@ -128,6 +129,9 @@ class TokenAuth implements SecurityAuthentication {
   async applySecurityAuthentication(ctx: RequestContext): Promise<void> {
     ctx.setHeaderParam("Authorization", `Bearer ${await this.token()}`);
     ctx.setAgent(this.agent);
+    // An API server that accepts the connection but never answers (frozen, partitioned) must fail this request —
+    // a transient error, so the event is redelivered — instead of holding the invocation until the host's timeout.
+    ctx.setSignal(AbortSignal.timeout(this.timeoutMs()));
   }
 }
 
@@ -135,8 +139,13 @@ export type Outcome = "patched" | "gone";
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
+/** Per-request deadline on token-authenticated clients (requests are small; a list page answers in well under this). */
+export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
+
 export class ClusterApi {
   readonly stats = new RequestStats();
+  /** Deadline of each request (not of watches), for withToken clients. */
+  requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
   private readonly core: CoreV1Api;
   private readonly apps: AppsV1Api;
   private readonly custom: CustomObjectsApi;
@@ -160,8 +169,8 @@ export class ClusterApi {
   /** For a server URL + CA + a token source (static token or Entra ID via @azure/identity). */
   static withToken(name: string, server: string, caPem: string | undefined, token: () => Promise<string>): ClusterApi {
     const agent = new Agent({ keepAlive: true, maxSockets: 64, ...(caPem ? { ca: caPem } : {}) });
-    const auth = new TokenAuth(agent, token);
-    const api = new ClusterApi(name, (C) => new C(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: auth } })));
+    const auth = new TokenAuth(agent, token, () => api.requestTimeoutMs);
+    const api: ClusterApi = new ClusterApi(name, (C) => new C(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: auth } })));
     // Watches get their own agent: a long-lived stream must not hold one of the request pool's sockets.
     const watchAgent = new Agent({ keepAlive: true, maxSockets: 4, ...(caPem ? { ca: caPem } : {}) });
     api.stats.bytesRead = countBytes(agent);

@@ -21,7 +21,7 @@ export function isTransient(err: unknown): boolean {
   if (err instanceof TransientError) return true;
   const s = statusOf(err);
   if (s === undefined) return true; // connection refused/reset, DNS, timeout, TLS
-  return s === 408 || s === 429 || s >= 500;
+  return s === 408 || s === 409 || s === 429 || s >= 500;
 }
 
 /** A short, value-free description of an error for reports and logs. */

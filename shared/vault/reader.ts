@@ -15,7 +15,16 @@ export interface VaultClientOptions {
   serviceVersion?: string;
   /** Extra SDK client options (tests: TLS trust for the emulator's CA, shorter retries). */
   clientOptions?: Record<string, unknown>;
+  /** Deadline of one object read, SDK retries included (default DEFAULT_READ_TIMEOUT_MS). */
+  readTimeoutMs?: number;
 }
+
+/**
+ * The SDK retries 429/503 after the server's Retry-After, however long, and waits on a stalled response forever:
+ * a read that takes longer than this is aborted and fails as transient (Event Grid redelivers) instead of using up
+ * the invocation's time budget.
+ */
+export const DEFAULT_READ_TIMEOUT_MS = 30_000;
 
 interface Clients {
   secrets: SecretClient;
@@ -30,6 +39,10 @@ export class VaultClients {
     private readonly credential: TokenCredential,
     private readonly opts: VaultClientOptions = {},
   ) {}
+
+  get readTimeoutMs(): number {
+    return this.opts.readTimeoutMs ?? DEFAULT_READ_TIMEOUT_MS;
+  }
 
   for(vault: VaultConfig): Clients {
     let c = this.clients.get(vault.name);
@@ -79,16 +92,18 @@ export class VaultReader {
   private async fetchOnce(vault: VaultConfig, type: SpcObject["objectType"], name: string): Promise<ReadResult> {
     const c = this.clients.for(vault);
     this.reads++;
+    const deadline = AbortSignal.timeout(this.clients.readTimeoutMs);
+    const o = { abortSignal: deadline };
     try {
       if (type === "secret") {
-        const s = await c.secrets.getSecret(name);
+        const s = await c.secrets.getSecret(name, o);
         const data: VaultObjectData = { kind: "secret", name, version: s.properties.version ?? "", value: s.value ?? "" };
         if (s.properties.contentType) data.contentType = s.properties.contentType;
         if (s.properties.certificateKeyId) data.kid = s.properties.certificateKeyId;
         return withCreated(data, s.properties.createdOn);
       }
       if (type === "key") {
-        const k = await c.keys.getKey(name);
+        const k = await c.keys.getKey(name, o);
         const jwk = k.key ?? {};
         const data: VaultObjectData = {
           kind: "key",
@@ -105,11 +120,12 @@ export class VaultReader {
         };
         return withCreated(data, k.properties.createdOn);
       }
-      const cert = await c.certs.getCertificate(name);
+      const cert = await c.certs.getCertificate(name, o);
       if (!cert.cer) return { error: `certificate ${name} has no cer (pending or failed issuance)` };
       return withCreated({ kind: "cert", name, version: cert.properties.version ?? "", cer: cert.cer }, cert.properties.createdOn);
     } catch (e) {
       const what = `Key Vault ${vault.name}: read ${type} ${name}`;
+      if (deadline.aborted) throw new TransientError(`${what} failed: no answer within ${this.clients.readTimeoutMs} ms (retries included)`, { cause: e });
       const s = statusOf(e);
       if (s === 404) return { error: `${what}: not found (deleted, or never created)` };
       // The newest version is disabled: Key Vault refuses the unversioned get, and so would the provider.

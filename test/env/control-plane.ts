@@ -29,8 +29,10 @@ export interface Tokens {
 
 export interface Etcd {
   url: string;
-  proc: ManagedProcess;
+  readonly proc: ManagedProcess;
   stop(): Promise<void>;
+  /** Starts it again on the same ports and data directory (for outage tests). */
+  restart(): Promise<void>;
 }
 
 export interface ApiServer {
@@ -73,33 +75,48 @@ export async function startEtcd(binDir: string, dir: string): Promise<Etcd> {
   const client = await freePort();
   const peer = await freePort();
   const url = `http://127.0.0.1:${client}`;
-  const proc = startProcess(
-    "etcd",
-    join(binDir, "etcd"),
-    [
-      `--data-dir=${join(dir, "data")}`,
-      `--listen-client-urls=${url}`,
-      `--advertise-client-urls=${url}`,
-      `--listen-peer-urls=http://127.0.0.1:${peer}`,
-      `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
-      `--initial-cluster=default=http://127.0.0.1:${peer}`,
-      "--unsafe-no-fsync=true",
-      "--quota-backend-bytes=8589934592",
-      "--log-level=warn",
-    ],
-    { logFile: join(dir, "etcd.log") },
-  );
-  await waitUntil(
-    proc,
-    "health",
-    async () => {
-      const r = await fetch(`${url}/health`);
-      return r.ok;
+  const start = () =>
+    startProcess(
+      "etcd",
+      join(binDir, "etcd"),
+      [
+        `--data-dir=${join(dir, "data")}`,
+        `--listen-client-urls=${url}`,
+        `--advertise-client-urls=${url}`,
+        `--listen-peer-urls=http://127.0.0.1:${peer}`,
+        `--initial-advertise-peer-urls=http://127.0.0.1:${peer}`,
+        `--initial-cluster=default=http://127.0.0.1:${peer}`,
+        "--unsafe-no-fsync=true",
+        "--quota-backend-bytes=8589934592",
+        "--log-level=warn",
+      ],
+      { logFile: join(dir, "etcd.log") },
+    );
+  const wait = (p: ManagedProcess) =>
+    waitUntil(
+      p,
+      "health",
+      async () => {
+        const r = await fetch(`${url}/health`);
+        return r.ok;
+      },
+      30_000,
+      tailOf(join(dir, "etcd.log")),
+    );
+  let proc = start();
+  await wait(proc);
+  return {
+    url,
+    get proc() {
+      return proc;
     },
-    30_000,
-    tailOf(join(dir, "etcd.log")),
-  );
-  return { url, proc, stop: () => proc.stop() };
+    stop: () => proc.stop(),
+    async restart() {
+      await proc.stop();
+      proc = start();
+      await wait(proc);
+    },
+  };
 }
 
 export function newTokens(): Tokens {
@@ -110,16 +127,12 @@ export function newTokens(): Tokens {
 /** HTTPS GET with the given CA (TLS verification stays on). */
 export function httpsGet(url: string, caPem: string, token?: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(
-      url,
-      { ca: caPem, headers: token ? { Authorization: `Bearer ${token}` } : {}, timeout: 5000 },
-      (res) => {
-        let body = "";
-        res.setEncoding("utf8");
-        res.on("data", (c: string) => (body += c));
-        res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
-      },
-    );
+    const req = request(url, { ca: caPem, headers: token ? { Authorization: `Bearer ${token}` } : {}, timeout: 5000 }, (res) => {
+      let body = "";
+      res.setEncoding("utf8");
+      res.on("data", (c: string) => (body += c));
+      res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+    });
     req.on("timeout", () => req.destroy(new Error("timeout")));
     req.on("error", reject);
     req.end();
@@ -180,13 +193,7 @@ export async function startApiServer(opts: {
   ];
   const start = () => startProcess(`kube-apiserver(${opts.name})`, join(opts.binDir, "kube-apiserver"), args, { logFile });
   const wait = (p: ManagedProcess) =>
-    waitUntil(
-      p,
-      "/readyz",
-      async () => (await httpsGet(`${url}/readyz`, opts.tls.caPem)).status === 200,
-      90_000,
-      tailOf(logFile),
-    );
+    waitUntil(p, "/readyz", async () => (await httpsGet(`${url}/readyz`, opts.tls.caPem)).status === 200, 90_000, tailOf(logFile));
   let proc = start();
   await wait(proc);
   const server: ApiServer = {

@@ -1,0 +1,161 @@
+// The pusher under measurement, in its own process (so its memory is its own): it receives Event Grid deliveries
+// over IPC and handles them exactly as the function does (handleDelivery → push), with the restricted pusher token.
+// Cold = a fresh runtime for the event (no connections, tokens, SPC index or discovery cached); warm = one runtime
+// reused across events, as a warm function instance does.
+import { handleDelivery } from "../../shared/entry/event-delivery.js";
+import type { LogSink } from "../../shared/entry/log.js";
+import { reconcile } from "../../shared/pipeline/reconcile.js";
+import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
+import type { Config } from "../../shared/config/config.js";
+import type { Report } from "../../shared/report/report.js";
+import type { VaultConfig } from "../../shared/types.js";
+import { localRuntime } from "../support/local-runtime.js";
+
+export type PusherRequest =
+  | { type: "init"; config: Omit<Config, "vaults"> & { vaults: [string, VaultConfig][] }; vaultCaPem: string }
+  | { type: "event"; id: number; body: unknown; cold: boolean }
+  | { type: "reconcile"; id: number }
+  | { type: "resetPeaks" }
+  | { type: "exit" };
+
+export interface Sample {
+  id: number;
+  ok: boolean;
+  error?: string;
+  durationMs: number;
+  secretsMs?: number;
+  podsMs?: number;
+  rolloutsMs?: number;
+  counts: Report["counts"];
+  skipsByReason: Record<string, number>;
+  vaultReads: number;
+  requests: Record<string, number>;
+  bytesRead?: number;
+  watchBytes?: number;
+  watches: number;
+  heapPeak: number;
+  rssPeak: number;
+  drift?: Report["drift"];
+}
+
+export type PusherReply = { type: "ready" } | { type: "sample"; sample: Sample } | { type: "peaks"; heapPeak: number; rssPeak: number; maxRss: number };
+
+let config: Config | undefined;
+let caPem = "";
+let warm: Runtime | undefined;
+let heapPeak = 0;
+let rssPeak = 0;
+
+function sampleMemory(): void {
+  const m = process.memoryUsage();
+  heapPeak = Math.max(heapPeak, m.heapUsed);
+  rssPeak = Math.max(rssPeak, m.rss);
+}
+setInterval(sampleMemory, 20).unref();
+
+function send(r: PusherReply): void {
+  process.send!(r);
+}
+
+function diff(after: Map<string, number>, before: Map<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [k, v] of after) if (v - (before.get(k) ?? 0) > 0) out[k] = v - (before.get(k) ?? 0);
+  return out;
+}
+
+function maxAt(rep: Report, type: string): number | undefined {
+  let m: number | undefined;
+  for (const c of rep.clusters) for (const a of c.actions) if (a.type === type && a.status === "applied" && a.atMs !== undefined) m = Math.max(m ?? 0, a.atMs);
+  return m;
+}
+
+async function measure(id: number, rt: Runtime, fresh: boolean, run: (receivedAt: Date) => Promise<Report | undefined>): Promise<Sample> {
+  const api = rt.clusters[0]!;
+  const before = new Map(api.stats.counts);
+  const bytes0 = api.stats.bytesRead() ?? 0;
+  const wbytes0 = api.stats.watchBytesRead() ?? 0;
+  const watches0 = api.stats.watches;
+  heapPeak = 0;
+  rssPeak = 0;
+  sampleMemory();
+  const receivedAt = new Date();
+  let rep: Report | undefined;
+  let error: string | undefined;
+  try {
+    rep = await run(receivedAt);
+  } catch (e) {
+    error = (e as Error).message;
+    rep = (e as { report?: Report }).report;
+  }
+  sampleMemory();
+  const s: Sample = {
+    id,
+    ok: !error && !!rep && !rep.retry,
+    durationMs: Date.now() - receivedAt.getTime(),
+    counts: rep?.counts ?? { secretsPatched: 0, podsNudged: 0, workloadsRestarted: 0, skipped: 0, failed: 0, planned: 0 },
+    skipsByReason: rep?.skipsByReason ?? {},
+    vaultReads: rep?.vaultReads ?? 0,
+    requests: diff(api.stats.counts, fresh ? new Map() : before),
+    watches: api.stats.watches - (fresh ? 0 : watches0),
+    heapPeak,
+    rssPeak,
+  };
+  if (error) s.error = error;
+  if (rep) {
+    const sm = maxAt(rep, "patchSecret");
+    const pm = maxAt(rep, "nudgePod");
+    const rm = maxAt(rep, "restartWorkload");
+    if (sm !== undefined) s.secretsMs = sm;
+    if (pm !== undefined) s.podsMs = pm;
+    if (rm !== undefined) s.rolloutsMs = rm;
+    if (rep.drift) s.drift = rep.drift;
+  }
+  const b = api.stats.bytesRead();
+  if (b !== undefined) s.bytesRead = b - (fresh ? 0 : bytes0);
+  const wb = api.stats.watchBytesRead();
+  if (wb !== undefined) s.watchBytes = wb - (fresh ? 0 : wbytes0);
+  return s;
+}
+
+const noLog: LogSink = () => {};
+
+process.on("message", (msg: PusherRequest) => {
+  void (async () => {
+    switch (msg.type) {
+      case "init":
+        config = { ...msg.config, vaults: new Map(msg.config.vaults) };
+        caPem = msg.vaultCaPem;
+        send({ type: "ready" });
+        return;
+      case "event": {
+        let rt: Runtime;
+        if (msg.cold) rt = localRuntime(config!, caPem);
+        else rt = warm ??= localRuntime(config!, caPem);
+        const sample = await measure(msg.id, rt, msg.cold, async (receivedAt) => {
+          const out = await handleDelivery(rt, msg.body, { invocationId: `bench-${msg.id}`, log: noLog, receivedAt });
+          return out.report;
+        });
+        if (msg.cold) closeRuntime(rt);
+        send({ type: "sample", sample });
+        return;
+      }
+      case "reconcile": {
+        const rt = (warm ??= localRuntime(config!, caPem));
+        send({ type: "sample", sample: await measure(msg.id, rt, false, () => reconcile(rt, { invocationId: `bench-reconcile-${msg.id}` })) });
+        return;
+      }
+      case "resetPeaks":
+        heapPeak = 0;
+        rssPeak = 0;
+        return;
+      case "exit":
+        if (warm) closeRuntime(warm);
+        send({ type: "peaks", heapPeak, rssPeak, maxRss: process.resourceUsage().maxRSS * 1024 });
+        setTimeout(() => process.exit(0), 50);
+        return;
+    }
+  })().catch((e: unknown) => {
+    process.stderr.write(`bench pusher: ${(e as Error).stack}\n`);
+    process.exit(1);
+  });
+});
