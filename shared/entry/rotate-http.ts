@@ -32,6 +32,7 @@ import {
   type RotateRequest,
 } from "../signal/rotate-request.js";
 import type { RotationSignal } from "../types.js";
+import { finishReport } from "./finish-report.js";
 import { logJson, type LogSink } from "./log.js";
 
 export type RotateRoute = "rotate" | "plan" | "drift";
@@ -88,20 +89,9 @@ function reportStatus(report: Report): number {
   return 200;
 }
 
-function reportOutput(input: RotateHttpInput, report: Report): RotateHttpOutput {
+async function reportOutput(rt: Runtime, input: RotateHttpInput, report: Report): Promise<RotateHttpOutput> {
   const status = reportStatus(report);
-  logJson(input.log, status === 200 ? "info" : "error", `${input.route} result`, {
-    invocationId: input.invocationId,
-    status,
-    dryRun: report.dryRun,
-    signals: report.signals.map((s) => `${s.vault}/${s.objectType}/${s.objectName}`),
-    counts: report.counts,
-    skipsByReason: report.skipsByReason,
-    vaultReads: report.vaultReads,
-    clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, error: c.error, durationMs: c.durationMs })),
-    ...(report.drift ? { drift: report.drift } : {}),
-    retry: report.retry,
-  });
+  await finishReport(rt, report, input.log);
   return {
     status,
     jsonBody: report,
@@ -210,7 +200,7 @@ async function route(rtIn: Runtime | (() => Runtime), input: RotateHttpInput): P
       invocationId: input.invocationId,
       ...(d.clusters ? { clusters: d.clusters } : {}),
     });
-    return reportOutput(input, report);
+    return await reportOutput(rt, input, report);
   }
 
   const parsed =
@@ -237,7 +227,7 @@ async function route(rtIn: Runtime | (() => Runtime), input: RotateHttpInput): P
     ...(req.clusters ? { clusters: req.clusters } : {}),
     ...(req.namespaces ? { namespaces: req.namespaces } : {}),
   });
-  return reportOutput(input, report);
+  return await reportOutput(rt, input, report);
 }
 
 /** Never throws: every failure becomes a status code with a value-free body. */
