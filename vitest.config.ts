@@ -28,8 +28,11 @@ export default defineConfig({
         // e2e (its own control plane); the summary global setup prints the figures once, at the very end.
         test: {
           name: "reliability",
+          // after unit and e2e (group 0): two control planes at once would starve a 2-core machine
+          sequence: { groupOrder: 1 },
           include: ["test/reliability/**/*.test.ts"],
-          globalSetup: ["test/e2e/global-setup.ts", "test/reliability/summary.ts"],
+          // summary first: global teardowns run in reverse, so the summary is printed after the environment stopped
+          globalSetup: ["test/reliability/summary.ts", "test/e2e/global-setup.ts"],
           testTimeout: 300_000,
           hookTimeout: 180_000,
           fileParallelism: false,

@@ -19,7 +19,7 @@ export interface ApplyOptions {
   dryRun: boolean;
   /** Receipt time, for the report's timings. */
   receivedAt: number;
-  /** Record a Kubernetes Event on every object touched (default true). */
+  /** Record a Kubernetes Event on every object touched (default true); false leaves them to the caller (`touched`). */
   events?: boolean;
 }
 
@@ -34,6 +34,10 @@ export interface ApplyOutcome {
   results: ActionResult[];
   /** Set when a step failed in a way worth retrying; the caller fails the invocation so the event is redelivered. */
   transientError?: string;
+  /** Some step failed (transiently or not): later stages must not run. */
+  failed?: boolean;
+  /** Objects actually changed (for their Kubernetes Events). */
+  touched: Action[];
 }
 
 export async function applyPlan(api: ClusterApi, actions: Action[], opts: ApplyOptions): Promise<ApplyOutcome> {
@@ -41,29 +45,36 @@ export async function applyPlan(api: ClusterApi, actions: Action[], opts: ApplyO
   const stages = (["patchSecret", "nudgePod", "restartWorkload"] as const).map((t) => actions.filter((a) => a.type === t));
   if (opts.dryRun) {
     for (const stage of stages) for (const action of stage) results.push({ action, status: "planned" });
-    return { results };
+    return { results, touched: [] };
   }
   const limit = pLimit(opts.concurrency);
-  const events: Promise<void>[] = [];
+  const touched: Action[] = [];
   let transientError: string | undefined;
   let permanentFailure = false;
+  // Namespaces where a step failed for good hold back their later steps; others go on (one broken Secret must not
+  // block every rollout of a reconcile run, which applies the whole cluster's plan at once).
+  const failedNamespaces = new Set<string>();
   for (const stage of stages) {
-    if (transientError || permanentFailure) {
+    if (transientError) {
       // A Secret that did not get its new bytes must not be followed by rollouts that would read the old ones.
-      for (const action of stage) results.push({ action, status: "not-run", error: "an earlier step failed; redelivery will finish it" });
+      results.push(...notRun(stage));
       continue;
     }
     const stageResults = await Promise.all(
       stage.map((action) =>
         limit(async (): Promise<ActionResult> => {
+          if (action.type !== "skip" && failedNamespaces.has(action.namespace)) return notRun([action])[0]!;
           try {
             const outcome = await run(api, action);
             const r: ActionResult = { action, status: outcome === "gone" ? "gone" : "applied", atMs: Date.now() - opts.receivedAt };
-            if (outcome === "patched" && opts.events !== false) events.push(recordFor(api, action));
+            if (outcome === "patched") touched.push(action);
             return r;
           } catch (e) {
             if (isTransient(e)) transientError ??= `${label(action)}: ${describe(e)}`;
-            else permanentFailure = true;
+            else {
+              permanentFailure = true;
+              if (action.type !== "skip") failedNamespaces.add(action.namespace);
+            }
             return { action, status: "failed", error: describe(e), atMs: Date.now() - opts.receivedAt };
           }
         }),
@@ -71,18 +82,35 @@ export async function applyPlan(api: ClusterApi, actions: Action[], opts: ApplyO
     );
     results.push(...stageResults);
   }
-  await Promise.all(events);
-  return transientError ? { results, transientError } : { results };
+  // Events after the changes themselves, bounded like them: they must not slow the critical path.
+  if (opts.events !== false) await recordEvents(api, touched, opts.concurrency);
+  const failed = !!transientError || permanentFailure;
+  return { results, touched, ...(transientError ? { transientError } : {}), ...(failed ? { failed } : {}) };
+}
+
+/** Results for actions that must not run because an earlier step failed (skips stay skips). */
+export function notRun(actions: Action[]): ActionResult[] {
+  return actions.map((action) =>
+    action.type === "skip"
+      ? { action, status: "skipped" as const }
+      : { action, status: "not-run" as const, error: "an earlier step failed; redelivery will finish it" },
+  );
+}
+
+/** Kubernetes Events for the touched objects, best effort, at most `concurrency` at a time. */
+export async function recordEvents(api: ClusterApi, touched: Action[], concurrency: number): Promise<void> {
+  const limit = pLimit(concurrency);
+  await Promise.all(touched.map((a) => limit(() => recordFor(api, a))));
 }
 
 function run(api: ClusterApi, a: Action): Promise<"patched" | "gone"> {
   switch (a.type) {
     case "patchSecret":
-      return api.patchSecretData(a.namespace, a.name, a.data);
+      return api.patchSecretData(a.namespace, a.name, a.data, a.resourceVersion);
     case "nudgePod":
       return api.patchPodAnnotations(a.namespace, a.name, a.annotations);
     case "restartWorkload":
-      return api.patchWorkloadTemplateAnnotations(a.kind, a.namespace, a.name, a.annotations);
+      return api.patchWorkloadTemplateAnnotations(a.kind, a.namespace, a.name, a.annotations, a.resourceVersion);
     case "skip":
       return Promise.resolve("gone");
   }
@@ -105,11 +133,32 @@ export function label(a: Action): string {
 async function recordFor(api: ClusterApi, a: Action): Promise<void> {
   try {
     if (a.type === "patchSecret")
-      await api.recordEvent({ namespace: a.namespace, kind: "Secret", apiVersion: "v1", name: a.name, reason: "SecretPushed", message: `kv-rotation-pusher updated keys ${a.keys.join(", ")} (digest ${a.digest})` });
+      await api.recordEvent({
+        namespace: a.namespace,
+        kind: "Secret",
+        apiVersion: "v1",
+        name: a.name,
+        reason: "SecretPushed",
+        message: `kv-rotation-pusher updated keys ${a.keys.join(", ")} (digest ${a.digest})`,
+      });
     else if (a.type === "nudgePod")
-      await api.recordEvent({ namespace: a.namespace, kind: "Pod", apiVersion: "v1", name: a.name, reason: "MountRefreshRequested", message: `kv-rotation-pusher asked kubelet to republish SecretProviderClass ${a.spc}: ${a.reason}` });
+      await api.recordEvent({
+        namespace: a.namespace,
+        kind: "Pod",
+        apiVersion: "v1",
+        name: a.name,
+        reason: "MountRefreshRequested",
+        message: `kv-rotation-pusher asked kubelet to republish SecretProviderClass ${a.spc}: ${a.reason}`,
+      });
     else if (a.type === "restartWorkload")
-      await api.recordEvent({ namespace: a.namespace, kind: a.kind, apiVersion: API_VERSION[a.kind] ?? "apps/v1", name: a.name, reason: "RolloutTriggered", message: `kv-rotation-pusher restarted it: ${a.reason}` });
+      await api.recordEvent({
+        namespace: a.namespace,
+        kind: a.kind,
+        apiVersion: API_VERSION[a.kind] ?? "apps/v1",
+        name: a.name,
+        reason: "RolloutTriggered",
+        message: `kv-rotation-pusher restarted it: ${a.reason}`,
+      });
   } catch {
     /* events are best effort */
   }

@@ -15,7 +15,12 @@ export interface DeliveryOutcome {
 
 export class RedeliveryNeeded extends Error {
   constructor(readonly report: Report) {
-    super(`push incomplete, Event Grid should redeliver: ${report.clusters.filter((c) => !c.ok).map((c) => `${c.cluster}: ${c.error}`).join("; ")}`);
+    super(
+      `push incomplete, Event Grid should redeliver: ${report.clusters
+        .filter((c) => !c.ok)
+        .map((c) => `${c.cluster}: ${c.error}`)
+        .join("; ")}`,
+    );
     this.name = "RedeliveryNeeded";
   }
 }
@@ -39,14 +44,33 @@ export async function handleDelivery(
       logJson(opts.log, "warn", "event rejected", { invocationId: opts.invocationId, eventId: e.eventId, reason: e.reason });
     } else if (e.kind === "ignored") {
       ignored++;
-      logJson(opts.log, "info", "event acknowledged, nothing to push", { invocationId: opts.invocationId, eventId: e.eventId, eventType: e.eventType, meaning: e.meaning });
+      logJson(opts.log, "info", "event acknowledged, nothing to push", {
+        invocationId: opts.invocationId,
+        eventId: e.eventId,
+        eventType: e.eventType,
+        meaning: e.meaning,
+      });
     } else if (e.kind === "duplicate") {
-      logJson(opts.log, "info", "duplicate event in batch folded", { invocationId: opts.invocationId, eventId: e.eventId, duplicateOf: e.duplicateOf });
+      logJson(opts.log, "info", "duplicate event in batch folded", {
+        invocationId: opts.invocationId,
+        eventId: e.eventId,
+        duplicateOf: e.duplicateOf,
+      });
     }
   }
+  // Event Grid never sends an empty batch: say so rather than acknowledge it without a trace.
+  if (entries.length === 0)
+    logJson(opts.log, "warn", "delivery held no events", {
+      invocationId: opts.invocationId,
+      reason: "expected an event object or a non-empty array of events",
+    });
   const signals = signalsOf(entries);
   if (signals.length === 0) return { entries, rejected, ignored };
-  const report = await push(rt, signals, { invocationId: opts.invocationId, receivedAt, ...(opts.dryRun !== undefined ? { dryRun: opts.dryRun } : {}) });
+  const report = await push(rt, signals, {
+    invocationId: opts.invocationId,
+    receivedAt,
+    ...(opts.dryRun !== undefined ? { dryRun: opts.dryRun } : {}),
+  });
   for (const c of report.clusters)
     logJson(opts.log, c.ok ? "info" : "error", "push result", {
       invocationId: opts.invocationId,
@@ -55,7 +79,9 @@ export async function handleDelivery(
       ok: c.ok,
       error: c.error,
       durationMs: c.durationMs,
-      actions: c.actions.filter((a) => a.status !== "skipped").map((a) => ({ type: a.type, target: a.target, status: a.status, keys: a.keys, digest: a.digest, atMs: a.atMs })),
+      actions: c.actions
+        .filter((a) => a.status !== "skipped")
+        .map((a) => ({ type: a.type, target: a.target, status: a.status, keys: a.keys, digest: a.digest, atMs: a.atMs })),
       skips: c.actions.filter((a) => a.status === "skipped").map((a) => ({ target: a.target, reason: a.reason })),
     });
   await finishReport(rt, report, opts.log);

@@ -25,7 +25,11 @@ export function spcsForSignal(spcs: Spc[], signal: Pick<RotationSignal, "vault" 
 }
 
 /** The SPCs each signal concerns, through the source's index when it has one. */
-export async function spcsForSignals(src: SpcSource, api: ClusterApi, signals: Pick<RotationSignal, "vault" | "objectType" | "objectName">[]): Promise<Spc[][]> {
+export async function spcsForSignals(
+  src: SpcSource,
+  api: ClusterApi,
+  signals: Pick<RotationSignal, "vault" | "objectType" | "objectName">[],
+): Promise<Spc[][]> {
   if (src.forSignals) return src.forSignals(api, signals);
   const all = await src.list(api);
   return signals.map((s) => spcsForSignal(all, s));
@@ -37,6 +41,55 @@ function secretNamesFor(spc: Spc, objectName: string): string[] {
   return spc.secretObjects
     .filter((so) => so.secretName && so.data.some((d) => files.has(d.objectName) || files.has(d.objectName.split("/")[0] ?? "")))
     .map((so) => so.secretName);
+}
+
+/** The synced Secrets the SPCs' secretObjects name for these objects (by namespace/name; null = not synced) and the driver's mode. */
+export async function collectSecrets(
+  api: ClusterApi,
+  spcs: Spc[],
+  objectNames: string[],
+  policy: Policy,
+  limit: ReturnType<typeof pLimit>,
+): Promise<Pick<ClusterInventory, "driverRepublish" | "secrets">> {
+  const inScope = spcs.filter((s) => namespaceInScope(s.namespace, policy));
+  const secretRefs = new Set<string>();
+  for (const spc of inScope)
+    for (const n of objectNames) for (const s of secretNamesFor(spc, n)) secretRefs.add(secretKey(spc.namespace, s));
+  const secrets = new Map<string, SecretState | null>();
+  const [driverRepublish] = await Promise.all([
+    api.driverRequiresRepublish(),
+    ...[...secretRefs].map((k) =>
+      limit(async () => {
+        const [ns, name] = k.split("/") as [string, string];
+        secrets.set(k, await api.getSecret(ns, name));
+      }),
+    ),
+  ]);
+  return { driverRepublish, secrets };
+}
+
+/** The pods mounting the SPCs (SPCPS) and the workloads of the SPCs' namespaces (one list each per namespace). */
+export async function collectMounts(
+  api: ClusterApi,
+  spcs: Spc[],
+  policy: Policy,
+  limit: ReturnType<typeof pLimit>,
+): Promise<Pick<ClusterInventory, "spcps" | "workloads">> {
+  const inScope = spcs.filter((s) => namespaceInScope(s.namespace, policy));
+  const namespaces = [...new Set(inScope.map((s) => s.namespace))];
+  const spcNames = new Set(inScope.map((s) => `${s.namespace}/${s.name}`));
+  const spcps: SpcpsState[] = [];
+  const workloads: Workload[] = [];
+  await Promise.all(
+    namespaces.map((ns) =>
+      limit(async () => {
+        const [pods, ws] = await Promise.all([api.listSpcps(ns), api.listWorkloads(ns)]);
+        for (const p of pods) if (spcNames.has(`${p.namespace}/${p.spcName}`)) spcps.push(p);
+        workloads.push(...ws);
+      }),
+    ),
+  );
+  return { spcps, workloads };
 }
 
 /**
@@ -51,30 +104,9 @@ export async function collectInventory(
   concurrency: number,
 ): Promise<ClusterInventory> {
   const limit = pLimit(concurrency);
-  const inScope = spcs.filter((s) => namespaceInScope(s.namespace, policy));
-  const namespaces = [...new Set(inScope.map((s) => s.namespace))];
-  const secretRefs = new Set<string>();
-  for (const spc of inScope) for (const n of objectNames) for (const s of secretNamesFor(spc, n)) secretRefs.add(secretKey(spc.namespace, s));
-
-  const secrets = new Map<string, SecretState | null>();
-  const spcps: SpcpsState[] = [];
-  const workloads: Workload[] = [];
-  const spcNames = new Set(inScope.map((s) => `${s.namespace}/${s.name}`));
-  const [driverRepublish] = await Promise.all([
-    api.driverRequiresRepublish(),
-    ...[...secretRefs].map((k) =>
-      limit(async () => {
-        const [ns, name] = k.split("/") as [string, string];
-        secrets.set(k, await api.getSecret(ns, name));
-      }),
-    ),
-    ...namespaces.map((ns) =>
-      limit(async () => {
-        const [pods, ws] = await Promise.all([api.listSpcps(ns), api.listWorkloads(ns)]);
-        for (const p of pods) if (spcNames.has(`${p.namespace}/${p.spcName}`)) spcps.push(p);
-        workloads.push(...ws);
-      }),
-    ),
+  const [secrets, mounts] = await Promise.all([
+    collectSecrets(api, spcs, objectNames, policy, limit),
+    collectMounts(api, spcs, policy, limit),
   ]);
-  return { cluster: api.name, driverRepublish, spcs, secrets, spcps, workloads };
+  return { cluster: api.name, spcs, ...secrets, ...mounts };
 }

@@ -6,6 +6,8 @@ export interface Workload {
   kind: WorkloadKind;
   namespace: string;
   name: string;
+  /** As listed: restarts are conditional on it, so a plan never overwrites a newer template (409 → redelivery). */
+  resourceVersion?: string;
   annotations: Record<string, string>;
   templateAnnotations: Record<string, string>;
   paused: boolean;
@@ -22,7 +24,7 @@ interface RawContainer {
   envFrom?: { secretRef?: { name?: string } }[];
 }
 interface RawWorkload {
-  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string> };
+  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string>; resourceVersion?: string };
   spec?: {
     paused?: boolean;
     template?: {
@@ -60,6 +62,7 @@ export function toWorkload(kind: WorkloadKind, raw: unknown): Workload {
     kind,
     namespace: w.metadata?.namespace ?? "",
     name: w.metadata?.name ?? "",
+    ...(w.metadata?.resourceVersion ? { resourceVersion: w.metadata.resourceVersion } : {}),
     annotations: w.metadata?.annotations ?? {},
     templateAnnotations: w.spec?.template?.metadata?.annotations ?? {},
     paused: w.spec?.paused === true,

@@ -170,7 +170,10 @@ export class ClusterApi {
   static withToken(name: string, server: string, caPem: string | undefined, token: () => Promise<string>): ClusterApi {
     const agent = new Agent({ keepAlive: true, maxSockets: 64, ...(caPem ? { ca: caPem } : {}) });
     const auth = new TokenAuth(agent, token, () => api.requestTimeoutMs);
-    const api: ClusterApi = new ClusterApi(name, (C) => new C(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: auth } })));
+    const api: ClusterApi = new ClusterApi(
+      name,
+      (C) => new C(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: auth } })),
+    );
     // Watches get their own agent: a long-lived stream must not hold one of the request pool's sockets.
     const watchAgent = new Agent({ keepAlive: true, maxSockets: 4, ...(caPem ? { ca: caPem } : {}) });
     api.stats.bytesRead = countBytes(agent);
@@ -235,8 +238,21 @@ export class ClusterApi {
     do {
       const page = (await this.call("list", "secretproviderclasses", () =>
         namespace
-          ? this.custom.listNamespacedCustomObject({ group: SPC_GROUP, version: SPC_VERSION, namespace, plural: "secretproviderclasses", limit: 500, _continue: cont })
-          : this.custom.listClusterCustomObject({ group: SPC_GROUP, version: SPC_VERSION, plural: "secretproviderclasses", limit: 500, _continue: cont }),
+          ? this.custom.listNamespacedCustomObject({
+              group: SPC_GROUP,
+              version: SPC_VERSION,
+              namespace,
+              plural: "secretproviderclasses",
+              limit: 500,
+              _continue: cont,
+            })
+          : this.custom.listClusterCustomObject({
+              group: SPC_GROUP,
+              version: SPC_VERSION,
+              plural: "secretproviderclasses",
+              limit: 500,
+              _continue: cont,
+            }),
       )) as { items: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
       for (const item of page.items) out.push(toSpc(item as Parameters<typeof toSpc>[0]));
       resourceVersion ||= page.metadata?.resourceVersion ?? "";
@@ -250,7 +266,14 @@ export class ClusterApi {
     let cont: string | undefined;
     do {
       const page = (await this.call("list", "secretproviderclasspodstatuses", () =>
-        this.custom.listNamespacedCustomObject({ group: SPC_GROUP, version: SPC_VERSION, namespace, plural: "secretproviderclasspodstatuses", limit: 1000, _continue: cont }),
+        this.custom.listNamespacedCustomObject({
+          group: SPC_GROUP,
+          version: SPC_VERSION,
+          namespace,
+          plural: "secretproviderclasspodstatuses",
+          limit: 1000,
+          _continue: cont,
+        }),
       )) as { items: RawSpcps[]; metadata?: { continue?: string } };
       for (const s of page.items) out.push(toSpcps(s));
       cont = page.metadata?.continue || undefined;
@@ -276,8 +299,10 @@ export class ClusterApi {
   }
 
   /** JSON merge patch of the given data keys only. A Secret deleted meanwhile stays deleted (merge patch never creates). */
-  async patchSecretData(namespace: string, name: string, data: Record<string, string>): Promise<Outcome> {
-    return this.patch("secrets", () => this.core.patchNamespacedSecret({ namespace, name, body: { data } }, mergePatch));
+  async patchSecretData(namespace: string, name: string, data: Record<string, string>, resourceVersion?: string): Promise<Outcome> {
+    // With resourceVersion the patch applies only to the Secret as it was read (else 409 Conflict).
+    const body = resourceVersion ? { metadata: { resourceVersion }, data } : { data };
+    return this.patch("secrets", () => this.core.patchNamespacedSecret({ namespace, name, body }, mergePatch));
   }
 
   async patchPodAnnotations(namespace: string, name: string, annotations: Record<string, string>): Promise<Outcome> {
@@ -285,10 +310,14 @@ export class ClusterApi {
   }
 
   async listWorkloads(namespace: string): Promise<Workload[]> {
+    // As plain JSON (same URLs, same RBAC): toWorkload reads the raw shape, and skipping client-node's typed
+    // deserialisation of every pod template is most of this call's CPU in a large fan-out.
+    const raw = (plural: string) => async () =>
+      (await this.custom.listNamespacedCustomObject({ group: "apps", version: "v1", namespace, plural })) as { items: unknown[] };
     const [d, s, ds, ro] = await Promise.all([
-      this.call("list", "deployments", () => this.apps.listNamespacedDeployment({ namespace })),
-      this.call("list", "statefulsets", () => this.apps.listNamespacedStatefulSet({ namespace })),
-      this.call("list", "daemonsets", () => this.apps.listNamespacedDaemonSet({ namespace })),
+      this.call("list", "deployments", raw("deployments")),
+      this.call("list", "statefulsets", raw("statefulsets")),
+      this.call("list", "daemonsets", raw("daemonsets")),
       this.listRollouts(namespace),
     ]);
     return [
@@ -322,8 +351,14 @@ export class ClusterApi {
     return this.rolloutsKnown;
   }
 
-  async patchWorkloadTemplateAnnotations(kind: WorkloadKind, namespace: string, name: string, annotations: Record<string, string>): Promise<Outcome> {
-    const body = { spec: { template: { metadata: { annotations } } } };
+  async patchWorkloadTemplateAnnotations(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    annotations: Record<string, string>,
+    resourceVersion?: string,
+  ): Promise<Outcome> {
+    const body = { ...(resourceVersion ? { metadata: { resourceVersion } } : {}), spec: { template: { metadata: { annotations } } } };
     switch (kind) {
       case "Deployment":
         return this.patch("deployments", () => this.apps.patchNamespacedDeployment({ namespace, name, body }, mergePatch));
@@ -333,7 +368,10 @@ export class ClusterApi {
         return this.patch("daemonsets", () => this.apps.patchNamespacedDaemonSet({ namespace, name, body }, mergePatch));
       case "Rollout":
         return this.patch("rollouts", () =>
-          this.custom.patchNamespacedCustomObject({ group: ROLLOUT_GROUP, version: "v1alpha1", namespace, plural: "rollouts", name, body }, mergePatch),
+          this.custom.patchNamespacedCustomObject(
+            { group: ROLLOUT_GROUP, version: "v1alpha1", namespace, plural: "rollouts", name, body },
+            mergePatch,
+          ),
         );
     }
   }

@@ -70,8 +70,10 @@ async function pushCluster(
     for (const [i, signal] of signals.entries()) {
       const spcs = matched[i] ?? [];
       if (spcs.length === 0) continue;
-      const vault = await vaultState(rt, reader, signal, spcs);
+      // Inventory first, Key Vault second: a write another instance makes after our inventory read fails our
+      // conditional patches (409 → redelivery), and one made before it was made from a read no newer than ours.
       const inv = await collectInventory(api, spcs, [signal.objectName], policy, rt.config.concurrency);
+      const vault = await vaultState(rt, reader, signal, spcs);
       const actions: Action[] = planCluster(signal, inv, vault, { policy, trigger: "event", now: new Date() });
       const out = await applyPlan(api, actions, { concurrency: rt.config.concurrency, dryRun, receivedAt });
       report.actions.push(...out.results.map(toReportAction));
@@ -106,14 +108,26 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
     dryRun,
     receivedAt: new Date(receivedAt).toISOString(),
     durationMs: Date.now() - receivedAt,
-    signals: signals.map((s) => ({ vault: s.vault, objectType: s.objectType, objectName: s.objectName, eventTime: s.eventTime, source: s.source, ...(s.version ? { version: s.version } : {}), ...(s.eventId ? { eventId: s.eventId } : {}) })),
+    signals: signals.map((s) => ({
+      vault: s.vault,
+      objectType: s.objectType,
+      objectName: s.objectName,
+      eventTime: s.eventTime,
+      source: s.source,
+      ...(s.version ? { version: s.version } : {}),
+      ...(s.eventId ? { eventId: s.eventId } : {}),
+    })),
     vaultReads: reader.reads,
     clusters,
     counts,
     skipsByReason,
     timings: {
       ...(reader.lastReadDoneAt !== undefined ? { receiptToVaultReadMs: reader.lastReadDoneAt - receivedAt } : {}),
-      ...timings(clusters, receivedAt, signals.map((s) => s.eventTime)),
+      ...timings(
+        clusters,
+        receivedAt,
+        signals.map((s) => s.eventTime),
+      ),
     },
     retry: clusters.some((c) => !c.ok && !(c.error ?? "").startsWith("permanent:")),
   };

@@ -47,7 +47,8 @@ export function referencedObjects(spcsByCluster: Spc[][], rt: Pick<Runtime, "con
 
 /** The signal whose matching rules cover every provider type referenced (certificate covers secret, cert and key). */
 function signalFor(r: Referenced, now: Date): RotationSignal {
-  const t: VaultObjectType = r.types.size === 1 && r.types.has("secret") ? "secret" : r.types.size === 1 && r.types.has("key") ? "key" : "certificate";
+  const t: VaultObjectType =
+    r.types.size === 1 && r.types.has("secret") ? "secret" : r.types.size === 1 && r.types.has("key") ? "key" : "certificate";
   return { vault: r.vault, objectType: t, objectName: r.objectName, eventTime: now.toISOString(), source: "timer" };
 }
 
@@ -75,6 +76,29 @@ export function mergeSecretPatches(actions: Action[]): Action[] {
   return out;
 }
 
+/** Several objects behind on one workload: one template patch (one rollout, one version set), not one per object. */
+export function mergeWorkloadRestarts(actions: Action[]): Action[] {
+  const out: Action[] = [];
+  const byName = new Map<string, Extract<Action, { type: "restartWorkload" }>>();
+  for (const a of actions) {
+    if (a.type !== "restartWorkload") {
+      out.push(a);
+      continue;
+    }
+    const k = `${a.kind}/${a.namespace}/${a.name}`;
+    const prev = byName.get(k);
+    if (!prev) {
+      const copy = { ...a, annotations: { ...a.annotations } };
+      byName.set(k, copy);
+      out.push(copy);
+    } else {
+      Object.assign(prev.annotations, a.annotations);
+      if (!prev.reason.split("; ").includes(a.reason)) prev.reason = `${prev.reason}; ${a.reason}`;
+    }
+  }
+  return out;
+}
+
 export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promise<Report> {
   const now = opts.now ?? new Date();
   const receivedAt = Date.now();
@@ -94,7 +118,10 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
       }
     }),
   );
-  const refs = referencedObjects(listed.map((l) => l ?? []), rt);
+  const refs = referencedObjects(
+    listed.map((l) => l ?? []),
+    rt,
+  );
 
   // 2. Key Vault: one read per distinct object and endpoint, bounded per vault.
   const reader = new VaultReader(rt.vaults);
@@ -135,16 +162,22 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
         let actions: Action[] = [];
         for (const r of refs) {
           const state = states.get(`${r.vault}|${r.objectName}`)!;
-          const planned = planCluster(signalFor(r, now), inv, state, { policy: rt.config.policy, trigger: "drift", now, driftGraceSeconds: rt.config.driftGraceSeconds });
+          const planned = planCluster(signalFor(r, now), inv, state, {
+            policy: rt.config.policy,
+            trigger: "drift",
+            now,
+            driftGraceSeconds: rt.config.driftGraceSeconds,
+          });
           const drifted = planned.some((a) => a.type !== "skip" || a.reason === "driver-no-republish");
           if (drifted) {
             driftFound++;
-            for (const s of Object.values(state.byType)) if (s && "created" in s && s.created) oldest = Math.max(oldest ?? 0, (now.getTime() - s.created.getTime()) / 1000);
+            for (const s of Object.values(state.byType))
+              if (s && "created" in s && s.created) oldest = Math.max(oldest ?? 0, (now.getTime() - s.created.getTime()) / 1000);
           }
           // Up-to-date objects are the normal case: report only what is behind or blocked.
           actions.push(...planned.filter((a) => a.type !== "skip" || a.reason !== "up-to-date"));
         }
-        actions = mergeSecretPatches(actions);
+        actions = mergeWorkloadRestarts(mergeSecretPatches(actions));
         const out = await applyPlan(api, actions, { concurrency: rt.config.concurrency, dryRun, receivedAt });
         rep.actions.push(...out.results.map(toReportAction));
         if (out.transientError) {

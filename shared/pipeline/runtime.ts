@@ -60,10 +60,7 @@ export function createRuntime(
     config,
     credential: lazy,
     clusters: config.clusters.map((c) => clusterApi(c, credential)),
-    vaults: new VaultClients(
-      lazy,
-      { ...(config.keyVaultApiVersion ? { serviceVersion: config.keyVaultApiVersion } : {}), ...opts.vault },
-    ),
+    vaults: new VaultClients(lazy, { ...(config.keyVaultApiVersion ? { serviceVersion: config.keyVaultApiVersion } : {}), ...opts.vault }),
     // Warm instances keep SecretProviderClasses indexed, current through a watch (see spc-cache.ts).
     spcSource: opts.spcSource ?? new SpcCache(),
   };

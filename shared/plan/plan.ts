@@ -25,7 +25,18 @@ export type SkipReason =
   | "already-restarted";
 
 export type Action =
-  | { type: "patchSecret"; namespace: string; name: string; data: Record<string, string>; keys: string[]; digest: string; reason: string }
+  // resourceVersion: the object as inventoried; the write is conditional on it (see ClusterApi), so a plan made from an
+  // older Key Vault read never overwrites what a newer one wrote meanwhile (409 → the invocation is redelivered).
+  | {
+      type: "patchSecret";
+      namespace: string;
+      name: string;
+      data: Record<string, string>;
+      keys: string[];
+      digest: string;
+      reason: string;
+      resourceVersion?: string;
+    }
   | { type: "nudgePod"; namespace: string; name: string; spc: string; annotations: Record<string, string>; reason: string }
   | {
       type: "restartWorkload";
@@ -34,6 +45,7 @@ export type Action =
       name: string;
       annotations: Record<string, string>;
       reason: string;
+      resourceVersion?: string;
     }
   | { type: "skip"; namespace?: string; target: string; reason: SkipReason; detail: string };
 
@@ -133,11 +145,21 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
         if (entries.length === 0) continue;
         const sLabel = `Secret ${spc.namespace}/${so.secretName}`;
         if (!so.secretName || !so.type) {
-          skip(sLabel, "secret-object-invalid", "secretObjects entry needs secretName, type and data (the driver ignores it too)", spc.namespace);
+          skip(
+            sLabel,
+            "secret-object-invalid",
+            "secretObjects entry needs secretName, type and data (the driver ignores it too)",
+            spc.namespace,
+          );
           continue;
         }
         if (history) {
-          skip(sLabel, "version-history", `objectVersionHistory ${obj.objectVersionHistory}: versioned files (${file}/0..) are left to the driver's refresh`, spc.namespace);
+          skip(
+            sLabel,
+            "version-history",
+            `objectVersionHistory ${obj.objectVersionHistory}: versioned files (${file}/0..) are left to the driver's refresh`,
+            spc.namespace,
+          );
           continue;
         }
         const current = inv.secrets.get(secretKey(spc.namespace, so.secretName));
@@ -165,6 +187,7 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
           keys: [],
           digest: "",
           reason: "",
+          ...(current.resourceVersion ? { resourceVersion: current.resourceVersion } : {}),
         };
         let entryError: string | undefined;
         for (const d of entries) {
@@ -181,7 +204,13 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
           }
         }
         if (entryError) skip(sLabel, "render-failed", entryError, spc.namespace);
-        const affected = affectedSecrets.get(k) ?? { namespace: spc.namespace, name: so.secretName, spc: spc.name, patched: false, annotations: current.annotations };
+        const affected = affectedSecrets.get(k) ?? {
+          namespace: spc.namespace,
+          name: so.secretName,
+          spc: spc.name,
+          patched: false,
+          annotations: current.annotations,
+        };
         affectedSecrets.set(k, affected);
         if (patch.keys.length > 0) {
           affected.patched = true;
@@ -192,7 +221,7 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
       }
 
       // 2. mounts: pods whose SPCPS still holds another version of this object
-      const stale = inv.spcps.filter((p) => p.namespace === spc.namespace && p.spcName === spc.name && p.versions[id] !== undefined && p.versions[id] !== version);
+      const stale = spcpsOf(inv.spcps, spc).filter((p) => p.versions[id] !== undefined && p.versions[id] !== version);
       const entry = staleSpcs.get(`${spc.namespace}/${spc.name}`) ?? { spc, version, ids: [], stale: [] };
       entry.ids.push(`${id}@${version}`);
       for (const p of stale) if (!entry.stale.includes(p)) entry.stale.push(p);
@@ -222,11 +251,19 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
         continue;
       }
       if (ctx.trigger === "drift" && ageS < (ctx.driftGraceSeconds ?? 0)) {
-        skip(label, "within-grace", `mount ${Math.round(ageS)} s behind, within the ${ctx.driftGraceSeconds} s grace period`, pod.namespace);
+        skip(
+          label,
+          "within-grace",
+          `mount ${Math.round(ageS)} s behind, within the ${ctx.driftGraceSeconds} s grace period`,
+          pod.namespace,
+        );
         continue;
       }
       if (!republish) {
-        const why = inv.driverRepublish === null ? "no CSIDriver secrets-store.csi.k8s.io found" : "CSIDriver has no requiresRepublish (driver < v1.6 or rotation off)";
+        const why =
+          inv.driverRepublish === null
+            ? "no CSIDriver secrets-store.csi.k8s.io found"
+            : "CSIDriver has no requiresRepublish (driver < v1.6 or rotation off)";
         skip(label, "driver-no-republish", `mount waits for the driver's rotation poll: ${why}`, pod.namespace);
         if (ctx.policy.mountRefresh === "restart") restartForMounts.set(`${spc.namespace}/${spc.name}`, spc);
         continue;
@@ -236,7 +273,14 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
         .filter(([id]) => ids.some((i) => i.startsWith(`${id}@`)))
         .map(([id, v]) => `${id}@${short(v)}`)
         .join(", ");
-      actions.push({ type: "nudgePod", namespace: pod.namespace, name: pod.podName, spc: spc.name, annotations: { [POD_REFRESH]: value }, reason: `mount holds ${held}` });
+      actions.push({
+        type: "nudgePod",
+        namespace: pod.namespace,
+        name: pod.podName,
+        spc: spc.name,
+        annotations: { [POD_REFRESH]: value },
+        reason: `mount holds ${held}`,
+      });
     }
   }
 
@@ -245,7 +289,13 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
   if (version !== undefined) {
     const tKey = templateKey(signal.vault, signal.objectName);
     const tValue = `${signal.vault}/${signal.objectName}@${version}`;
+    // Only namespaces with an affected Secret or mount can restart anything (restartReason is null elsewhere).
+    const touchedNs = new Set([
+      ...[...affectedSecrets.values()].map((s) => s.namespace),
+      ...[...restartForMounts.values()].map((s) => s.namespace),
+    ]);
     for (const w of inv.workloads) {
+      if (!touchedNs.has(w.namespace)) continue;
       const label = `${w.kind} ${w.namespace}/${w.name}`;
       const why = restartReason(w, affectedSecrets, restartForMounts, ctx);
       if (!why) continue;
@@ -266,10 +316,35 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
         skip(label, "paused", "Deployment is paused; resume it to roll out the new value", w.namespace);
         continue;
       }
-      actions.push({ type: "restartWorkload", namespace: w.namespace, kind: w.kind, name: w.name, annotations: { [tKey]: tValue }, reason: why.reason });
+      actions.push({
+        type: "restartWorkload",
+        namespace: w.namespace,
+        kind: w.kind,
+        name: w.name,
+        annotations: { [tKey]: tValue },
+        reason: why.reason,
+        ...(w.resourceVersion ? { resourceVersion: w.resourceVersion } : {}),
+      });
     }
   }
   return actions;
+}
+
+/** SPCPS of one SPC, in inventory order; indexed once per inventory (the timer plans every object over one inventory). */
+const spcpsIndex = new WeakMap<SpcpsState[], { length: number; bySpc: Map<string, SpcpsState[]> }>();
+function spcpsOf(all: SpcpsState[], spc: Spc): SpcpsState[] {
+  let idx = spcpsIndex.get(all);
+  if (!idx || idx.length !== all.length) {
+    idx = { length: all.length, bySpc: new Map() };
+    for (const p of all) {
+      const k = `${p.namespace}/${p.spcName}`;
+      const list = idx.bySpc.get(k);
+      if (list) list.push(p);
+      else idx.bySpc.set(k, [p]);
+    }
+    spcpsIndex.set(all, idx);
+  }
+  return idx.bySpc.get(`${spc.namespace}/${spc.name}`) ?? [];
 }
 
 function short(v: string): string {
@@ -299,7 +374,12 @@ function truthy(v: string | undefined): boolean {
 }
 
 /** Why (and whether) a workload must restart for the affected Secrets / stale mounts — Reloader's rules included. */
-export function restartReason(w: Workload, secrets: Map<string, AffectedSecret>, mounts: Map<string, Spc>, ctx: PlanContext): RestartWhy | null {
+export function restartReason(
+  w: Workload,
+  secrets: Map<string, AffectedSecret>,
+  mounts: Map<string, Spc>,
+  ctx: PlanContext,
+): RestartWhy | null {
   const a = { ...w.annotations, ...w.templateAnnotations };
   const policy = ctx.policy.restart;
   const optedOut = a[RESTART]?.trim().toLowerCase() === "false" || a[RELOADER.auto]?.trim().toLowerCase() === "false";
@@ -320,7 +400,9 @@ export function restartReason(w: Workload, secrets: Map<string, AffectedSecret>,
       (truthy(a[RESTART]) && uses);
     const wants = policy === "env" ? env || named || auto : policy === "annotated" ? named || auto : false;
     if (!wants) continue;
-    reasons.push(env ? `reads Secret ${s.name} as env` : named ? `names ${s.name} in a reload annotation` : `opted in (annotation) and uses ${s.name}`);
+    reasons.push(
+      env ? `reads Secret ${s.name} as env` : named ? `names ${s.name} in a reload annotation` : `opted in (annotation) and uses ${s.name}`,
+    );
     if (s.patched) patched = true;
   }
   for (const spc of mounts.values()) {

@@ -125,11 +125,13 @@ export class VaultReader {
       return withCreated({ kind: "cert", name, version: cert.properties.version ?? "", cer: cert.cer }, cert.properties.createdOn);
     } catch (e) {
       const what = `Key Vault ${vault.name}: read ${type} ${name}`;
-      if (deadline.aborted) throw new TransientError(`${what} failed: no answer within ${this.clients.readTimeoutMs} ms (retries included)`, { cause: e });
+      if (deadline.aborted)
+        throw new TransientError(`${what} failed: no answer within ${this.clients.readTimeoutMs} ms (retries included)`, { cause: e });
       const s = statusOf(e);
       if (s === 404) return { error: `${what}: not found (deleted, or never created)` };
       // The newest version is disabled: Key Vault refuses the unversioned get, and so would the provider.
-      if (s === 403 && /disabled/i.test(describe(e))) return { error: `${what}: the newest version is disabled; the driver cannot mount it either` };
+      if (s === 403 && /disabled/i.test(describe(e)))
+        return { error: `${what}: the newest version is disabled; the driver cannot mount it either` };
       if (isTransient(e) || s === 401 || s === 403)
         // 401/403 are misconfiguration more often than not: fail so the event is redelivered (and dead-lettered) rather than lost.
         throw new TransientError(`${what} failed: ${describe(e)}`, { cause: e });

@@ -32,7 +32,9 @@ export const V16 = {
   periodMaxS: 2 * REPUBLISH_MAX_S,
   meanPeriodS: REPUBLISH_MIN_S + REPUBLISH_MAX_S,
   /** E[X²] / 2E[X] for X = T1 + T2, T ~ U[a, b]: (E[X]² + Var X) / 2E[X], Var X = 2 (b − a)² / 12. */
-  meanStalenessS: ((REPUBLISH_MIN_S + REPUBLISH_MAX_S) ** 2 + (2 * (REPUBLISH_MAX_S - REPUBLISH_MIN_S) ** 2) / 12) / (2 * (REPUBLISH_MIN_S + REPUBLISH_MAX_S)),
+  meanStalenessS:
+    ((REPUBLISH_MIN_S + REPUBLISH_MAX_S) ** 2 + (2 * (REPUBLISH_MAX_S - REPUBLISH_MIN_S) ** 2) / 12) /
+    (2 * (REPUBLISH_MIN_S + REPUBLISH_MAX_S)),
   worstStalenessS: 2 * REPUBLISH_MAX_S,
   readsPerMountPerHour: 3600 / (REPUBLISH_MIN_S + REPUBLISH_MAX_S),
 };

@@ -8,7 +8,7 @@
 // token); then the timer's reconcile. Env: KVRP_BENCH_SCALES=100,1000 KVRP_BENCH_EVENTS=50 (per mode).
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { Watch } from "@kubernetes/client-node";
@@ -18,7 +18,7 @@ import { createCa, issueServerCert } from "../env/tls.js";
 import { localConfig } from "../support/local-runtime.js";
 import { POLLING, V16, simulateEvent } from "./baseline.js";
 import { RawKube } from "./http.js";
-import { renderMarkdown, renderSvg, type ScaleResult, type EventClass, type Mode } from "./output.js";
+import { renderMarkdown, renderReadmeSummary, renderSvg, type ScaleResult, type EventClass, type Mode } from "./output.js";
 import type { PusherReply, PusherRequest, Sample } from "./pusher.js";
 import { seedCluster } from "./seed.js";
 import { VAULT, clusterModel, fan, solo, type ClusterModel } from "./workload.js";
@@ -66,7 +66,15 @@ function keyVaultEvent(objectName: string, version: string) {
       subject: objectName,
       eventType: "Microsoft.KeyVault.SecretNewVersionCreated",
       eventTime: new Date().toISOString(),
-      data: { Id: `https://${VAULT}.vault.azure.net/secrets/${objectName}/${version}`, VaultName: VAULT, ObjectType: "Secret", ObjectName: objectName, Version: version, NBF: null, EXP: null },
+      data: {
+        Id: `https://${VAULT}.vault.azure.net/secrets/${objectName}/${version}`,
+        VaultName: VAULT,
+        ObjectType: "Secret",
+        ObjectName: objectName,
+        Version: version,
+        NBF: null,
+        EXP: null,
+      },
       dataVersion: "1",
       metadataVersion: "1",
     },
@@ -97,7 +105,12 @@ async function watchLatencyMs(cluster: ClusterInfo, kube: RawKube, ns: string, n
       const mark = `m${i}`;
       const got = new Promise<void>((r) => (resolveNext = r));
       const t0 = Date.now();
-      await kube.json("PATCH", `/api/v1/namespaces/${ns}/secrets/${name}`, { metadata: { annotations: { "bench/mark": mark } } }, "application/merge-patch+json");
+      await kube.json(
+        "PATCH",
+        `/api/v1/namespaces/${ns}/secrets/${name}`,
+        { metadata: { annotations: { "bench/mark": mark } } },
+        "application/merge-patch+json",
+      );
       await Promise.race([got, new Promise((r) => setTimeout(r, 5000))]);
       if (seen.has(mark)) lat.push(seen.get(mark)! - t0);
     }
@@ -113,10 +126,17 @@ function podsPerAffectedSpc(model: ClusterModel, objectName: string): number[] {
   return (model.referrers.get(objectName) ?? []).map((i) => model.spc(i).pods.length);
 }
 
-async function runScale(scale: number, emulator: KeyVaultEmulator, vaultCaPem: string, values: Map<string, { value: string; version: string }>): Promise<ScaleResult> {
+async function runScale(
+  scale: number,
+  emulator: KeyVaultEmulator,
+  vaultCaPem: string,
+  values: Map<string, { value: string; version: string }>,
+): Promise<ScaleResult> {
   const t0 = Date.now();
   const model = clusterModel(scale);
-  log(`\n== ${scale.toLocaleString("en-US")} SecretProviderClasses: ${model.totals.namespaces} namespaces, ${model.totals.pods} pods, ${model.fanObjects} fan-out + ${Math.min(50, scale)} single objects`);
+  log(
+    `\n== ${scale.toLocaleString("en-US")} SecretProviderClasses: ${model.totals.namespaces} namespaces, ${model.totals.pods} pods, ${model.fanObjects} fan-out + ${Math.min(50, scale)} single objects`,
+  );
   const env = await startKubeEnv({ clusters: ["bench"] });
   const cluster = env.info.clusters[0]!;
   const kube = new RawKube(cluster.url, cluster.caPem, cluster.tokens.admin, 64);
@@ -167,11 +187,20 @@ async function runScale(scale: number, emulator: KeyVaultEmulator, vaultCaPem: s
     pusher = undefined;
 
     // Driver baselines for the same events (Monte Carlo of the documented model, seeded per event).
-    const driver = samples.map((s, i) => ({ mode: s.mode, cls: s.cls, ...simulateEvent(podsPerAffectedSpc(model, s.object), scale * 1000 + i) }));
+    const driver = samples.map((s, i) => ({
+      mode: s.mode,
+      cls: s.cls,
+      ...simulateEvent(podsPerAffectedSpc(model, s.object), scale * 1000 + i),
+    }));
     return {
       scale,
       model: model.totals,
-      fanDegree: avg(model.vaultObjects.filter((o) => o.startsWith("fan-")).map((o) => model.referrers.get(o)?.length ?? 0).filter((n) => n > 0)),
+      fanDegree: avg(
+        model.vaultObjects
+          .filter((o) => o.startsWith("fan-"))
+          .map((o) => model.referrers.get(o)?.length ?? 0)
+          .filter((n) => n > 0),
+      ),
       seed: seeded,
       watchMs,
       samples: samples.map((s) => ({ mode: s.mode, cls: s.cls, sample: s.sample, kvReads: s.kvReads, affectedSpcs: s.affectedSpcs })),
@@ -216,13 +245,52 @@ async function main(): Promise<void> {
   } finally {
     await emulator.close();
   }
-  const machine = { cpus: cpus().length, cpuModel: cpus()[0]?.model ?? "?", memGiB: Math.round(totalmem() / 2 ** 30), node: process.version, load: loadavg() };
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? "?",
+    memGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    load: loadavg(),
+  };
   const totalSeconds = (Date.now() - t0) / 1000;
   const md = renderMarkdown(results, { machine, totalSeconds, date: new Date(), v16: V16, polling: POLLING, eventsPerMode: EVENTS });
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "latest.md"), md);
-  writeFileSync(join(resultsDir, "latency.svg"), renderSvg(results, V16));
-  writeFileSync(join(resultsDir, "latest.json"), JSON.stringify({ date: new Date().toISOString(), machine, totalSeconds, results }, null, 1));
+  const subtitle = `${new Date().toISOString().slice(0, 10)} · ${machine.cpus} cores, ${machine.memGiB} GiB, API server + etcd on the same cores · pusher: event receipt → last Secret patched · driver: v1.6 model`;
+  writeFileSync(join(resultsDir, "latency.svg"), renderSvg(results, V16, subtitle));
+  writeFileSync(
+    join(resultsDir, "latest.json"),
+    JSON.stringify({ date: new Date().toISOString(), machine, totalSeconds, results }, null, 1),
+  );
+  // The README's performance section carries the latest headline figures (between the bench markers).
+  const readme = join(resultsDir, "..", "..", "..", "README.md");
+  const START = "<!-- bench:start -->";
+  const END = "<!-- bench:end -->";
+  if (SCALES.join(",") === "100,1000,10000" && existsSync(readme)) {
+    const text = readFileSync(readme, "utf8");
+    const a = text.indexOf(START);
+    const b = text.indexOf(END);
+    if (a >= 0 && b > a) {
+      const summary = renderReadmeSummary(results, {
+        machine,
+        totalSeconds,
+        date: new Date(),
+        v16: V16,
+        polling: POLLING,
+        eventsPerMode: EVENTS,
+      });
+      let block = summary;
+      try {
+        // Formatted as the project's prettier config says (tables aligned), so the block never trips `npm run lint`.
+        const prettier = await import("prettier");
+        block = (await prettier.format(summary, { ...(await prettier.resolveConfig(readme)), parser: "markdown" })).trimEnd();
+      } catch {
+        /* unformatted is still correct markdown */
+      }
+      writeFileSync(readme, `${text.slice(0, a + START.length)}\n${block}\n${text.slice(b)}`);
+      log(`updated the performance section of ${readme}`);
+    }
+  }
   process.stdout.write(md);
   log(`\nwrote ${join(resultsDir, "latest.md")}, latency.svg, latest.json — total ${(totalSeconds / 60).toFixed(1)} min`);
 }

@@ -38,7 +38,8 @@ export interface Sample {
   drift?: Report["drift"];
 }
 
-export type PusherReply = { type: "ready" } | { type: "sample"; sample: Sample } | { type: "peaks"; heapPeak: number; rssPeak: number; maxRss: number };
+export type PusherReply =
+  { type: "ready" } | { type: "sample"; sample: Sample } | { type: "peaks"; heapPeak: number; rssPeak: number; maxRss: number };
 
 let config: Config | undefined;
 let caPem = "";
@@ -65,7 +66,8 @@ function diff(after: Map<string, number>, before: Map<string, number>): Record<s
 
 function maxAt(rep: Report, type: string): number | undefined {
   let m: number | undefined;
-  for (const c of rep.clusters) for (const a of c.actions) if (a.type === type && a.status === "applied" && a.atMs !== undefined) m = Math.max(m ?? 0, a.atMs);
+  for (const c of rep.clusters)
+    for (const a of c.actions) if (a.type === type && a.status === "applied" && a.atMs !== undefined) m = Math.max(m ?? 0, a.atMs);
   return m;
 }
 
@@ -141,7 +143,10 @@ process.on("message", (msg: PusherRequest) => {
       }
       case "reconcile": {
         const rt = (warm ??= localRuntime(config!, caPem));
-        send({ type: "sample", sample: await measure(msg.id, rt, false, () => reconcile(rt, { invocationId: `bench-reconcile-${msg.id}` })) });
+        send({
+          type: "sample",
+          sample: await measure(msg.id, rt, false, () => reconcile(rt, { invocationId: `bench-reconcile-${msg.id}` })),
+        });
         return;
       }
       case "resetPeaks":

@@ -33,7 +33,9 @@ export class ProgressBar {
     if (process.stderr.isTTY) {
       const w = 30;
       const fill = Math.round((w * this.done) / this.total);
-      process.stderr.write(`\r\x1b[K  ${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${pct}% ${this.done}/${this.total} ${rate.toFixed(0)}/s`);
+      process.stderr.write(
+        `\r\x1b[K  ${this.label} [${"#".repeat(fill)}${".".repeat(w - fill)}] ${pct}% ${this.done}/${this.total} ${rate.toFixed(0)}/s`,
+      );
       if (this.done >= this.total) process.stderr.write("\n");
     } else if (Math.floor(pct / 10) !== Math.floor(this.lastPct / 10) || this.done >= this.total) {
       process.stderr.write(`  ${this.label} ${pct}% ${this.done}/${this.total} ${rate.toFixed(0)}/s\n`);
@@ -65,7 +67,9 @@ function body(t: Task, s: SpcModel, values: Map<string, { value: string; version
               userAssignedIdentityID: "11111111-1111-1111-1111-111111111111",
               objects: objectsYaml(s.objects.map((o) => ({ objectName: o, objectType: "secret" }))),
             },
-            secretObjects: [{ secretName: s.secretName, type: "Opaque", data: Object.entries(s.keys).map(([key, objectName]) => ({ objectName, key })) }],
+            secretObjects: [
+              { secretName: s.secretName, type: "Opaque", data: Object.entries(s.keys).map(([key, objectName]) => ({ objectName, key })) },
+            ],
           },
         },
       };
@@ -81,21 +85,38 @@ function body(t: Task, s: SpcModel, values: Map<string, { value: string; version
     case "deployment":
       return {
         path: `/apis/apps/v1/namespaces/${ns}/deployments`,
-        body: { metadata: { name: s.deployment, namespace: ns }, spec: { replicas: 2, selector: { matchLabels: { app: s.deployment } }, template: podTemplate(s.deployment, { env: [s.secretName], spc: s.name }) } },
+        body: {
+          metadata: { name: s.deployment, namespace: ns },
+          spec: {
+            replicas: 2,
+            selector: { matchLabels: { app: s.deployment } },
+            template: podTemplate(s.deployment, { env: [s.secretName], spc: s.name }),
+          },
+        },
       };
     case "statefulset":
       return {
         path: `/apis/apps/v1/namespaces/${ns}/statefulsets`,
         body: {
           metadata: { name: s.statefulSet, namespace: ns },
-          spec: { replicas: 1, serviceName: s.statefulSet, selector: { matchLabels: { app: s.statefulSet } }, template: podTemplate(s.statefulSet!, { secretVolume: s.secretName, spc: s.name }) },
+          spec: {
+            replicas: 1,
+            serviceName: s.statefulSet,
+            selector: { matchLabels: { app: s.statefulSet } },
+            template: podTemplate(s.statefulSet!, { secretVolume: s.secretName, spc: s.name }),
+          },
         },
       };
     case "pod": {
       const pod = s.pods[t.n!]!;
       const owner = pod.startsWith(s.deployment + "-") ? s.deployment : s.statefulSet!;
-      const tpl = pod.startsWith(s.deployment + "-") ? podTemplate(owner, { env: [s.secretName], spc: s.name }) : podTemplate(owner, { secretVolume: s.secretName, spc: s.name });
-      return { path: `/api/v1/namespaces/${ns}/pods`, body: { metadata: { name: pod, namespace: ns, labels: { app: owner } }, spec: { ...tpl.spec, nodeName: "node-1" } } };
+      const tpl = pod.startsWith(s.deployment + "-")
+        ? podTemplate(owner, { env: [s.secretName], spc: s.name })
+        : podTemplate(owner, { secretVolume: s.secretName, spc: s.name });
+      return {
+        path: `/api/v1/namespaces/${ns}/pods`,
+        body: { metadata: { name: pod, namespace: ns, labels: { app: owner } }, spec: { ...tpl.spec, nodeName: "node-1" } },
+      };
     }
     case "spcps": {
       const pod = s.pods[t.n!]!;
@@ -118,7 +139,12 @@ function body(t: Task, s: SpcModel, values: Map<string, { value: string; version
   }
 }
 
-export async function seedCluster(kube: RawKube, model: ClusterModel, values: Map<string, { value: string; version: string }>, concurrency: number): Promise<SeedResult> {
+export async function seedCluster(
+  kube: RawKube,
+  model: ClusterModel,
+  values: Map<string, { value: string; version: string }>,
+  concurrency: number,
+): Promise<SeedResult> {
   const t0 = Date.now();
   const tasks: Task[] = [];
   for (let i = 0; i < model.scale; i++) {
@@ -128,7 +154,12 @@ export async function seedCluster(kube: RawKube, model: ClusterModel, values: Ma
     for (let n = 0; n < s.pods.length; n++) tasks.push({ spc: i, kind: "pod", n }, { spc: i, kind: "spcps", n });
   }
   const bar = new ProgressBar(`seeding ${model.scale.toLocaleString("en-US")} SPCs`, model.namespaces.length + tasks.length);
-  await pool(model.namespaces, concurrency, (ns) => kube.create("/api/v1/namespaces", { metadata: { name: ns } }), () => bar.tick());
+  await pool(
+    model.namespaces,
+    concurrency,
+    (ns) => kube.create("/api/v1/namespaces", { metadata: { name: ns } }),
+    () => bar.tick(),
+  );
   await pool(
     tasks,
     concurrency,

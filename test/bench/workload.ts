@@ -33,16 +33,26 @@ export interface ClusterModel {
   vaultObjects: string[];
   /** object → SPC indexes referencing it */
   referrers: Map<string, number[]>;
-  totals: { namespaces: number; spcs: number; secrets: number; deployments: number; statefulSets: number; pods: number; spcps: number; mountedObjects: number; distinctObjects: number };
+  totals: {
+    namespaces: number;
+    spcs: number;
+    secrets: number;
+    deployments: number;
+    statefulSets: number;
+    pods: number;
+    spcps: number;
+    mountedObjects: number;
+    distinctObjects: number;
+  };
 }
 
 export const solo = (i: number) => `solo-${String(i).padStart(3, "0")}`;
 export const fan = (i: number) => `fan-${String(i).padStart(3, "0")}`;
 
-export function clusterModel(scale: number): ClusterModel {
+export function clusterModel(scale: number, opts: { fanObjects?: number } = {}): ClusterModel {
   // Shared objects in use grow with the cluster until the vault's pool is exhausted: ~10 SPCs per fan-out object at
-  // 100 and 1,000 SPCs, ~120 at 10,000.
-  const F = Math.max(25, Math.min(FAN_POOL, Math.floor(scale / 4)));
+  // 100 and 1,000 SPCs, ~120 at 10,000. (fanObjects: diagnostics only.)
+  const F = opts.fanObjects ?? Math.max(25, Math.min(FAN_POOL, Math.floor(scale / 4)));
   const nsCount = Math.min(1000, Math.ceil(scale / SPCS_PER_NAMESPACE));
   const namespaces = Array.from({ length: nsCount }, (_, i) => `bench-${String(i).padStart(4, "0")}`);
   const spc = (i: number): SpcModel => {
@@ -51,7 +61,11 @@ export function clusterModel(scale: number): ClusterModel {
     const name = `spc-${i}`;
     const deployment = `app-${i}`;
     const statefulSet = i % 2 === 0 ? `db-${i}` : undefined;
-    const pods = [`${deployment}-6f7d9c-a${i}`, `${deployment}-6f7d9c-b${i}`, statefulSet ? `${statefulSet}-0` : `${deployment}-6f7d9c-c${i}`];
+    const pods = [
+      `${deployment}-6f7d9c-a${i}`,
+      `${deployment}-6f7d9c-b${i}`,
+      statefulSet ? `${statefulSet}-0` : `${deployment}-6f7d9c-c${i}`,
+    ];
     return {
       index: i,
       namespace,

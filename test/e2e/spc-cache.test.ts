@@ -17,7 +17,16 @@ import type { RotationSignal } from "../../shared/types.js";
 import { newTokens, startApiServer, type ApiServer } from "../env/control-plane.js";
 import { kubeConfigFor, type ClusterInfo } from "../env/environment.js";
 import { issueServerCert } from "../env/tls.js";
-import { createNamespace, createSpc, objectsYaml, secretData, startWorld, uniqueName, type ClusterHandles, type World } from "../support/world.js";
+import {
+  createNamespace,
+  createSpc,
+  objectsYaml,
+  secretData,
+  startWorld,
+  uniqueName,
+  type ClusterHandles,
+  type World,
+} from "../support/world.js";
 
 let w: World;
 const runtimes: Runtime[] = [];
@@ -55,11 +64,20 @@ async function spcWithSecret(c: ClusterHandles, ns: string, name: string, object
     objects: [{ objectName, objectType: "secret" }],
     secretObjects: [{ secretName: `${name}-synced`, type: "Opaque", data: [{ objectName, key: "password" }] }],
   });
-  await c.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: `${name}-synced` }, data: { password: Buffer.from("before").toString("base64"), other: Buffer.from("kept").toString("base64") } } });
+  await c.core.createNamespacedSecret({
+    namespace: ns,
+    body: {
+      metadata: { name: `${name}-synced` },
+      data: { password: Buffer.from("before").toString("base64"), other: Buffer.from("kept").toString("base64") },
+    },
+  });
 }
 
 function names(spcs: { namespace: string; name: string }[], ns: string): string[] {
-  return spcs.filter((s) => s.namespace === ns).map((s) => s.name).sort();
+  return spcs
+    .filter((s) => s.namespace === ns)
+    .map((s) => s.name)
+    .sort();
 }
 
 /** The SPCs of `ns` the cache answers for an object (what the next push will act on). */
@@ -115,11 +133,21 @@ describe("SPC cache on a real API server", () => {
         ...GROUP,
         namespace: ns,
         name: "b",
-        body: { spec: { parameters: { objects: objectsYaml([{ objectName: y, objectType: "secret" }]) }, secretObjects: [{ secretName: "b-synced", type: "Opaque", data: [{ objectName: y, key: "password" }] }] } },
+        body: {
+          spec: {
+            parameters: { objects: objectsYaml([{ objectName: y, objectType: "secret" }]) },
+            secretObjects: [{ secretName: "b-synced", type: "Opaque", data: [{ objectName: y, key: "password" }] }],
+          },
+        },
       },
       mergePatch,
     );
-    lags.push(await until("b moved from x to y", async () => !(await cachedFor(cache, api, x, ns)).includes("b") && (await cachedFor(cache, api, y, ns)).includes("b")));
+    lags.push(
+      await until(
+        "b moved from x to y",
+        async () => !(await cachedFor(cache, api, x, ns)).includes("b") && (await cachedFor(cache, api, y, ns)).includes("b"),
+      ),
+    );
     await kv.setSecret(x, "x-3");
     rep = await push(rt, [signal(x)]);
     expect(patchedSecrets(rep, ns)).toEqual(["a-synced"]);
@@ -162,7 +190,11 @@ describe("SPC cache on a real API server", () => {
       s1 = started.server;
       info = started.handles.info;
       const env = inject("kubeEnv");
-      const ca = { ...env.ca, cert: forge.pki.certificateFromPem(env.ca.certPem), key: forge.pki.privateKeyFromPem(env.ca.keyPem) as forge.pki.rsa.PrivateKey };
+      const ca = {
+        ...env.ca,
+        cert: forge.pki.certificateFromPem(env.ca.certPem),
+        key: forge.pki.privateKeyFromPem(env.ca.keyPem) as forge.pki.rsa.PrivateKey,
+      };
       const t = issueServerCert(ca, { dnsNames: ["localhost"], ips: ["127.0.0.1"] });
       s2 = await startApiServer({
         name: "spccache",
@@ -176,7 +208,15 @@ describe("SPC cache on a real API server", () => {
       const kc = kubeConfigFor(s2, s2.tokens.admin, "admin");
       writer = { core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi) };
       // CRDs come from etcd; wait until s2 serves them.
-      await until("s2 serves SPCs", async () => writer.custom.listClusterCustomObject(GROUP).then(() => true, () => false), 60_000);
+      await until(
+        "s2 serves SPCs",
+        async () =>
+          writer.custom.listClusterCustomObject(GROUP).then(
+            () => true,
+            () => false,
+          ),
+        60_000,
+      );
     }, 180_000);
 
     async function writeSpc(ns: string, name: string, objectName: string): Promise<void> {
@@ -194,7 +234,10 @@ describe("SPC cache on a real API server", () => {
           },
         },
       });
-      await writer.core.createNamespacedSecret({ namespace: ns, body: { metadata: { name: `${name}-synced` }, data: { password: Buffer.from("before").toString("base64") } } });
+      await writer.core.createNamespacedSecret({
+        namespace: ns,
+        body: { metadata: { name: `${name}-synced` }, data: { password: Buffer.from("before").toString("base64") } },
+      });
     }
 
     it("answers from fresh lists while it is down, then is warm again", async () => {
@@ -243,7 +286,9 @@ describe("SPC cache on a real API server", () => {
     it("without RBAC watch it lists on every call (never stale, never failing)", async () => {
       const rbac = kubeConfigFor(s2, s2.tokens.admin, "admin").makeApiClient(RbacAuthorizationV1Api);
       const role = await rbac.readClusterRole({ name: "kv-rotation-pusher" });
-      const rules = role.rules!.map((r) => (r.resources?.includes("secretproviderclasses") ? { ...r, verbs: r.verbs.filter((v) => v !== "watch") } : r));
+      const rules = role.rules!.map((r) =>
+        r.resources?.includes("secretproviderclasses") ? { ...r, verbs: r.verbs.filter((v) => v !== "watch") } : r,
+      );
       await rbac.replaceClusterRole({ name: "kv-rotation-pusher", body: { ...role, rules } });
       try {
         const x = uniqueName("obj-f");
@@ -264,7 +309,10 @@ describe("SPC cache on a real API server", () => {
         expect(api.stats.counts.get("list secretproviderclasses")).toBe(before + 1);
         expect(cache.status(api).live).toBe(false);
       } finally {
-        await rbac.replaceClusterRole({ name: "kv-rotation-pusher", body: { ...role, metadata: { ...role.metadata, resourceVersion: undefined } } });
+        await rbac.replaceClusterRole({
+          name: "kv-rotation-pusher",
+          body: { ...role, metadata: { ...role.metadata, resourceVersion: undefined } },
+        });
       }
     });
   });

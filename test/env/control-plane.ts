@@ -146,6 +146,9 @@ export async function startApiServer(opts: {
   etcdUrl: string;
   tls: ServerTls;
   tokens: Tokens;
+  /** Extra flags and environment (the benchmark tunes GC and flow control for bulk seeding). */
+  extraArgs?: string[];
+  env?: NodeJS.ProcessEnv;
 }): Promise<ApiServer> {
   const dir = opts.dir;
   mkdirSync(join(dir, "certs"), { recursive: true });
@@ -190,8 +193,13 @@ export async function startApiServer(opts: {
     // Bench seeding sends bursts; the defaults (400/200 in flight) are fine for 2 cores.
     "--max-requests-inflight=800",
     "--v=0",
+    ...(opts.extraArgs ?? []),
   ];
-  const start = () => startProcess(`kube-apiserver(${opts.name})`, join(opts.binDir, "kube-apiserver"), args, { logFile });
+  const start = () =>
+    startProcess(`kube-apiserver(${opts.name})`, join(opts.binDir, "kube-apiserver"), args, {
+      logFile,
+      ...(opts.env ? { env: { ...process.env, ...opts.env } } : {}),
+    });
   const wait = (p: ManagedProcess) =>
     waitUntil(p, "/readyz", async () => (await httpsGet(`${url}/readyz`, opts.tls.caPem)).status === 200, 90_000, tailOf(logFile));
   let proc = start();

@@ -48,8 +48,23 @@ export async function startDriverStandIn(opts: {
   const failures: unknown[] = [];
 
   async function getSpc(ns: string, name: string) {
-    return (await custom.getNamespacedCustomObject({ group: "secrets-store.csi.x-k8s.io", version: "v1", namespace: ns, plural: "secretproviderclasses", name })) as {
-      spec: { parameters: Record<string, string>; secretObjects?: { secretName: string; type: string; labels?: Record<string, string>; annotations?: Record<string, string>; data: { objectName: string; key: string }[] }[] };
+    return (await custom.getNamespacedCustomObject({
+      group: "secrets-store.csi.x-k8s.io",
+      version: "v1",
+      namespace: ns,
+      plural: "secretproviderclasses",
+      name,
+    })) as {
+      spec: {
+        parameters: Record<string, string>;
+        secretObjects?: {
+          secretName: string;
+          type: string;
+          labels?: Record<string, string>;
+          annotations?: Record<string, string>;
+          data: { objectName: string; key: string }[];
+        }[];
+      };
     };
   }
 
@@ -89,7 +104,11 @@ export async function startDriverStandIn(opts: {
     } catch (e) {
       if ((e as { code?: number }).code !== 409) throw e;
       const cur = (await custom.getNamespacedCustomObject({ ...args, name })) as { metadata: { resourceVersion: string } };
-      await custom.replaceNamespacedCustomObject({ ...args, name, body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata.resourceVersion } } });
+      await custom.replaceNamespacedCustomObject({
+        ...args,
+        name,
+        body: { ...body, metadata: { ...body.metadata, resourceVersion: cur.metadata.resourceVersion } },
+      });
     }
   }
 
@@ -104,7 +123,12 @@ export async function startDriverStandIn(opts: {
         data[d.key] = Buffer.from(secretDataForKey(so.type, d.key, f)).toString("base64");
       }
       const body = {
-        metadata: { name: so.secretName, namespace: m.namespace, labels: { ...so.labels, "secrets-store.csi.k8s.io/managed": "true" }, annotations: so.annotations ?? {} },
+        metadata: {
+          name: so.secretName,
+          namespace: m.namespace,
+          labels: { ...so.labels, "secrets-store.csi.k8s.io/managed": "true" },
+          annotations: so.annotations ?? {},
+        },
         type: so.type,
         data,
       };
@@ -129,8 +153,19 @@ export async function startDriverStandIn(opts: {
             body: {
               metadata: { name: pod, namespace },
               spec: {
-                containers: [{ name: "app", image: "registry.local/app:1", volumeMounts: [{ name: "secrets", mountPath: "/mnt/secrets", readOnly: true }] }],
-                volumes: [{ name: "secrets", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: spc } } }],
+                containers: [
+                  {
+                    name: "app",
+                    image: "registry.local/app:1",
+                    volumeMounts: [{ name: "secrets", mountPath: "/mnt/secrets", readOnly: true }],
+                  },
+                ],
+                volumes: [
+                  {
+                    name: "secrets",
+                    csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: spc } },
+                  },
+                ],
               },
             },
           })
@@ -155,7 +190,8 @@ export async function startDriverStandIn(opts: {
     },
     async idle() {
       await new Promise((r) => setTimeout(r, 50));
-      for (let busy = [...mounts.values()].filter((m) => m.busy); busy.length; busy = [...mounts.values()].filter((m) => m.busy)) await Promise.all(busy.map((m) => m.busy));
+      for (let busy = [...mounts.values()].filter((m) => m.busy); busy.length; busy = [...mounts.values()].filter((m) => m.busy))
+        await Promise.all(busy.map((m) => m.busy));
       if (failures.length) throw failures.splice(0)[0];
     },
     stop() {

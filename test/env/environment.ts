@@ -100,7 +100,9 @@ export async function prepareCluster(server: Pick<ApiServer, "name" | "url" | "c
   await waitForCrds(kc);
 }
 
-export async function startKubeEnv(opts: { clusters?: string[]; dir?: string } = {}): Promise<KubeEnv> {
+export async function startKubeEnv(
+  opts: { clusters?: string[]; dir?: string; apiServer?: { extraArgs?: string[]; env?: NodeJS.ProcessEnv } } = {},
+): Promise<KubeEnv> {
   const names = opts.clusters ?? ["c1"];
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), "kvrp-env-"));
   mkdirSync(dir, { recursive: true });
@@ -123,6 +125,7 @@ export async function startKubeEnv(opts: { clusters?: string[]; dir?: string } =
         etcdUrl: etcd.url,
         tls: { caPem: ca.certPem, certPem: tls.certPem, keyPem: tls.keyPem },
         tokens: newTokens(),
+        ...opts.apiServer,
       });
       servers.push(server);
       await prepareCluster(server);
@@ -155,6 +158,7 @@ async function versions(s: ApiServer, binDir: string): Promise<KubeEnvInfo["vers
   const { httpsGet } = await import("./control-plane.js");
   const v = JSON.parse((await httpsGet(`${s.url}/version`, s.caPem, s.tokens.admin)).body) as { gitVersion?: string };
   const { execFileSync } = await import("node:child_process");
-  const etcdV = execFileSync(join(binDir, "etcd"), ["--version"], { encoding: "utf8" }).split("\n")[0]?.replace("etcd Version: ", "") ?? "?";
+  const etcdV =
+    execFileSync(join(binDir, "etcd"), ["--version"], { encoding: "utf8" }).split("\n")[0]?.replace("etcd Version: ", "") ?? "?";
   return { kubeApiserver: v.gitVersion ?? "?", etcd: etcdV };
 }

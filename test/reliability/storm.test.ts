@@ -7,8 +7,18 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleDelivery, RedeliveryNeeded } from "../../shared/entry/event-delivery.js";
 import { templateKey } from "../../shared/plan/annotations.js";
-import type { Runtime } from "../../shared/pipeline/runtime.js";
-import { createNamespace, createSpc, createWorkload, driver, keyVaultEvent, setRequiresRepublish, startWorld, uniqueName, type World } from "../support/world.js";
+import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
+import {
+  createNamespace,
+  createSpc,
+  createWorkload,
+  driver,
+  keyVaultEvent,
+  setRequiresRepublish,
+  startWorld,
+  uniqueName,
+  type World,
+} from "../support/world.js";
 import { Ledger } from "./support/ledger.js";
 import { LeakGuard } from "./support/leaks.js";
 import { prng, toCloudEvent, trackRollouts } from "./support/storm.js";
@@ -56,9 +66,11 @@ describe("delivery storm", () => {
 
     const limit = async <T>(items: T[], n: number, f: (x: T) => Promise<void>) => {
       const queue = [...items];
-      await Promise.all(Array.from({ length: n }, async () => {
-        for (let x = queue.shift(); x !== undefined; x = queue.shift()) await f(x);
-      }));
+      await Promise.all(
+        Array.from({ length: n }, async () => {
+          for (let x = queue.shift(); x !== undefined; x = queue.shift()) await f(x);
+        }),
+      );
     };
     const rotate = async (i: number, r: number) => {
       const value = newValue(i, r);
@@ -86,7 +98,10 @@ describe("delivery storm", () => {
         await createSpc(c, ns, {
           name: "app",
           vault: "kv-alpha",
-          objects: [...objs.map((o) => ({ objectName: names[o]!, objectType: "secret" })), { objectName: staticName, objectType: "secret", objectAlias: "static" }],
+          objects: [
+            ...objs.map((o) => ({ objectName: names[o]!, objectType: "secret" })),
+            { objectName: staticName, objectType: "secret", objectAlias: "static" },
+          ],
           secretObjects: [
             {
               secretName: "creds-a",
@@ -118,7 +133,15 @@ describe("delivery storm", () => {
         await createWorkload(c, ns, "Deployment", "files-only", { spc: "app", secretVolume: "creds-a" });
       }
       const secretNames = async () =>
-        (await Promise.all(namespaces.map(async (ns) => (await c.core.listNamespacedSecret({ namespace: ns })).items.map((s) => `${ns}/${s.metadata?.name}`)))).flat().sort();
+        (
+          await Promise.all(
+            namespaces.map(async (ns) =>
+              (await c.core.listNamespacedSecret({ namespace: ns })).items.map((s) => `${ns}/${s.metadata?.name}`),
+            ),
+          )
+        )
+          .flat()
+          .sort();
       const secretsBefore = await secretNames();
       const clusterSecretsBefore = (await c.core.listSecretForAllNamespaces()).items.length;
       expect(secretsBefore).toHaveLength(2 * NAMESPACES);
@@ -198,11 +221,13 @@ describe("delivery storm", () => {
       const t0 = Date.now();
       await Promise.all([producer(), ...instances.flatMap((rt, i) => Array.from({ length: PER_INSTANCE }, () => worker(rt, i)))]);
       const stormSeconds = (Date.now() - t0) / 1000;
+      instances.forEach(closeRuntime);
       await d.idle();
+      const settledSeconds = (Date.now() - t0) / 1000;
       expect(unexpected, "only RedeliveryNeeded may escape an invocation").toEqual([]);
       expect(ledger.f.eventsDelivered).toBeGreaterThanOrEqual(1000);
       ledger.note(
-        `${ledger.f.eventsDelivered} deliveries of ${OBJECTS * ROUNDS} new versions in ${stormSeconds.toFixed(1)} s on ${INSTANCES} instances × ${PER_INSTANCE}; driver republished ${d.republishes} mounts`,
+        `${ledger.f.eventsDelivered} deliveries of ${OBJECTS * ROUNDS} new versions in ${stormSeconds.toFixed(1)} s on ${INSTANCES} instances × ${PER_INSTANCE} (mounts settled at ${settledSeconds.toFixed(1)} s; the driver stand-in republished ${d.republishes} times)`,
       );
 
       // --- verification: bytes, keys, mounts
@@ -236,13 +261,21 @@ describe("delivery storm", () => {
       };
       const after = await check("after the storm");
       const spcps = (await Promise.all(
-        namespaces.map((ns) => c.custom.listNamespacedCustomObject({ group: "secrets-store.csi.x-k8s.io", version: "v1", namespace: ns, plural: "secretproviderclasspodstatuses" })),
+        namespaces.map((ns) =>
+          c.custom.listNamespacedCustomObject({
+            group: "secrets-store.csi.x-k8s.io",
+            version: "v1",
+            namespace: ns,
+            plural: "secretproviderclasspodstatuses",
+          }),
+        ),
       )) as { items: { metadata: { namespace: string }; status: { podName: string; objects: { id: string; version: string }[] } }[] }[];
       let staleMounts = 0;
       for (const list of spcps)
         for (const p of list.items) {
           const objs = layout.find((l) => l.ns === p.metadata.namespace)!.objs;
-          for (const o of objs) if (p.status.objects.find((x) => x.id === `secret/${names[o]}`)?.version !== latest[o]!.version) staleMounts++;
+          for (const o of objs)
+            if (p.status.objects.find((x) => x.id === `secret/${names[o]}`)?.version !== latest[o]!.version) staleMounts++;
         }
       // the driver's periodic requeue rebuilds Secrets from the mounts: nothing may flip back
       await d.poll();
@@ -266,14 +299,18 @@ describe("delivery storm", () => {
           const last = JSON.parse(an.snapshots[an.snapshots.length - 1]?.ours ?? "{}") as Record<string, string>;
           for (const o of w0.objs) {
             const want = `kv-alpha/${names[o]}@${latest[o]!.version}`;
-            if (last[templateKey("kv-alpha", names[o]!)] !== want) rolloutProblems.push(`${w0.key}: template does not carry ${names[o]}@latest`);
+            if (last[templateKey("kv-alpha", names[o]!)] !== want)
+              rolloutProblems.push(`${w0.key}: template does not carry ${names[o]}@latest`);
           }
           // never back to an older version of any object
           let prev: Record<string, number> = {};
           for (const s of an.snapshots) {
             const cur: Record<string, number> = {};
-            for (const [k, v] of Object.entries(JSON.parse(s.ours) as Record<string, string>)) cur[k] = roundOf.get(v.split("@")[1] ?? "") ?? -1;
-            for (const [k, r] of Object.entries(cur)) if (prev[k] !== undefined && r < prev[k]!) rolloutProblems.push(`${w0.key}: went back from round ${prev[k]} to ${r} (gen ${s.generation})`);
+            for (const [k, v] of Object.entries(JSON.parse(s.ours) as Record<string, string>))
+              cur[k] = roundOf.get(v.split("@")[1] ?? "") ?? -1;
+            for (const [k, r] of Object.entries(cur))
+              if (prev[k] !== undefined && r < prev[k]!)
+                rolloutProblems.push(`${w0.key}: went back from round ${prev[k]} to ${r} (gen ${s.generation})`);
             prev = cur;
           }
         }
@@ -289,8 +326,14 @@ describe("delivery storm", () => {
       // --- nothing created or deleted
       const secretsAfter = await secretNames();
       const clusterSecretsAfter = (await c.core.listSecretForAllNamespaces()).items.length;
-      ledger.add("secretsCreated", secretsAfter.filter((s) => !secretsBefore.includes(s)).length + Math.max(0, clusterSecretsAfter - clusterSecretsBefore));
-      ledger.add("secretsDeleted", secretsBefore.filter((s) => !secretsAfter.includes(s)).length + Math.max(0, clusterSecretsBefore - clusterSecretsAfter));
+      ledger.add(
+        "secretsCreated",
+        secretsAfter.filter((s) => !secretsBefore.includes(s)).length + Math.max(0, clusterSecretsAfter - clusterSecretsBefore),
+      );
+      ledger.add(
+        "secretsDeleted",
+        secretsBefore.filter((s) => !secretsAfter.includes(s)).length + Math.max(0, clusterSecretsBefore - clusterSecretsAfter),
+      );
 
       // --- leaks: logs, errors, Kubernetes Events
       await leaks.captureEvents(c.core, namespaces);

@@ -14,7 +14,12 @@ export function localConfig(
   over: Partial<Omit<Config, "clusters" | "vaults" | "policy">> = {},
 ): Config {
   return {
-    clusters: clusters.map((c) => ({ name: c.name, server: c.url, caData: c.caPem, auth: { type: "token" as const, token: c.tokens.pusher } })),
+    clusters: clusters.map((c) => ({
+      name: c.name,
+      server: c.url,
+      caData: c.caPem,
+      auth: { type: "token" as const, token: c.tokens.pusher },
+    })),
     vaults,
     policy: { restart: "env", mountRefresh: "nudge", namespacesInclude: [], namespacesExclude: [], ...policy },
     dryRun: false,

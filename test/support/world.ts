@@ -82,7 +82,14 @@ export async function startWorld(): Promise<World> {
   const url = (v: string) => vaults.get(v)!.url;
   const cred = staticCredential();
   const runtimeFor = (policy: Partial<Policy> = {}, only?: string[], extra: ClusterInfo[] = []): Runtime =>
-    localRuntime(localConfig([...env.clusters, ...extra].filter((c) => !only || only.includes(c.name)), vaults, policy), ca.certPem);
+    localRuntime(
+      localConfig(
+        [...env.clusters, ...extra].filter((c) => !only || only.includes(c.name)),
+        vaults,
+        policy,
+      ),
+      ca.certPem,
+    );
   const standinRuntime = runtimeFor();
   return {
     clusters,
@@ -95,7 +102,11 @@ export async function startWorld(): Promise<World> {
     runtime: runtimeFor,
     reader: () => new VaultReader(standinRuntime.vaults),
     async startExtraCluster(name) {
-      const caObj = { ...env.ca, cert: forge.pki.certificateFromPem(env.ca.certPem), key: forge.pki.privateKeyFromPem(env.ca.keyPem) as forge.pki.rsa.PrivateKey };
+      const caObj = {
+        ...env.ca,
+        cert: forge.pki.certificateFromPem(env.ca.certPem),
+        key: forge.pki.privateKeyFromPem(env.ca.keyPem) as forge.pki.rsa.PrivateKey,
+      };
       const t = issueServerCert(caObj, { dnsNames: ["localhost"], ips: ["127.0.0.1"] });
       const server = await startApiServer({
         name,
@@ -145,7 +156,12 @@ export async function createSpc(c: ClusterHandles, ns: string, spec: SpcSpec): P
       metadata: { name: spec.name, namespace: ns },
       spec: {
         provider: "azure",
-        parameters: { keyvaultName: spec.vault, tenantID: "00000000-0000-0000-0000-0000000000aa", useVMManagedIdentity: "true", objects: objectsYaml(spec.objects) },
+        parameters: {
+          keyvaultName: spec.vault,
+          tenantID: "00000000-0000-0000-0000-0000000000aa",
+          useVMManagedIdentity: "true",
+          objects: objectsYaml(spec.objects),
+        },
         ...(spec.secretObjects ? { secretObjects: spec.secretObjects } : {}),
       },
     },
@@ -163,13 +179,23 @@ export async function createWorkload(
   const metadata = { name, namespace: ns, ...(opts.annotations ? { annotations: opts.annotations } : {}) };
   const selector = { matchLabels: { app: name } };
   const template = podTemplate(name, use);
-  if (kind === "Deployment") await c.apps.createNamespacedDeployment({ namespace: ns, body: { metadata, spec: { selector, template, ...(opts.paused ? { paused: true } : {}) } } });
-  if (kind === "StatefulSet") await c.apps.createNamespacedStatefulSet({ namespace: ns, body: { metadata, spec: { selector, template, serviceName: name } } });
+  if (kind === "Deployment")
+    await c.apps.createNamespacedDeployment({
+      namespace: ns,
+      body: { metadata, spec: { selector, template, ...(opts.paused ? { paused: true } : {}) } },
+    });
+  if (kind === "StatefulSet")
+    await c.apps.createNamespacedStatefulSet({ namespace: ns, body: { metadata, spec: { selector, template, serviceName: name } } });
   if (kind === "DaemonSet") await c.apps.createNamespacedDaemonSet({ namespace: ns, body: { metadata, spec: { selector, template } } });
 }
 
 /** Pod-template generation = how many rollouts the workload had (each template change bumps it). */
-export async function generation(c: ClusterHandles, ns: string, kind: "Deployment" | "StatefulSet" | "DaemonSet", name: string): Promise<number> {
+export async function generation(
+  c: ClusterHandles,
+  ns: string,
+  kind: "Deployment" | "StatefulSet" | "DaemonSet",
+  name: string,
+): Promise<number> {
   const w =
     kind === "Deployment"
       ? await c.apps.readNamespacedDeployment({ namespace: ns, name })
@@ -196,7 +222,14 @@ export async function driver(w: World, c: ClusterHandles, namespaces: string[], 
 }
 
 /** Key Vault's own Event Grid event (schema per MicrosoftDocs event-schema-key-vault). */
-export function keyVaultEvent(w: World, vault: string, type: "Secret" | "Certificate" | "Key", name: string, version: string, time = new Date()) {
+export function keyVaultEvent(
+  w: World,
+  vault: string,
+  type: "Secret" | "Certificate" | "Key",
+  name: string,
+  version: string,
+  time = new Date(),
+) {
   const collection = type === "Secret" ? "secrets" : type === "Key" ? "keys" : "certificates";
   return {
     id: `evt-${randomBytes(8).toString("hex")}`,

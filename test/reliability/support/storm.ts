@@ -4,7 +4,12 @@ import { Watch, type KubeConfig } from "@kubernetes/client-node";
 import { PREFIX } from "../../../shared/plan/annotations.js";
 
 /** mulberry32: small, fast, seeded (the seed is printed so a failing storm can be replayed). */
-export function prng(seed: number): { next(): number; int(lo: number, hi: number): number; pick<T>(a: readonly T[]): T; shuffle<T>(a: T[]): T[] } {
+export function prng(seed: number): {
+  next(): number;
+  int(lo: number, hi: number): number;
+  pick<T>(a: readonly T[]): T;
+  shuffle<T>(a: T[]): T[];
+} {
   let s = seed >>> 0;
   const next = () => {
     s = (s + 0x6d2b79f5) >>> 0;
@@ -29,7 +34,14 @@ export function prng(seed: number): { next(): number; int(lo: number, hi: number
 }
 
 /** Event Grid schema → CloudEvents 1.0 structured (topic→source, eventType→type, eventTime→time). */
-export function toCloudEvent(eg: { id: string; topic: string; subject: string; eventType: string; eventTime: string; data: unknown }): Record<string, unknown> {
+export function toCloudEvent(eg: {
+  id: string;
+  topic: string;
+  subject: string;
+  eventType: string;
+  eventTime: string;
+  data: unknown;
+}): Record<string, unknown> {
   return { specversion: "1.0", id: eg.id, source: eg.topic, type: eg.eventType, subject: eg.subject, time: eg.eventTime, data: eg.data };
 }
 
@@ -64,7 +76,13 @@ export async function trackRollouts(kc: KubeConfig, namespaces: string[]) {
       await watch.watch(
         k.path,
         {},
-        (_type: string, obj: { metadata?: { namespace?: string; name?: string; generation?: number }; spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }) => {
+        (
+          _type: string,
+          obj: {
+            metadata?: { namespace?: string; name?: string; generation?: number };
+            spec?: { template?: { metadata?: { annotations?: Record<string, string> } } };
+          },
+        ) => {
           const ns = obj.metadata?.namespace ?? "";
           if (!namespaces.includes(ns)) return;
           const key = `${k.kind} ${ns}/${obj.metadata?.name}`;
