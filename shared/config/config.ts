@@ -78,7 +78,10 @@ function parseJson(setting: string, raw: string): unknown {
   try {
     return JSON.parse(raw);
   } catch (e) {
-    throw new ConfigError(setting, `is not valid JSON (${(e as Error).message}); expected e.g. ${SETTINGS[setting as keyof typeof SETTINGS] ?? "a JSON array"}`);
+    throw new ConfigError(
+      setting,
+      `is not valid JSON (${(e as Error).message}); expected e.g. ${SETTINGS[setting as keyof typeof SETTINGS] ?? "a JSON array"}`,
+    );
   }
 }
 
@@ -144,7 +147,8 @@ export function parseClusters(raw: string | undefined, setting = "KVRP_CLUSTERS"
       if (typeof o.server !== "string" || !/^https:\/\/[^\s/]+/.test(o.server))
         throw new ConfigError(`${where}.server`, "must be the API server's https:// URL");
     }
-    if (o.caData !== undefined && typeof o.caData !== "string") throw new ConfigError(`${where}.caData`, "must be a string (PEM or base64 PEM)");
+    if (o.caData !== undefined && typeof o.caData !== "string")
+      throw new ConfigError(`${where}.caData`, "must be a string (PEM or base64 PEM)");
     return {
       name,
       ...(typeof o.server === "string" ? { server: o.server } : {}),
@@ -167,9 +171,13 @@ export function parseVaults(raw: string | undefined, setting = "KVRP_VAULTS"): M
       throw new ConfigError(`${where}.name`, "must be a Key Vault name (3-24 letters, digits, hyphens; starts with a letter)");
     const name = o.name.toLowerCase();
     const rid = o.resourceId;
-    if (typeof rid !== "string" || !new RegExp(`^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.KeyVault/vaults/${name}$`, "i").test(rid))
+    if (
+      typeof rid !== "string" ||
+      !new RegExp(`^/subscriptions/[^/]+/resourceGroups/[^/]+/providers/Microsoft\\.KeyVault/vaults/${name}$`, "i").test(rid)
+    )
       throw new ConfigError(`${where}.resourceId`, `must be the vault's ARM id ending in /providers/Microsoft.KeyVault/vaults/${name}`);
-    if (typeof o.url !== "string" || !/^https:\/\/[^\s]+$/.test(o.url)) throw new ConfigError(`${where}.url`, "must be the vault's https:// URL");
+    if (typeof o.url !== "string" || !/^https:\/\/[^\s]+$/.test(o.url))
+      throw new ConfigError(`${where}.url`, "must be the vault's https:// URL");
     if (out.has(name)) throw new ConfigError(`${where}.name`, `duplicate vault "${name}"`);
     out.set(name, { name, resourceId: rid, url: o.url.replace(/\/+$/, "") });
   });
@@ -181,7 +189,10 @@ export function parseSchedule(raw: string | undefined): string {
   const v = (raw ?? "").trim() || DEFAULT_RECONCILE_SCHEDULE;
   const fields = v.split(/\s+/);
   if (fields.length !== 6 || !fields.every((f) => /^[\d*/,\-A-Za-z]+$/.test(f)))
-    throw new ConfigError("KVRP_RECONCILE_SCHEDULE", `"${v}" must be an NCRONTAB expression with 6 fields ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. "${DEFAULT_RECONCILE_SCHEDULE}"`);
+    throw new ConfigError(
+      "KVRP_RECONCILE_SCHEDULE",
+      `"${v}" must be an NCRONTAB expression with 6 fields ({second} {minute} {hour} {day} {month} {day-of-week}), e.g. "${DEFAULT_RECONCILE_SCHEDULE}"`,
+    );
   return v;
 }
 
@@ -202,7 +213,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     namespacesExclude: list("KVRP_NAMESPACES_EXCLUDE", env.KVRP_NAMESPACES_EXCLUDE),
   };
   const topic = (env.KVRP_REPORT_TOPIC_ENDPOINT ?? "").trim();
-  if (topic && !/^https:\/\/\S+$/.test(topic)) throw new ConfigError("KVRP_REPORT_TOPIC_ENDPOINT", "must be an https:// Event Grid topic endpoint");
+  if (topic && !/^https:\/\/\S+$/.test(topic))
+    throw new ConfigError("KVRP_REPORT_TOPIC_ENDPOINT", "must be an https:// Event Grid topic endpoint");
   const apiVersion = (env.KVRP_KEYVAULT_API_VERSION ?? "").trim();
   return {
     clusters: parseClusters(env.KVRP_CLUSTERS),

@@ -27,4 +27,3 @@ export async function finishReport(rt: Runtime, report: Report, log: LogSink): P
     if (err) logJson(log, "warn", "report event failed", { invocationId: report.invocationId, error: err });
   }
 }
-

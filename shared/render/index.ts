@@ -1,25 +1,9 @@
 // Rendering Key Vault objects into the exact bytes the Azure provider (file contents) and the
 // Secrets Store CSI driver (synced Secret data) produce.
 
-export {
-  renderFileContent,
-  RenderError,
-  type RenderOptions,
-} from "./file-content.js";
-export {
-  secretDataForKey,
-  TLS_SECRET_TYPE,
-  TLS_CERT_KEY,
-  TLS_PRIVATE_KEY_KEY,
-} from "./secret-data.js";
-export {
-  concatBytes,
-  decodeAllPem,
-  decodePem,
-  encodePem,
-  encodePemBlock,
-  type PemBlock,
-} from "./pem.js";
+export { renderFileContent, RenderError, type RenderOptions } from "./file-content.js";
+export { secretDataForKey, TLS_SECRET_TYPE, TLS_CERT_KEY, TLS_PRIVATE_KEY_KEY } from "./secret-data.js";
+export { concatBytes, decodeAllPem, decodePem, encodePem, encodePemBlock, type PemBlock } from "./pem.js";
 export {
   certificateKeyIds,
   decodePfx,

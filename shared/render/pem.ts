@@ -48,54 +48,28 @@ function toBinaryBytes(s: string): Buffer {
  * base64 (standard alphabet, padded) wrapped at 64 columns, each line ending in `\n`,
  * `-----END T-----\n`. An empty body produces no body line at all.
  */
-export function encodePemBlock(block: {
-  type: string;
-  bytes: Uint8Array;
-  headers?: ReadonlyMap<string, string> | undefined;
-}): Uint8Array {
+export function encodePemBlock(block: { type: string; bytes: Uint8Array; headers?: ReadonlyMap<string, string> | undefined }): Uint8Array {
   const parts: Buffer[] = [];
-  parts.push(
-    Buffer.from("-----BEGIN ", "latin1"),
-    toBinaryBytes(block.type),
-    Buffer.from("-----\n", "latin1"),
-  );
+  parts.push(Buffer.from("-----BEGIN ", "latin1"), toBinaryBytes(block.type), Buffer.from("-----\n", "latin1"));
   const headers = block.headers;
   if (headers && headers.size > 0) {
     for (const k of headers.keys()) {
-      if (k.includes(":"))
-        throw new Error(
-          `pem: cannot encode a header key that contains a colon: ${JSON.stringify(k)}`,
-        );
+      if (k.includes(":")) throw new Error(`pem: cannot encode a header key that contains a colon: ${JSON.stringify(k)}`);
     }
     const writeHeader = (k: string, v: string) =>
-      parts.push(
-        toBinaryBytes(k),
-        Buffer.from(": ", "latin1"),
-        toBinaryBytes(v),
-        Buffer.from("\n", "latin1"),
-      );
+      parts.push(toBinaryBytes(k), Buffer.from(": ", "latin1"), toBinaryBytes(v), Buffer.from("\n", "latin1"));
     const procType = headers.get("Proc-Type");
     if (procType !== undefined) writeHeader("Proc-Type", procType);
     // Go sorts with sort.Strings: byte-wise order.
-    const keys = [...headers.keys()]
-      .filter((k) => k !== "Proc-Type")
-      .sort((a, b) => Buffer.compare(toBinaryBytes(a), toBinaryBytes(b)));
+    const keys = [...headers.keys()].filter((k) => k !== "Proc-Type").sort((a, b) => Buffer.compare(toBinaryBytes(a), toBinaryBytes(b)));
     for (const k of keys) writeHeader(k, headers.get(k) ?? "");
     parts.push(Buffer.from("\n", "latin1"));
   }
-  const b64 = Buffer.from(
-    block.bytes.buffer,
-    block.bytes.byteOffset,
-    block.bytes.byteLength,
-  ).toString("base64");
+  const b64 = Buffer.from(block.bytes.buffer, block.bytes.byteOffset, block.bytes.byteLength).toString("base64");
   for (let i = 0; i < b64.length; i += 64) {
     parts.push(Buffer.from(b64.slice(i, i + 64) + "\n", "latin1"));
   }
-  parts.push(
-    Buffer.from("-----END ", "latin1"),
-    toBinaryBytes(block.type),
-    Buffer.from("-----\n", "latin1"),
-  );
+  parts.push(Buffer.from("-----END ", "latin1"), toBinaryBytes(block.type), Buffer.from("-----\n", "latin1"));
   return concatBytes(parts);
 }
 
@@ -124,14 +98,7 @@ function trimSpaceAscii(b: Buffer): Buffer {
   // bytes.TrimSpace for the ASCII whitespace set (Go also trims Unicode spaces in UTF-8; header
   // keys/values are ASCII in practice).
   const ws = (c: number | undefined) =>
-    c === SPACE ||
-    c === TAB ||
-    c === NL ||
-    c === CR ||
-    c === 0x0b ||
-    c === 0x0c ||
-    c === 0x85 ||
-    c === 0xa0;
+    c === SPACE || c === TAB || c === NL || c === CR || c === 0x0b || c === 0x0c || c === 0x85 || c === 0xa0;
   let s = 0;
   let e = b.length;
   while (s < e && ws(b[s])) s++;
@@ -141,10 +108,7 @@ function trimSpaceAscii(b: Buffer): Buffer {
 
 /** base64.StdEncoding.Decode as Go does it: `\r` and `\n` are skipped, padding is required. */
 export function goBase64StdDecode(input: Uint8Array | string): Buffer | null {
-  const raw =
-    typeof input === "string"
-      ? Buffer.from(input, "latin1")
-      : Buffer.from(input);
+  const raw = typeof input === "string" ? Buffer.from(input, "latin1") : Buffer.from(input);
   let s = "";
   for (const c of raw) {
     if (c === NL || c === CR) continue;
@@ -162,16 +126,11 @@ function removeSpacesAndTabs(b: Buffer): Buffer {
 }
 
 function hasPrefix(b: Buffer, prefix: Buffer): boolean {
-  return (
-    b.length >= prefix.length && b.subarray(0, prefix.length).equals(prefix)
-  );
+  return b.length >= prefix.length && b.subarray(0, prefix.length).equals(prefix);
 }
 
 function hasSuffix(b: Buffer, suffix: Buffer): boolean {
-  return (
-    b.length >= suffix.length &&
-    b.subarray(b.length - suffix.length).equals(suffix)
-  );
+  return b.length >= suffix.length && b.subarray(b.length - suffix.length).equals(suffix);
 }
 
 /**
@@ -179,9 +138,7 @@ function hasSuffix(b: Buffer, suffix: Buffer): boolean {
  * malformed blocks), returning it and the rest of the input; `null` when there is none
  * (Go then returns the whole input as rest).
  */
-export function decodePem(
-  input: Uint8Array,
-): { block: PemBlock; rest: Uint8Array } | null {
+export function decodePem(input: Uint8Array): { block: PemBlock; rest: Uint8Array } | null {
   const data = Buffer.from(input.buffer, input.byteOffset, input.byteLength);
   let rest = data;
   for (;;) {
@@ -233,16 +190,10 @@ export function decodePem(
     if (endTrailer.length < endTrailerLen) continue;
     const restOfEndLine = endTrailer.subarray(endTrailerLen);
     endTrailer = endTrailer.subarray(0, endTrailerLen);
-    if (
-      !hasPrefix(endTrailer, typeLine) ||
-      !hasSuffix(endTrailer, PEM_END_OF_LINE)
-    )
-      continue;
+    if (!hasPrefix(endTrailer, typeLine) || !hasSuffix(endTrailer, PEM_END_OF_LINE)) continue;
     if (getLine(restOfEndLine)[0].length !== 0) continue;
 
-    const body = goBase64StdDecode(
-      removeSpacesAndTabs(rest.subarray(0, endIndex)),
-    );
+    const body = goBase64StdDecode(removeSpacesAndTabs(rest.subarray(0, endIndex)));
     if (body === null) continue;
 
     const after = getLine(rest.subarray(endIndex + PEM_END.length - 1))[1];

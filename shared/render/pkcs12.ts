@@ -11,15 +11,7 @@
 //
 // node:crypto does the key maths and 3DES/SHA-1; node-forge provides RC2 (not in OpenSSL 3's default provider).
 
-import {
-  createDecipheriv,
-  createHash,
-  createHmac,
-  createPrivateKey,
-  createPublicKey,
-  X509Certificate,
-  type KeyObject,
-} from "node:crypto";
+import { createDecipheriv, createHash, createHmac, createPrivateKey, createPublicKey, X509Certificate, type KeyObject } from "node:crypto";
 import forge from "node-forge";
 import { goBase64StdDecode, type PemBlock } from "./pem.js";
 
@@ -49,11 +41,7 @@ interface Tlv {
   raw: Buffer;
 }
 
-function readTlv(
-  buf: Buffer,
-  offset: number,
-  what: string,
-): { tlv: Tlv; next: number } {
+function readTlv(buf: Buffer, offset: number, what: string): { tlv: Tlv; next: number } {
   const start = offset;
   const fail = (msg: string): never => {
     throw new Pkcs12Error(`${what}: invalid DER at byte ${start}: ${msg}`);
@@ -89,8 +77,7 @@ function readTlv(
     for (let i = 0; i < n; i++) {
       const b = buf[offset++];
       if (b === undefined) return fail("truncated length");
-      if (i === 0 && b === 0)
-        return fail("superfluous leading zeros in length");
+      if (i === 0 && b === 0) return fail("superfluous leading zeros in length");
       length = length * 256 + b;
     }
     if (length < 0x80) return fail("non-minimal length");
@@ -117,8 +104,7 @@ function parseOne(buf: Buffer, what: string): Tlv {
 }
 
 function children(tlv: Tlv, what: string): Tlv[] {
-  if (!tlv.constructed)
-    throw new Pkcs12Error(`${what}: expected a constructed value`);
+  if (!tlv.constructed) throw new Pkcs12Error(`${what}: expected a constructed value`);
   const out: Tlv[] = [];
   let off = 0;
   while (off < tlv.value.length) {
@@ -138,8 +124,7 @@ function isContext(t: Tlv | undefined, tag: number): t is Tlv {
 }
 
 function expectSequence(t: Tlv | undefined, what: string): Tlv[] {
-  if (!isUniversal(t, TAG_SEQUENCE) || !t.constructed)
-    throw new Pkcs12Error(`${what}: expected a SEQUENCE`);
+  if (!isUniversal(t, TAG_SEQUENCE) || !t.constructed) throw new Pkcs12Error(`${what}: expected a SEQUENCE`);
   return children(t, what);
 }
 
@@ -151,22 +136,16 @@ function expectOid(t: Tlv | undefined, what: string): string {
 }
 
 function expectOctets(t: Tlv | undefined, what: string): Buffer {
-  if (!isUniversal(t, TAG_OCTET_STRING) || t.constructed)
-    throw new Pkcs12Error(`${what}: expected an OCTET STRING`);
+  if (!isUniversal(t, TAG_OCTET_STRING) || t.constructed) throw new Pkcs12Error(`${what}: expected an OCTET STRING`);
   return t.value;
 }
 
 /** A DER INTEGER as a JS number (Go's `int` fields); rejects non-minimal encodings like Go. */
 function expectSmallInt(t: Tlv | undefined, what: string): number {
-  if (!isUniversal(t, TAG_INTEGER) || t.constructed)
-    throw new Pkcs12Error(`${what}: expected an INTEGER`);
+  if (!isUniversal(t, TAG_INTEGER) || t.constructed) throw new Pkcs12Error(`${what}: expected an INTEGER`);
   const v = t.value;
   if (v.length === 0) throw new Pkcs12Error(`${what}: empty integer`);
-  if (
-    v.length > 1 &&
-    ((v[0] === 0 && (v[1]! & 0x80) === 0) ||
-      (v[0] === 0xff && (v[1]! & 0x80) !== 0))
-  ) {
+  if (v.length > 1 && ((v[0] === 0 && (v[1]! & 0x80) === 0) || (v[0] === 0xff && (v[1]! & 0x80) !== 0))) {
     throw new Pkcs12Error(`${what}: integer not minimally-encoded`);
   }
   if (v.length > 6) throw new Pkcs12Error(`${what}: integer too large`);
@@ -188,12 +167,7 @@ export function oidToString(hex: string): string {
     }
   }
   const first = arcs.shift() ?? 0n;
-  const head =
-    first < 40n
-      ? [0n, first]
-      : first < 80n
-        ? [1n, first - 40n]
-        : [2n, first - 80n];
+  const head = first < 40n ? [0n, first] : first < 80n ? [1n, first - 40n] : [2n, first - 80n];
   return [...head, ...arcs].join(".");
 }
 
@@ -208,18 +182,13 @@ function derLength(n: number): Buffer {
 }
 
 function der(tagByte: number, content: Uint8Array): Buffer {
-  return Buffer.concat([
-    Buffer.from([tagByte]),
-    derLength(content.length),
-    content,
-  ]);
+  return Buffer.concat([Buffer.from([tagByte]), derLength(content.length), content]);
 }
 
 const derSeq = (...items: Uint8Array[]) => der(0x30, Buffer.concat(items));
 const derOid = (hex: string) => der(0x06, Buffer.from(hex, "hex"));
 const derOctets = (b: Uint8Array) => der(0x04, b);
-const derBitString = (b: Uint8Array) =>
-  der(0x03, Buffer.concat([Buffer.from([0]), b]));
+const derBitString = (b: Uint8Array) => der(0x03, Buffer.concat([Buffer.from([0]), b]));
 const DER_NULL = Buffer.from([0x05, 0x00]);
 
 /** INTEGER from an unsigned big-endian magnitude (Go's big.Int.SetBytes → asn1.Marshal). */
@@ -240,8 +209,7 @@ function derSignedInt(v: bigint): Buffer {
     bytes.unshift(Number(BigInt.asUintN(8, x)));
     x >>= 8n;
     const top = bytes[0]!;
-    if ((x === 0n && (top & 0x80) === 0) || (x === -1n && (top & 0x80) !== 0))
-      break;
+    if ((x === 0n && (top & 0x80) === 0) || (x === -1n && (top & 0x80) !== 0)) break;
   }
   return der(0x02, Buffer.from(bytes));
 }
@@ -270,10 +238,7 @@ export const OID = {
 } as const;
 
 /** The named curves Go's crypto/x509 understands, by OID hex. */
-const GO_CURVES: Record<
-  string,
-  { name: GoCurveName; nodeName: string; byteLength: number }
-> = {
+const GO_CURVES: Record<string, { name: GoCurveName; nodeName: string; byteLength: number }> = {
   "2b81040021": { name: "P-224", nodeName: "secp224r1", byteLength: 28 },
   "2a8648ce3d030107": { name: "P-256", nodeName: "prime256v1", byteLength: 32 },
   "2b81040022": { name: "P-384", nodeName: "secp384r1", byteLength: 48 },
@@ -281,11 +246,8 @@ const GO_CURVES: Record<
 };
 export type GoCurveName = "P-224" | "P-256" | "P-384" | "P-521";
 
-function curveByName(
-  name: string,
-): { oid: string; byteLength: number } | undefined {
-  for (const [oid, c] of Object.entries(GO_CURVES))
-    if (c.name === name) return { oid, byteLength: c.byteLength };
+function curveByName(name: string): { oid: string; byteLength: number } | undefined {
+  for (const [oid, c] of Object.entries(GO_CURVES)) if (c.name === name) return { oid, byteLength: c.byteLength };
   return undefined;
 }
 
@@ -296,48 +258,31 @@ function curveByName(
 export function rsaSpkiFromJwk(n: Uint8Array, e: Uint8Array): Uint8Array {
   let eVal = 0n;
   for (const b of e) eVal = (eVal << 8n) | BigInt(b);
-  const pkcs1 = derSeq(
-    derUnsignedInt(n),
-    derSignedInt(BigInt.asIntN(64, eVal)),
-  );
-  return new Uint8Array(
-    derSeq(derSeq(derOid(OID.rsaEncryption), DER_NULL), derBitString(pkcs1)),
-  );
+  const pkcs1 = derSeq(derUnsignedInt(n), derSignedInt(BigInt.asIntN(64, eVal)));
+  return new Uint8Array(derSeq(derSeq(derOid(OID.rsaEncryption), DER_NULL), derBitString(pkcs1)));
 }
 
 /**
  * PKIX SubjectPublicKeyInfo DER of an EC key from JWK crv/x/y (P-256, P-384, P-521 are what the
  * provider maps; P-224 is accepted by Go's marshaller too). Throws when the point is not on the curve.
  */
-export function ecSpkiFromJwk(
-  crv: GoCurveName,
-  x: Uint8Array,
-  y: Uint8Array,
-): Uint8Array {
+export function ecSpkiFromJwk(crv: GoCurveName, x: Uint8Array, y: Uint8Array): Uint8Array {
   const c = curveByName(crv);
   if (!c) throw new Pkcs12Error(`curve ${crv} is not supported`);
   const fixed = (v: Uint8Array, what: string): Buffer => {
     let i = 0;
     while (i < v.length && v[i] === 0) i++;
     const m = v.subarray(i);
-    if (m.length > c.byteLength)
-      throw new Pkcs12Error(
-        `invalid elliptic curve public key (${what} too long)`,
-      );
+    if (m.length > c.byteLength) throw new Pkcs12Error(`invalid elliptic curve public key (${what} too long)`);
     return Buffer.concat([Buffer.alloc(c.byteLength - m.length), m]);
   };
   const point = Buffer.concat([Buffer.from([4]), fixed(x, "x"), fixed(y, "y")]);
-  const spki = derSeq(
-    derSeq(derOid(OID.ecPublicKey), derOid(c.oid)),
-    derBitString(point),
-  );
+  const spki = derSeq(derSeq(derOid(OID.ecPublicKey), derOid(c.oid)), derBitString(point));
   try {
     // OpenSSL rejects points that are not on the curve, as Go's IsOnCurve check does.
     createPublicKey({ key: spki, format: "der", type: "spki" });
   } catch {
-    throw new Pkcs12Error(
-      "invalid elliptic curve public key (point is not on the curve)",
-    );
+    throw new Pkcs12Error("invalid elliptic curve public key (point is not on the curve)");
   }
   return new Uint8Array(spki);
 }
@@ -351,10 +296,7 @@ export type GoPrivateKey =
   /** Parsed by Go's ParsePKCS8PrivateKey but neither RSA nor ECDSA (ed25519, x25519). */
   | { kind: "other"; key: KeyObject; algorithm: string };
 
-function loadKey(
-  derBytes: Buffer,
-  type: "pkcs1" | "pkcs8" | "sec1",
-): KeyObject | null {
+function loadKey(derBytes: Buffer, type: "pkcs1" | "pkcs8" | "sec1"): KeyObject | null {
   try {
     return createPrivateKey({ key: derBytes, format: "der", type });
   } catch {
@@ -376,8 +318,7 @@ function tryParse(derBytes: Uint8Array, what: string): Tlv[] | null {
 export function parsePkcs1PrivateKey(derBytes: Uint8Array): KeyObject | null {
   const items = tryParse(derBytes, "PKCS#1 private key");
   if (!items || items.length < 6) return null;
-  for (let i = 0; i < 6; i++)
-    if (!isUniversal(items[i], TAG_INTEGER)) return null;
+  for (let i = 0; i < 6; i++) if (!isUniversal(items[i], TAG_INTEGER)) return null;
   let version: number;
   try {
     version = expectSmallInt(items[0], "version");
@@ -391,15 +332,12 @@ export function parsePkcs1PrivateKey(derBytes: Uint8Array): KeyObject | null {
 
 function curveOfKey(key: KeyObject): GoCurveName | null {
   const named = key.asymmetricKeyDetails?.namedCurve;
-  for (const c of Object.values(GO_CURVES))
-    if (c.nodeName === named) return c.name;
+  for (const c of Object.values(GO_CURVES)) if (c.nodeName === named) return c.name;
   return null;
 }
 
 /** x509.ParseECPrivateKey: a SEC1 ECPrivateKey (version 1) naming one of Go's curves. `null` when Go would fail. */
-export function parseEcPrivateKey(
-  derBytes: Uint8Array,
-): { key: KeyObject; curve: GoCurveName } | null {
+export function parseEcPrivateKey(derBytes: Uint8Array): { key: KeyObject; curve: GoCurveName } | null {
   const items = tryParse(derBytes, "SEC1 private key");
   if (!items || items.length < 2) return null;
   let version: number;
@@ -425,16 +363,10 @@ export function parseEcPrivateKey(
 }
 
 /** x509.ParsePKCS8PrivateKey. `null` when Go would fail. */
-export function parsePkcs8PrivateKey(
-  derBytes: Uint8Array,
-): GoPrivateKey | null {
+export function parsePkcs8PrivateKey(derBytes: Uint8Array): GoPrivateKey | null {
   const items = tryParse(derBytes, "PKCS#8 private key");
   if (!items || items.length < 3) return null;
-  if (
-    !isUniversal(items[0], TAG_INTEGER) ||
-    !isUniversal(items[2], TAG_OCTET_STRING)
-  )
-    return null;
+  if (!isUniversal(items[0], TAG_INTEGER) || !isUniversal(items[2], TAG_OCTET_STRING)) return null;
   let alg: Tlv[];
   let algOid: string;
   try {
@@ -448,9 +380,7 @@ export function parsePkcs8PrivateKey(
     case OID.rsaEncryption: {
       if (!parsePkcs1PrivateKey(inner)) return null;
       const key = loadKey(Buffer.from(derBytes), "pkcs8");
-      return key && key.asymmetricKeyType === "rsa"
-        ? { kind: "rsa", key }
-        : null;
+      return key && key.asymmetricKeyType === "rsa" ? { kind: "rsa", key } : null;
     }
     case OID.ecPublicKey: {
       let curveOid: string | undefined;
@@ -464,9 +394,7 @@ export function parsePkcs8PrivateKey(
         const innerItems = tryParse(inner, "EC private key");
         const p = innerItems?.slice(2).find((t) => isContext(t, 0));
         try {
-          curveOid = p
-            ? expectOid(parseOne(p.value, "curve"), "curve")
-            : undefined;
+          curveOid = p ? expectOid(parseOne(p.value, "curve"), "curve") : undefined;
         } catch {
           curveOid = undefined;
         }
@@ -505,22 +433,14 @@ function b64url(s: string | undefined): Buffer {
   return Buffer.from(s ?? "", "base64url");
 }
 
-function ecParts(
-  key: KeyObject,
-  curve: GoCurveName,
-): { d: Buffer; point: Buffer; oid: string } {
+function ecParts(key: KeyObject, curve: GoCurveName): { d: Buffer; point: Buffer; oid: string } {
   const c = curveByName(curve);
   if (!c) throw new Pkcs12Error(`curve ${curve} is not supported`);
   const jwk = key.export({ format: "jwk" });
-  const pad = (b: Buffer) =>
-    Buffer.concat([Buffer.alloc(Math.max(0, c.byteLength - b.length)), b]);
+  const pad = (b: Buffer) => Buffer.concat([Buffer.alloc(Math.max(0, c.byteLength - b.length)), b]);
   return {
     d: pad(b64url(jwk.d)),
-    point: Buffer.concat([
-      Buffer.from([4]),
-      pad(b64url(jwk.x)),
-      pad(b64url(jwk.y)),
-    ]),
+    point: Buffer.concat([Buffer.from([4]), pad(b64url(jwk.x)), pad(b64url(jwk.y))]),
     oid: c.oid,
   };
 }
@@ -531,19 +451,9 @@ export function marshalPkcs1PrivateKey(key: KeyObject): Uint8Array {
 }
 
 /** x509.MarshalECPrivateKey (SEC1 with the curve OID and the public key). */
-export function marshalEcPrivateKey(
-  key: KeyObject,
-  curve: GoCurveName,
-): Uint8Array {
+export function marshalEcPrivateKey(key: KeyObject, curve: GoCurveName): Uint8Array {
   const { d, point, oid } = ecParts(key, curve);
-  return new Uint8Array(
-    derSeq(
-      der(0x02, Buffer.from([1])),
-      derOctets(d),
-      der(0xa0, derOid(oid)),
-      der(0xa1, derBitString(point)),
-    ),
-  );
+  return new Uint8Array(derSeq(der(0x02, Buffer.from([1])), derOctets(d), der(0xa0, derOid(oid)), der(0xa1, derBitString(point))));
 }
 
 /** x509.MarshalPKCS8PrivateKey for RSA and ECDSA keys. */
@@ -551,27 +461,13 @@ export function marshalPkcs8PrivateKey(k: GoPrivateKey): Uint8Array {
   switch (k.kind) {
     case "rsa":
       return new Uint8Array(
-        derSeq(
-          der(0x02, Buffer.from([0])),
-          derSeq(derOid(OID.rsaEncryption), DER_NULL),
-          derOctets(marshalPkcs1PrivateKey(k.key)),
-        ),
+        derSeq(der(0x02, Buffer.from([0])), derSeq(derOid(OID.rsaEncryption), DER_NULL), derOctets(marshalPkcs1PrivateKey(k.key))),
       );
     case "ecdsa": {
       const { d, point, oid } = ecParts(k.key, k.curve);
       // Inside PKCS#8 Go omits the curve parameters from the ECPrivateKey.
-      const sec1 = derSeq(
-        der(0x02, Buffer.from([1])),
-        derOctets(d),
-        der(0xa1, derBitString(point)),
-      );
-      return new Uint8Array(
-        derSeq(
-          der(0x02, Buffer.from([0])),
-          derSeq(derOid(OID.ecPublicKey), derOid(oid)),
-          derOctets(sec1),
-        ),
-      );
+      const sec1 = derSeq(der(0x02, Buffer.from([1])), derOctets(d), der(0xa1, derBitString(point)));
+      return new Uint8Array(derSeq(der(0x02, Buffer.from([0])), derSeq(derOid(OID.ecPublicKey), derOid(oid)), derOctets(sec1)));
     }
     default:
       throw new Pkcs12Error(`unsupported private key type ${k.algorithm}`);
@@ -614,26 +510,15 @@ export function certificateKeyIds(certDer: Uint8Array): CertificateKeyIds {
   let authorityKeyId: Uint8Array | null = null;
   const extsWrapper = tbs.find((t) => isContext(t, 3));
   if (extsWrapper) {
-    const exts = expectSequence(
-      parseOne(extsWrapper.value, "extensions"),
-      "extensions",
-    );
+    const exts = expectSequence(parseOne(extsWrapper.value, "extensions"), "extensions");
     for (const ext of exts) {
       const parts = expectSequence(ext, "extension");
       const oid = expectOid(parts[0], "extension id");
       const value = expectOctets(parts[parts.length - 1], "extension value");
       if (oid === OID.subjectKeyIdentifier) {
-        subjectKeyId = new Uint8Array(
-          expectOctets(
-            parseOne(value, "subject key identifier"),
-            "subject key identifier",
-          ),
-        );
+        subjectKeyId = new Uint8Array(expectOctets(parseOne(value, "subject key identifier"), "subject key identifier"));
       } else if (oid === OID.authorityKeyIdentifier) {
-        const aki = expectSequence(
-          parseOne(value, "authority key identifier"),
-          "authority key identifier",
-        );
+        const aki = expectSequence(parseOne(value, "authority key identifier"), "authority key identifier");
         const kid = aki.find((t) => isContext(t, 0) && !t.constructed);
         if (kid) authorityKeyId = new Uint8Array(kid.value);
       }
@@ -650,9 +535,7 @@ export function certificateKeyIds(certDer: Uint8Array): CertificateKeyIds {
  * (an incomplete or disjoint chain) are dropped, exactly as the provider does (it only logs a warning).
  * Throws when there is no leaf (e.g. no certificates) or the links form a cycle.
  */
-export function orderCertificateChain(
-  certs: readonly Uint8Array[],
-): Uint8Array[] {
+export function orderCertificateChain(certs: readonly Uint8Array[]): Uint8Array[] {
   const nodes = certs.map((der, index) => ({
     der,
     index,
@@ -660,15 +543,13 @@ export function orderCertificateChain(
     parent: -1,
     isParent: false,
   }));
-  const eq = (a: Uint8Array | null, b: Uint8Array | null) =>
-    Buffer.from(a ?? []).equals(Buffer.from(b ?? []));
+  const eq = (a: Uint8Array | null, b: Uint8Array | null) => Buffer.from(a ?? []).equals(Buffer.from(b ?? []));
   for (let i = 0; i < nodes.length; i++) {
     for (let j = 0; j < nodes.length; j++) {
       if (i === j) continue;
       const ni = nodes[i]!;
       const nj = nodes[j]!;
-      if (ni.ids.authorityKeyId === null && nj.ids.subjectKeyId === null)
-        continue;
+      if (ni.ids.authorityKeyId === null && nj.ids.subjectKeyId === null) continue;
       if (eq(ni.ids.authorityKeyId, nj.ids.subjectKeyId)) {
         nj.isParent = true;
         ni.parent = j;
@@ -681,8 +562,7 @@ export function orderCertificateChain(
   const chain: Uint8Array[] = [];
   for (let cur = leaf, processed = 0; cur >= 0;) {
     processed++;
-    if (processed > nodes.length)
-      throw new Pkcs12Error("constructing chain resulted in cycle");
+    if (processed > nodes.length) throw new Pkcs12Error("constructing chain resulted in cycle");
     const n = nodes[cur]!;
     chain.push(n.der);
     cur = n.parent;
@@ -698,8 +578,7 @@ function bmpString(s: string): Buffer {
   const out: number[] = [];
   for (const ch of s) {
     const cp = ch.codePointAt(0)!;
-    if (cp > 0xffff)
-      throw new Pkcs12Error("password contains characters outside the BMP");
+    if (cp > 0xffff) throw new Pkcs12Error("password contains characters outside the BMP");
     out.push(cp >> 8, cp & 0xff);
   }
   out.push(0, 0);
@@ -707,13 +586,7 @@ function bmpString(s: string): Buffer {
 }
 
 /** RFC 7292 appendix B.2 key derivation with SHA-1 (u = 20, v = 64), as Go's pkcs12 pbkdf. */
-function pkcs12Kdf(
-  salt: Buffer,
-  password: Buffer,
-  iterations: number,
-  id: number,
-  size: number,
-): Buffer {
+function pkcs12Kdf(salt: Buffer, password: Buffer, iterations: number, id: number, size: number): Buffer {
   const u = 20;
   const v = 64;
   const D = Buffer.alloc(v, id);
@@ -729,8 +602,7 @@ function pkcs12Kdf(
   const A: Buffer[] = [];
   for (let i = 0; i < c; i++) {
     let Ai = createHash("sha1").update(D).update(I).digest();
-    for (let j = 1; j < iterations; j++)
-      Ai = createHash("sha1").update(Ai).digest();
+    for (let j = 1; j < iterations; j++) Ai = createHash("sha1").update(Ai).digest();
     A.push(Ai);
     if (i < c - 1) {
       const B = Buffer.alloc(v);
@@ -748,32 +620,20 @@ function pkcs12Kdf(
   return Buffer.concat(A).subarray(0, size);
 }
 
-function pbDecrypt(
-  algorithm: Tlv | undefined,
-  encrypted: Buffer,
-  password: Buffer,
-  what: string,
-): Buffer {
+function pbDecrypt(algorithm: Tlv | undefined, encrypted: Buffer, password: Buffer, what: string): Buffer {
   const alg = expectSequence(algorithm, `${what} algorithm`);
   const oid = expectOid(alg[0], `${what} algorithm`);
-  if (
-    oid !== OID.pbeWithSHAAnd3KeyTripleDESCBC &&
-    oid !== OID.pbeWithSHAAnd40BitRC2CBC
-  ) {
+  if (oid !== OID.pbeWithSHAAnd3KeyTripleDESCBC && oid !== OID.pbeWithSHAAnd40BitRC2CBC) {
     throw new Pkcs12Error(
       `${what}: encryption algorithm ${oidToString(oid)} is not supported (the provider's Go pkcs12 decoder only supports pbeWithSHAAnd3-KeyTripleDES-CBC and pbeWithSHAAnd40BitRC2-CBC)`,
     );
   }
   if (!alg[1]) throw new Pkcs12Error(`${what}: missing PBE parameters`);
-  const params = expectSequence(
-    parseOne(alg[1].raw, `${what} PBE parameters`),
-    `${what} PBE parameters`,
-  );
+  const params = expectSequence(parseOne(alg[1].raw, `${what} PBE parameters`), `${what} PBE parameters`);
   const salt = expectOctets(params[0], `${what} PBE salt`);
   const iterations = expectSmallInt(params[1], `${what} PBE iterations`);
   if (encrypted.length === 0) throw new Pkcs12Error("empty encrypted data");
-  if (encrypted.length % 8 !== 0)
-    throw new Pkcs12Error("input is not a multiple of the block size");
+  if (encrypted.length % 8 !== 0) throw new Pkcs12Error("input is not a multiple of the block size");
   let decrypted: Buffer;
   if (oid === OID.pbeWithSHAAnd3KeyTripleDESCBC) {
     const key = pkcs12Kdf(salt, password, iterations, 1, 24);
@@ -784,10 +644,7 @@ function pbDecrypt(
   } else {
     const key = pkcs12Kdf(salt, password, iterations, 1, 5);
     const iv = pkcs12Kdf(salt, password, iterations, 2, 8);
-    const cipher = forge.rc2.createDecryptionCipher(
-      forge.util.createBuffer(key.toString("binary")),
-      40,
-    );
+    const cipher = forge.rc2.createDecryptionCipher(forge.util.createBuffer(key.toString("binary")), 40);
     cipher.start(forge.util.createBuffer(iv.toString("binary")));
     cipher.update(forge.util.createBuffer(encrypted.toString("binary")));
     if (!cipher.finish(() => true)) throw new Pkcs12Error("decryption error");
@@ -795,15 +652,10 @@ function pbDecrypt(
   }
   const psLen = decrypted[decrypted.length - 1]!;
   if (psLen === 0 || psLen > 8 || decrypted.length < psLen) {
-    throw new Pkcs12Error(
-      "decryption error, incorrect padding (wrong password?)",
-    );
+    throw new Pkcs12Error("decryption error, incorrect padding (wrong password?)");
   }
   for (let i = decrypted.length - psLen; i < decrypted.length; i++) {
-    if (decrypted[i] !== psLen)
-      throw new Pkcs12Error(
-        "decryption error, incorrect padding (wrong password?)",
-      );
+    if (decrypted[i] !== psLen) throw new Pkcs12Error("decryption error, incorrect padding (wrong password?)");
   }
   return decrypted.subarray(0, decrypted.length - psLen);
 }
@@ -813,8 +665,7 @@ function decodeBmpString(b: Buffer): string {
   let end = b.length;
   if (end >= 2 && b[end - 1] === 0 && b[end - 2] === 0) end -= 2;
   let s = "";
-  for (let i = 0; i < end; i += 2)
-    s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
+  for (let i = 0; i < end; i += 2) s += String.fromCharCode((b[i]! << 8) | b[i + 1]!);
   // Go's utf16.Decode replaces unpaired surrogates with U+FFFD; so does UTF-8 encoding below.
   return Buffer.from(s, "utf8").toString("utf8");
 }
@@ -824,8 +675,7 @@ function convertAttribute(attr: Tlv): [string, string] {
   const parts = expectSequence(attr, "bag attribute");
   const oid = expectOid(parts[0], "bag attribute");
   const set = parts[1];
-  if (!isUniversal(set, TAG_SET) || !set.constructed)
-    throw new Pkcs12Error("bag attribute: expected a SET of values");
+  if (!isUniversal(set, TAG_SET) || !set.constructed) throw new Pkcs12Error("bag attribute: expected a SET of values");
   const only = parseOne(set.value, "bag attribute value");
   switch (oid) {
     case OID.friendlyName:
@@ -859,8 +709,7 @@ export function decodePkcs12Bags(pfx: Uint8Array, password = ""): Pkcs12Bag[] {
   } catch (e) {
     throw new Pkcs12Error(`error reading P12 data: ${(e as Error).message}`);
   }
-  if (expectSmallInt(top[0], "PFX version") !== 3)
-    throw new Pkcs12Error("can only decode v3 PFX PDU's");
+  if (expectSmallInt(top[0], "PFX version") !== 3) throw new Pkcs12Error("can only decode v3 PFX PDU's");
   const authSafe = expectSequence(top[1], "PFX authSafe");
   if (expectOid(authSafe[0], "authSafe content type") !== OID.data) {
     throw new Pkcs12Error("only password-protected PFX is implemented");
@@ -869,26 +718,18 @@ export function decodePkcs12Bags(pfx: Uint8Array, password = ""): Pkcs12Bag[] {
   if (!isContext(authContentWrapper, 0) || !authContentWrapper.constructed) {
     throw new Pkcs12Error("authSafe: missing content");
   }
-  const authContent = parseOne(
-    authContentWrapper.value,
-    "authSafe content",
-  ).value;
+  const authContent = parseOne(authContentWrapper.value, "authSafe content").value;
 
   const macData = top[2];
   if (!macData) throw new Pkcs12Error("no MAC in data");
   const mac = expectSequence(macData, "MAC data");
   const digestInfo = expectSequence(mac[0], "MAC digest info");
-  const macAlg = expectOid(
-    expectSequence(digestInfo[0], "MAC algorithm")[0],
-    "MAC algorithm",
-  );
+  const macAlg = expectOid(expectSequence(digestInfo[0], "MAC algorithm")[0], "MAC algorithm");
   const macDigest = expectOctets(digestInfo[1], "MAC digest");
   const macSalt = expectOctets(mac[1], "MAC salt");
   const macIterations = mac[2] ? expectSmallInt(mac[2], "MAC iterations") : 1;
   if (macAlg !== OID.sha1) {
-    throw new Pkcs12Error(
-      `unknown digest algorithm: ${oidToString(macAlg)} (the provider's Go pkcs12 decoder only supports SHA-1 MACs)`,
-    );
+    throw new Pkcs12Error(`unknown digest algorithm: ${oidToString(macAlg)} (the provider's Go pkcs12 decoder only supports SHA-1 MACs)`);
   }
   const macMatches = (pw: Buffer) => {
     const key = pkcs12Kdf(macSalt, pw, macIterations, 3, 20);
@@ -899,16 +740,10 @@ export function decodePkcs12Bags(pfx: Uint8Array, password = ""): Pkcs12Bag[] {
   if (!macMatches(pw)) {
     // Go retries an empty password as zero bytes instead of the two-byte terminator.
     if (pw.length === 2 && macMatches(Buffer.alloc(0))) pw = Buffer.alloc(0);
-    else
-      throw new Pkcs12Error(
-        "decryption password incorrect (MAC verification failed)",
-      );
+    else throw new Pkcs12Error("decryption password incorrect (MAC verification failed)");
   }
 
-  const contentInfos = expectSequence(
-    parseOne(authContent, "authenticated safe"),
-    "authenticated safe",
-  );
+  const contentInfos = expectSequence(parseOne(authContent, "authenticated safe"), "authenticated safe");
   if (contentInfos.length !== 2) {
     throw new Pkcs12Error(
       `expected exactly two items in the authenticated safe, found ${contentInfos.length} (a limitation of the provider's Go pkcs12 decoder)`,
@@ -919,50 +754,36 @@ export function decodePkcs12Bags(pfx: Uint8Array, password = ""): Pkcs12Bag[] {
     const ci = expectSequence(ciTlv, "content info");
     const type = expectOid(ci[0], "content info type");
     const wrapper = ci[1];
-    if (!isContext(wrapper, 0) || !wrapper.constructed)
-      throw new Pkcs12Error("content info: missing content");
+    if (!isContext(wrapper, 0) || !wrapper.constructed) throw new Pkcs12Error("content info: missing content");
     let data: Buffer;
     if (type === OID.data) {
-      data = expectOctets(
-        parseOne(wrapper.value, "data content"),
-        "data content",
-      );
+      data = expectOctets(parseOne(wrapper.value, "data content"), "data content");
     } else if (type === OID.encryptedData) {
-      const ed = expectSequence(
-        parseOne(wrapper.value, "encrypted data"),
-        "encrypted data",
-      );
+      const ed = expectSequence(parseOne(wrapper.value, "encrypted data"), "encrypted data");
       if (expectSmallInt(ed[0], "encrypted data version") !== 0) {
         throw new Pkcs12Error("only version 0 of EncryptedData is supported");
       }
       const eci = expectSequence(ed[1], "encrypted content info");
       expectOid(eci[0], "encrypted content type");
       const enc = eci[2];
-      const encBytes =
-        isContext(enc, 0) && !enc.constructed ? enc.value : Buffer.alloc(0);
+      const encBytes = isContext(enc, 0) && !enc.constructed ? enc.value : Buffer.alloc(0);
       data = pbDecrypt(eci[1], encBytes, pw, "encrypted data");
     } else {
-      throw new Pkcs12Error(
-        "only data and encryptedData content types are supported in authenticated safe",
-      );
+      throw new Pkcs12Error("only data and encryptedData content types are supported in authenticated safe");
     }
-    bags.push(
-      ...expectSequence(parseOne(data, "safe contents"), "safe contents"),
-    );
+    bags.push(...expectSequence(parseOne(data, "safe contents"), "safe contents"));
   }
 
   return bags.map((bagTlv): Pkcs12Bag => {
     const bag = expectSequence(bagTlv, "safe bag");
     const bagId = expectOid(bag[0], "safe bag id");
     const valueWrapper = bag[1];
-    if (!isContext(valueWrapper, 0) || !valueWrapper.constructed)
-      throw new Pkcs12Error("safe bag: missing value");
+    if (!isContext(valueWrapper, 0) || !valueWrapper.constructed) throw new Pkcs12Error("safe bag: missing value");
     const value = parseOne(valueWrapper.value, "safe bag value");
     const headers = new Map<string, string>();
     const attrs = bag[2];
     if (attrs !== undefined) {
-      if (!isUniversal(attrs, TAG_SET) || !attrs.constructed)
-        throw new Pkcs12Error("safe bag: malformed attributes");
+      if (!isUniversal(attrs, TAG_SET) || !attrs.constructed) throw new Pkcs12Error("safe bag: malformed attributes");
       for (const a of children(attrs, "bag attributes")) {
         const [k, v] = convertAttribute(a);
         headers.set(k, v);
@@ -974,41 +795,26 @@ export function decodePkcs12Bags(pfx: Uint8Array, password = ""): Pkcs12Bag[] {
         throw new Pkcs12Error("only X509 certificates are supported");
       }
       const w = cb[1];
-      if (!isContext(w, 0) || !w.constructed)
-        throw new Pkcs12Error("cert bag: missing certificate");
+      if (!isContext(w, 0) || !w.constructed) throw new Pkcs12Error("cert bag: missing certificate");
       return {
         kind: "certificate",
-        der: new Uint8Array(
-          expectOctets(parseOne(w.value, "cert bag"), "cert bag"),
-        ),
+        der: new Uint8Array(expectOctets(parseOne(w.value, "cert bag"), "cert bag")),
         headers,
       };
     }
     if (bagId === OID.pkcs8ShroudedKeyBag) {
       const epki = expectSequence(value, "PKCS#8 shrouded key bag");
       const encrypted = expectOctets(epki[1], "PKCS#8 shrouded key bag");
-      const pkData = pbDecrypt(
-        epki[0],
-        encrypted,
-        pw,
-        "PKCS#8 shrouded key bag",
-      );
+      const pkData = pbDecrypt(epki[0], encrypted, pw, "PKCS#8 shrouded key bag");
       parseOne(pkData, "decrypted private key");
       const key = parsePkcs8PrivateKey(pkData);
-      if (!key)
-        throw new Pkcs12Error(
-          "error parsing PKCS#8 private key (unsupported algorithm or curve, or malformed key)",
-        );
+      if (!key) throw new Pkcs12Error("error parsing PKCS#8 private key (unsupported algorithm or curve, or malformed key)");
       if (key.kind === "other") {
-        throw new Pkcs12Error(
-          `found unknown private key type in PKCS#8 wrapping (${key.algorithm}; only RSA and ECDSA are supported)`,
-        );
+        throw new Pkcs12Error(`found unknown private key type in PKCS#8 wrapping (${key.algorithm}; only RSA and ECDSA are supported)`);
       }
       return { kind: "privateKey", der: new Uint8Array(pkData), key, headers };
     }
-    throw new Pkcs12Error(
-      `don't know how to convert a safe bag of type ${oidToString(bagId)}`,
-    );
+    throw new Pkcs12Error(`don't know how to convert a safe bag of type ${oidToString(bagId)}`);
   });
 }
 
@@ -1021,19 +827,13 @@ export function pkcs12ToPem(pfx: Uint8Array, password = ""): PemBlock[] {
   return decodePkcs12Bags(pfx, password).map((bag): PemBlock => {
     // Headers are written as UTF-8 bytes by Go; PemBlock strings are one char per byte.
     const headers = new Map<string, string>();
-    for (const [k, v] of bag.headers)
-      headers.set(k, Buffer.from(v, "utf8").toString("latin1"));
-    if (bag.kind === "certificate")
-      return { type: "CERTIFICATE", headers, bytes: bag.der };
+    for (const [k, v] of bag.headers) headers.set(k, Buffer.from(v, "utf8").toString("latin1"));
+    if (bag.kind === "certificate") return { type: "CERTIFICATE", headers, bytes: bag.der };
     const key = bag.key;
     let bytes: Uint8Array;
     if (key?.kind === "rsa") bytes = marshalPkcs1PrivateKey(key.key);
-    else if (key?.kind === "ecdsa")
-      bytes = marshalEcPrivateKey(key.key, key.curve);
-    else
-      throw new Pkcs12Error(
-        "found unknown private key type in PKCS#8 wrapping",
-      );
+    else if (key?.kind === "ecdsa") bytes = marshalEcPrivateKey(key.key, key.curve);
+    else throw new Pkcs12Error("found unknown private key type in PKCS#8 wrapping");
     return { type: "PRIVATE KEY", headers, bytes };
   });
 }
@@ -1050,8 +850,7 @@ export function decodePfx(pfx: Uint8Array | string, password = ""): DecodedPfx {
   let bytes: Uint8Array;
   if (typeof pfx === "string") {
     const decoded = goBase64StdDecode(pfx);
-    if (decoded === null)
-      throw new Pkcs12Error("the PFX value is not valid base64");
+    if (decoded === null) throw new Pkcs12Error("the PFX value is not valid base64");
     bytes = decoded;
   } else {
     bytes = pfx;

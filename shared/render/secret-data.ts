@@ -2,13 +2,7 @@
 // (secrets-store-csi-driver pkg/util/secretutil/secret.go: GetSecretData, GetCertPart, getCert, getPrivateKey).
 
 import { RenderError } from "./file-content.js";
-import {
-  concatBytes,
-  decodeAllPem,
-  encodePem,
-  encodePemBlock,
-  type PemBlock,
-} from "./pem.js";
+import { concatBytes, decodeAllPem, encodePem, encodePemBlock, type PemBlock } from "./pem.js";
 import {
   marshalEcPrivateKey,
   marshalPkcs1PrivateKey,
@@ -23,27 +17,19 @@ export const TLS_SECRET_TYPE = "kubernetes.io/tls";
 export const TLS_CERT_KEY = "tls.crt";
 export const TLS_PRIVATE_KEY_KEY = "tls.key";
 
-function pfxBlocks(
-  data: Uint8Array,
-  fail: (reason: string) => never,
-): PemBlock[] {
+function pfxBlocks(data: Uint8Array, fail: (reason: string) => never): PemBlock[] {
   try {
     return pkcs12ToPem(data, "");
   } catch (e) {
     if (e instanceof Pkcs12Error) {
-      return fail(
-        `the file has no usable PEM blocks and is not a PKCS#12 file with an empty password (${e.message})`,
-      );
+      return fail(`the file has no usable PEM blocks and is not a PKCS#12 file with an empty password (${e.message})`);
     }
     throw e;
   }
 }
 
 /** getCert: every CERTIFICATE block in file order, re-encoded (headers kept); PKCS#12 fallback when there is none. */
-function getCert(
-  file: Uint8Array,
-  fail: (reason: string) => never,
-): Uint8Array {
+function getCert(file: Uint8Array, fail: (reason: string) => never): Uint8Array {
   const { blocks, rest } = decodeAllPem(file);
   const certs = blocks.filter((b) => b.type === "CERTIFICATE");
   if (certs.length > 0) return concatBytes(certs.map((b) => encodePemBlock(b)));
@@ -56,16 +42,12 @@ function getCert(
 }
 
 /** getPrivateKey: the last non-CERTIFICATE block, re-encoded as PKCS#1 (RSA) or SEC1 (EC). */
-function getPrivateKey(
-  file: Uint8Array,
-  fail: (reason: string) => never,
-): Uint8Array {
+function getPrivateKey(file: Uint8Array, fail: (reason: string) => never): Uint8Array {
   const { blocks, rest } = decodeAllPem(file);
   let der: Uint8Array | null = null;
   for (const b of blocks) if (b.type !== "CERTIFICATE") der = b.bytes;
   if (der === null) {
-    for (const b of pfxBlocks(rest, fail))
-      if (b.type === "PRIVATE KEY") der = b.bytes;
+    for (const b of pfxBlocks(rest, fail)) if (b.type === "PRIVATE KEY") der = b.bytes;
   }
   // The driver tries each parser in turn; the last success wins. When none succeeds it writes an
   // empty `PRIVATE KEY` block rather than failing — reproduced here.
@@ -86,9 +68,7 @@ function getPrivateKey(
         type = "EC PRIVATE KEY";
         out = marshalEcPrivateKey(p8.key, p8.curve);
       } else {
-        fail(
-          `unknown private key type (${p8.algorithm}) found while getting key; only RSA and ECDSA are supported`,
-        );
+        fail(`unknown private key type (${p8.algorithm}) found while getting key; only RSA and ECDSA are supported`);
       }
     }
     const ec = parseEcPrivateKey(der);
@@ -105,11 +85,7 @@ function getPrivateKey(
  * bytes. For `kubernetes.io/tls` only `tls.crt` (all certificates) and `tls.key` (the key, PKCS#1 or SEC1)
  * are allowed; any other type gets the raw file bytes.
  */
-export function secretDataForKey(
-  secretType: string,
-  key: string,
-  fileBytes: Uint8Array,
-): Uint8Array {
+export function secretDataForKey(secretType: string, key: string, fileBytes: Uint8Array): Uint8Array {
   const dataKey = key.trim();
   const fail = (reason: string): never => {
     throw new RenderError(`key "${dataKey}" of a ${secretType} Secret`, reason);
@@ -117,7 +93,5 @@ export function secretDataForKey(
   if (secretType !== TLS_SECRET_TYPE) return Uint8Array.from(fileBytes);
   if (dataKey === TLS_PRIVATE_KEY_KEY) return getPrivateKey(fileBytes, fail);
   if (dataKey === TLS_CERT_KEY) return getCert(fileBytes, fail);
-  return fail(
-    `key '${dataKey}' is not supported. Only '${TLS_PRIVATE_KEY_KEY}' and '${TLS_CERT_KEY}' are supported`,
-  );
+  return fail(`key '${dataKey}' is not supported. Only '${TLS_PRIVATE_KEY_KEY}' and '${TLS_CERT_KEY}' are supported`);
 }

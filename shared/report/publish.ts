@@ -26,7 +26,9 @@ export function rotationPushedEvent(report: Report) {
         cluster: c.cluster,
         ok: c.ok,
         error: c.error,
-        changed: c.actions.filter((a) => a.status === "applied").map((a) => ({ type: a.type, target: a.target, keys: a.keys, digest: a.digest })),
+        changed: c.actions
+          .filter((a) => a.status === "applied")
+          .map((a) => ({ type: a.type, target: a.target, keys: a.keys, digest: a.digest })),
       })),
       ...(report.drift ? { drift: report.drift } : {}),
     },
@@ -36,7 +38,12 @@ export function rotationPushedEvent(report: Report) {
 const clients = new Map<string, EventGridPublisherClient<"EventGrid">>();
 
 /** Publishes the report; a failure is returned (and logged by the caller), never thrown: reporting must not fail a push. */
-export async function publishReport(endpoint: string, credential: TokenCredential, report: Report, clientOptions: Record<string, unknown> = {}): Promise<string | undefined> {
+export async function publishReport(
+  endpoint: string,
+  credential: TokenCredential,
+  report: Report,
+  clientOptions: Record<string, unknown> = {},
+): Promise<string | undefined> {
   try {
     let client = clients.get(endpoint);
     if (!client) {

@@ -43,7 +43,13 @@ export interface Report {
   counts: Counts;
   skipsByReason: Record<string, number>;
   /** Latency from the signal's eventTime (Key Vault's clock) and from receipt to the last Secret patch / rollout. */
-  timings: { receiptToVaultReadMs?: number; receiptToSecretsMs?: number; receiptToRolloutsMs?: number; eventToSecretsMs?: number; eventToRolloutsMs?: number };
+  timings: {
+    receiptToVaultReadMs?: number;
+    receiptToSecretsMs?: number;
+    receiptToRolloutsMs?: number;
+    eventToSecretsMs?: number;
+    eventToRolloutsMs?: number;
+  };
   /** True when some part failed transiently and the trigger should fail for redelivery. */
   retry: boolean;
   /** Drift runs only. */
@@ -52,7 +58,12 @@ export interface Report {
 
 export function toReportAction(r: ActionResult): ReportAction {
   const a = r.action;
-  const out: ReportAction = { type: a.type, target: label(a), status: r.status, reason: a.type === "skip" ? `${a.reason}: ${a.detail}` : a.reason };
+  const out: ReportAction = {
+    type: a.type,
+    target: label(a),
+    status: r.status,
+    reason: a.type === "skip" ? `${a.reason}: ${a.detail}` : a.reason,
+  };
   if (a.type === "patchSecret") {
     out.keys = a.keys;
     out.digest = a.digest;
@@ -84,7 +95,8 @@ export function countActions(clusters: ClusterReport[]): { counts: Counts; skips
 
 function maxAt(clusters: ClusterReport[], type: ReportAction["type"]): number | undefined {
   let m: number | undefined;
-  for (const c of clusters) for (const a of c.actions) if (a.type === type && a.status === "applied" && a.atMs !== undefined) m = Math.max(m ?? 0, a.atMs);
+  for (const c of clusters)
+    for (const a of c.actions) if (a.type === type && a.status === "applied" && a.atMs !== undefined) m = Math.max(m ?? 0, a.atMs);
   return m;
 }
 
@@ -108,19 +120,43 @@ export function timings(clusters: ClusterReport[], receivedAt: number, eventTime
 /** A terminal table: one line per action, grouped by cluster. */
 export function formatTable(rep: Report): string {
   const lines: string[] = [];
-  const sig = rep.signals.map((s) => `${s.vault}/${s.objectType}/${s.objectName}${s.version ? "@" + s.version.slice(0, 8) : ""}`).join(", ");
-  lines.push(`${rep.dryRun ? "PLAN (dry run)" : "PUSH"} ${sig || "(no signal)"} — ${rep.durationMs} ms, ${rep.vaultReads} Key Vault read(s)`);
+  const sig = rep.signals
+    .map((s) => `${s.vault}/${s.objectType}/${s.objectName}${s.version ? "@" + s.version.slice(0, 8) : ""}`)
+    .join(", ");
+  lines.push(
+    `${rep.dryRun ? "PLAN (dry run)" : "PUSH"} ${sig || "(no signal)"} — ${rep.durationMs} ms, ${rep.vaultReads} Key Vault read(s)`,
+  );
   for (const c of rep.clusters) {
     lines.push("");
     lines.push(`cluster ${c.cluster}: ${c.ok ? "ok" : "FAILED: " + (c.error ?? "")} (${c.durationMs} ms)`);
-    const rows = c.actions.map((a) => [a.status.toUpperCase(), a.type, a.target, a.atMs !== undefined ? `${a.atMs} ms` : "", a.error ? `${a.reason} — ${a.error}` : a.reason]);
+    const rows = c.actions.map((a) => [
+      a.status.toUpperCase(),
+      a.type,
+      a.target,
+      a.atMs !== undefined ? `${a.atMs} ms` : "",
+      a.error ? `${a.reason} — ${a.error}` : a.reason,
+    ]);
     if (rows.length === 0) lines.push("  (nothing references this object)");
     const w = [0, 1, 2, 3].map((i) => Math.min(60, Math.max(...rows.map((r) => (r[i] ?? "").length), 0)));
-    for (const r of rows) lines.push("  " + r.slice(0, 4).map((v, i) => (v ?? "").padEnd(w[i] ?? 0)).join("  ") + "  " + (r[4] ?? ""));
+    for (const r of rows)
+      lines.push(
+        "  " +
+          r
+            .slice(0, 4)
+            .map((v, i) => (v ?? "").padEnd(w[i] ?? 0))
+            .join("  ") +
+          "  " +
+          (r[4] ?? ""),
+      );
   }
   const k = rep.counts;
   lines.push("");
-  lines.push(`secrets patched ${k.secretsPatched}, pods nudged ${k.podsNudged}, workloads restarted ${k.workloadsRestarted}, planned ${k.planned}, skipped ${k.skipped}, failed ${k.failed}${rep.retry ? " — will be retried" : ""}`);
-  if (rep.drift) lines.push(`drift: ${rep.drift.objectsChecked} objects checked, ${rep.drift.driftFound} drifted${rep.drift.oldestDriftSeconds !== undefined ? `, oldest ${rep.drift.oldestDriftSeconds} s` : ""}`);
+  lines.push(
+    `secrets patched ${k.secretsPatched}, pods nudged ${k.podsNudged}, workloads restarted ${k.workloadsRestarted}, planned ${k.planned}, skipped ${k.skipped}, failed ${k.failed}${rep.retry ? " — will be retried" : ""}`,
+  );
+  if (rep.drift)
+    lines.push(
+      `drift: ${rep.drift.objectsChecked} objects checked, ${rep.drift.driftFound} drifted${rep.drift.oldestDriftSeconds !== undefined ? `, oldest ${rep.drift.oldestDriftSeconds} s` : ""}`,
+    );
   return lines.join("\n");
 }

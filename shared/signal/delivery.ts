@@ -9,11 +9,7 @@
 // Different versions of the same object are NOT duplicates (both are kept; downstream always reads the latest).
 
 import type { RotationSignal } from "../types.js";
-import {
-  parseKeyVaultEvent,
-  type EventContext,
-  type ParsedEvent,
-} from "./keyvault-event.js";
+import { parseKeyVaultEvent, type EventContext, type ParsedEvent } from "./keyvault-event.js";
 import { sanitizeForLog } from "./names.js";
 
 export const DEFAULT_MAX_EVENTS = 5000;
@@ -47,10 +43,7 @@ export function signalsOf(entries: readonly DeliveryEntry[]): RotationSignal[] {
 }
 
 /** Parse a delivery body into one entry per event. Never throws. */
-export function parseDelivery(
-  body: unknown,
-  ctx: DeliveryContext,
-): DeliveryEntry[] {
+export function parseDelivery(body: unknown, ctx: DeliveryContext): DeliveryEntry[] {
   const max = ctx.maxEvents ?? DEFAULT_MAX_EVENTS;
   let value = body;
   if (typeof value === "string") {
@@ -86,8 +79,7 @@ export function parseDelivery(
     const key = signalKey(parsed.signal);
     if (firstByKey.has(key)) {
       const dup: DuplicateEvent = { kind: "duplicate", key };
-      if (parsed.signal.eventId !== undefined)
-        dup.eventId = parsed.signal.eventId;
+      if (parsed.signal.eventId !== undefined) dup.eventId = parsed.signal.eventId;
       const first = firstByKey.get(key);
       if (first !== undefined) dup.duplicateOf = first;
       out.push(dup);

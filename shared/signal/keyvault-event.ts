@@ -8,12 +8,7 @@
 // configured for an allow-listed vault, and every name inside `data` agrees with it. Everything echoed back in a
 // reason is passed through sanitizeForLog (≤ 100 chars, no control characters).
 
-import type {
-  RotationSignal,
-  SignalSource,
-  VaultConfig,
-  VaultObjectType,
-} from "../types.js";
+import type { RotationSignal, SignalSource, VaultConfig, VaultObjectType } from "../types.js";
 import {
   lookupVault,
   OBJECT_NAME_RULE,
@@ -55,16 +50,13 @@ export const NEW_VERSION_EVENT_TYPES = {
 export const IGNORED_EVENT_TYPES = {
   "Microsoft.KeyVault.SecretNearExpiry":
     "secret's current version expires within 30 days; no new version to push (the SecretNewVersionCreated of its rotation will be)",
-  "Microsoft.KeyVault.SecretExpired":
-    "secret's current version has expired; no new version to push",
+  "Microsoft.KeyVault.SecretExpired": "secret's current version has expired; no new version to push",
   "Microsoft.KeyVault.CertificateNearExpiry":
     "certificate's current version expires within 30 days; no new version to push (its renewal's CertificateNewVersionCreated will be)",
-  "Microsoft.KeyVault.CertificateExpired":
-    "certificate's current version has expired; no new version to push",
+  "Microsoft.KeyVault.CertificateExpired": "certificate's current version has expired; no new version to push",
   "Microsoft.KeyVault.KeyNearExpiry":
     "key's current version is about to expire (per its rotation policy); no new version to push (its rotation's KeyNewVersionCreated will be)",
-  "Microsoft.KeyVault.KeyExpired":
-    "key's current version has expired; no new version to push",
+  "Microsoft.KeyVault.KeyExpired": "key's current version has expired; no new version to push",
   "Microsoft.KeyVault.VaultAccessPolicyChanged":
     "vault access policy or permission model changed; nothing to push (check this app's identity can still read the vault)",
 } as const;
@@ -73,22 +65,14 @@ export type NewVersionEventType = keyof typeof NEW_VERSION_EVENT_TYPES;
 export type IgnoredEventType = keyof typeof IGNORED_EVENT_TYPES;
 export type KeyVaultEventType = NewVersionEventType | IgnoredEventType;
 
-export const SUBSCRIPTION_VALIDATION_EVENT_TYPE =
-  "Microsoft.EventGrid.SubscriptionValidationEvent";
+export const SUBSCRIPTION_VALIDATION_EVENT_TYPE = "Microsoft.EventGrid.SubscriptionValidationEvent";
 
 /** ARM resource id of a vault. Group 1: subscription, 2: resource group, 3: vault name. */
-const VAULT_RESOURCE_ID_RE =
-  /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.KeyVault\/vaults\/([^/]+)$/i;
-const RESOURCE_ID_SHAPE =
-  "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>";
+const VAULT_RESOURCE_ID_RE = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.KeyVault\/vaults\/([^/]+)$/i;
+const RESOURCE_ID_SHAPE = "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>";
 
 /** Key Vault data-plane DNS suffixes (public, China, US Gov, Germany). Anything else must equal the configured url's host. */
-const VAULT_DNS_SUFFIXES = [
-  "vault.azure.net",
-  "vault.azure.cn",
-  "vault.usgovcloudapi.net",
-  "vault.microsoftazure.de",
-];
+const VAULT_DNS_SUFFIXES = ["vault.azure.net", "vault.azure.cn", "vault.usgovcloudapi.net", "vault.microsoftazure.de"];
 
 const COLLECTION: Record<VaultObjectType, string> = {
   secret: "secrets",
@@ -100,13 +84,10 @@ const VERSION_RE = /^[0-9a-zA-Z]{1,64}$/;
 const EVENT_ID_MAX = 256;
 // eslint-disable-next-line no-control-regex
 const UNSAFE_IN_ID_RE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
-const RFC3339_RE =
-  /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
+const RFC3339_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
-const EVENT_GRID_SHAPE =
-  "Event Grid schema {id, topic, subject, eventType, eventTime, data, dataVersion, metadataVersion}";
-const CLOUDEVENTS_SHAPE =
-  'CloudEvents 1.0 {specversion: "1.0", id, source, type, subject, time, data}';
+const EVENT_GRID_SHAPE = "Event Grid schema {id, topic, subject, eventType, eventTime, data, dataVersion, metadataVersion}";
+const CLOUDEVENTS_SHAPE = 'CloudEvents 1.0 {specversion: "1.0", id, source, type, subject, time, data}';
 
 type Obj = Record<string, unknown>;
 
@@ -127,52 +108,24 @@ function describeType(v: unknown): string {
 }
 
 function reject(reason: string, eventId?: string): ParsedEvent {
-  const r =
-    reason.length > MAX_REASON_LENGTH
-      ? `${reason.slice(0, MAX_REASON_LENGTH - 1)}…`
-      : reason;
-  return eventId === undefined
-    ? { kind: "rejected", reason: r }
-    : { kind: "rejected", reason: r, eventId };
+  const r = reason.length > MAX_REASON_LENGTH ? `${reason.slice(0, MAX_REASON_LENGTH - 1)}…` : reason;
+  return eventId === undefined ? { kind: "rejected", reason: r } : { kind: "rejected", reason: r, eventId };
 }
 
 function isSafeEventId(v: unknown): v is string {
-  return (
-    typeof v === "string" &&
-    v.length > 0 &&
-    v.length <= EVENT_ID_MAX &&
-    v.trim() === v &&
-    !UNSAFE_IN_ID_RE.test(v)
-  );
+  return typeof v === "string" && v.length > 0 && v.length <= EVENT_ID_MAX && v.trim() === v && !UNSAFE_IN_ID_RE.test(v);
 }
 
 /** Parse an event time: RFC 3339 string (any fraction length) or a Date (as @azure/eventgrid's deserializer yields). */
 export function parseEventTime(v: unknown): string | undefined {
-  if (v instanceof Date)
-    return Number.isNaN(v.getTime()) ? undefined : v.toISOString();
+  if (v instanceof Date) return Number.isNaN(v.getTime()) ? undefined : v.toISOString();
   if (typeof v !== "string" || v.length > 64) return undefined;
   const m = RFC3339_RE.exec(v);
   if (!m) return undefined;
   // Date.parse rolls impossible dates over (Feb 30 → Mar 2): check the calendar fields first.
-  const [y, mo, day, h, mi, se] = m[1]!.split(/[-T:]/).map(Number) as [
-    number,
-    number,
-    number,
-    number,
-    number,
-    number,
-  ];
+  const [y, mo, day, h, mi, se] = m[1]!.split(/[-T:]/).map(Number) as [number, number, number, number, number, number];
   const daysInMonth = new Date(Date.UTC(y, mo, 0)).getUTCDate();
-  if (
-    mo < 1 ||
-    mo > 12 ||
-    day < 1 ||
-    day > daysInMonth ||
-    h > 23 ||
-    mi > 59 ||
-    se > 59
-  )
-    return undefined;
+  if (mo < 1 || mo > 12 || day < 1 || day > daysInMonth || h > 23 || mi > 59 || se > 59) return undefined;
   const frac = m[2] ? m[2].slice(0, 4).padEnd(4, "0") : "";
   const ms = Date.parse(`${m[1]}${frac}${m[3]!.toUpperCase()}`);
   if (Number.isNaN(ms)) return undefined;
@@ -180,13 +133,10 @@ export function parseEventTime(v: unknown): string | undefined {
   return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
-
 function canonicalKeyVaultType(t: string): KeyVaultEventType | undefined {
   const lower = t.toLowerCase();
-  for (const k of Object.keys(NEW_VERSION_EVENT_TYPES) as NewVersionEventType[])
-    if (k.toLowerCase() === lower) return k;
-  for (const k of Object.keys(IGNORED_EVENT_TYPES) as IgnoredEventType[])
-    if (k.toLowerCase() === lower) return k;
+  for (const k of Object.keys(NEW_VERSION_EVENT_TYPES) as NewVersionEventType[]) if (k.toLowerCase() === lower) return k;
+  for (const k of Object.keys(IGNORED_EVENT_TYPES) as IgnoredEventType[]) if (k.toLowerCase() === lower) return k;
   return undefined;
 }
 
@@ -206,9 +156,7 @@ const DATA_KEYS = {
 } as const;
 type DataKey = keyof typeof DATA_KEYS;
 
-function normaliseData(
-  data: Obj,
-): { ok: true; fields: Map<DataKey, unknown> } | { ok: false; reason: string } {
+function normaliseData(data: Obj): { ok: true; fields: Map<DataKey, unknown> } | { ok: false; reason: string } {
   const fields = new Map<DataKey, unknown>();
   for (const rawKey of Object.keys(data)) {
     const k = rawKey.trim().toLowerCase();
@@ -238,33 +186,23 @@ interface Envelope {
   hasData: boolean;
 }
 
-function readEnvelope(
-  raw: Obj,
-): { ok: true; env: Envelope } | { ok: false; result: ParsedEvent } {
+function readEnvelope(raw: Obj): { ok: true; env: Envelope } | { ok: false; result: ParsedEvent } {
   const isCloudEvent = Object.prototype.hasOwnProperty.call(raw, "specversion");
-  const isEventGrid =
-    !isCloudEvent && Object.prototype.hasOwnProperty.call(raw, "eventType");
+  const isEventGrid = !isCloudEvent && Object.prototype.hasOwnProperty.call(raw, "eventType");
   if (!isCloudEvent && !isEventGrid) {
     const keys = Object.keys(raw).slice(0, 8).join(",");
     return {
       ok: false,
-      result: reject(
-        `unknown event schema: expected ${EVENT_GRID_SHAPE} or ${CLOUDEVENTS_SHAPE}; got keys ${quoteForLog(keys)}`,
-      ),
+      result: reject(`unknown event schema: expected ${EVENT_GRID_SHAPE} or ${CLOUDEVENTS_SHAPE}; got keys ${quoteForLog(keys)}`),
     };
   }
 
   const rawId = own(raw, "id");
   if (!isSafeEventId(rawId)) {
-    const what =
-      rawId === undefined
-        ? "is missing"
-        : `is ${typeof rawId === "string" ? quoteForLog(rawId) : describeType(rawId)}`;
+    const what = rawId === undefined ? "is missing" : `is ${typeof rawId === "string" ? quoteForLog(rawId) : describeType(rawId)}`;
     return {
       ok: false,
-      result: reject(
-        `event id ${what}; expected a string of 1-${EVENT_ID_MAX} printable characters (Event Grid sends a GUID)`,
-      ),
+      result: reject(`event id ${what}; expected a string of 1-${EVENT_ID_MAX} printable characters (Event Grid sends a GUID)`),
     };
   }
   const eventId = rawId;
@@ -274,30 +212,21 @@ function readEnvelope(
     if (spec !== "1.0") {
       return {
         ok: false,
-        result: reject(
-          `specversion is ${quoteForLog(spec)}; expected "1.0" (CloudEvents 1.0)`,
-          eventId,
-        ),
+        result: reject(`specversion is ${quoteForLog(spec)}; expected "1.0" (CloudEvents 1.0)`, eventId),
       };
     }
     const type = own(raw, "type");
     if (typeof type !== "string" || type.length === 0) {
       return {
         ok: false,
-        result: reject(
-          `CloudEvent type is ${describeType(type)}; expected a non-empty string`,
-          eventId,
-        ),
+        result: reject(`CloudEvent type is ${describeType(type)}; expected a non-empty string`, eventId),
       };
     }
     const hasData = Object.prototype.hasOwnProperty.call(raw, "data");
     if (!hasData && Object.prototype.hasOwnProperty.call(raw, "data_base64")) {
       return {
         ok: false,
-        result: reject(
-          "CloudEvent carries data_base64; expected Key Vault's JSON object in data",
-          eventId,
-        ),
+        result: reject("CloudEvent carries data_base64; expected Key Vault's JSON object in data", eventId),
       };
     }
     return {
@@ -320,10 +249,7 @@ function readEnvelope(
   if (typeof type !== "string" || type.length === 0) {
     return {
       ok: false,
-      result: reject(
-        `eventType is ${describeType(type)}; expected a non-empty string`,
-        eventId,
-      ),
+      result: reject(`eventType is ${describeType(type)}; expected a non-empty string`, eventId),
     };
   }
   for (const f of ["dataVersion", "metadataVersion"] as const) {
@@ -331,10 +257,7 @@ function readEnvelope(
     if (v !== undefined && typeof v !== "string") {
       return {
         ok: false,
-        result: reject(
-          `${f} is ${describeType(v)}; expected a string (Event Grid schema)`,
-          eventId,
-        ),
+        result: reject(`${f} is ${describeType(v)}; expected a string (Event Grid schema)`, eventId),
       };
     }
   }
@@ -365,13 +288,9 @@ function checkIdUrl(
   const expected = `https://${vault.name}.vault.azure.net/${COLLECTION[objectType]}/${objectName}/<version>`;
   const bad = (what: string): { ok: false; result: ParsedEvent } => ({
     ok: false,
-    result: reject(
-      `data.Id ${quoteForLog(id)} ${what}; expected ${sanitizeForLog(expected, 200)}`,
-      eventId,
-    ),
+    result: reject(`data.Id ${quoteForLog(id)} ${what}; expected ${sanitizeForLog(expected, 200)}`, eventId),
   });
-  if (typeof id !== "string")
-    return bad(`is ${describeType(id)}, not a URL string`);
+  if (typeof id !== "string") return bad(`is ${describeType(id)}, not a URL string`);
   if (id.length > 2048) return bad("is too long");
   let url: URL;
   try {
@@ -385,43 +304,25 @@ function checkIdUrl(
   } catch {
     configured = undefined;
   }
-  const sameAsConfigured =
-    configured !== undefined &&
-    url.host.toLowerCase() === configured.host.toLowerCase();
-  const wantProtocol =
-    sameAsConfigured && configured ? configured.protocol : "https:";
-  if (url.protocol !== wantProtocol)
-    return bad(`uses ${sanitizeForLog(url.protocol, 20)}`);
-  if (url.username || url.password || url.search || url.hash)
-    return bad("has credentials, a query or a fragment");
+  const sameAsConfigured = configured !== undefined && url.host.toLowerCase() === configured.host.toLowerCase();
+  const wantProtocol = sameAsConfigured && configured ? configured.protocol : "https:";
+  if (url.protocol !== wantProtocol) return bad(`uses ${sanitizeForLog(url.protocol, 20)}`);
+  if (url.username || url.password || url.search || url.hash) return bad("has credentials, a query or a fragment");
   const host = url.hostname.toLowerCase();
   const dot = host.indexOf(".");
   const firstLabel = dot < 0 ? host : host.slice(0, dot);
   const suffix = dot < 0 ? "" : host.slice(dot + 1);
-  if (
-    !sameAsConfigured &&
-    !(
-      firstLabel === vault.name.toLowerCase() &&
-      VAULT_DNS_SUFFIXES.includes(suffix) &&
-      !url.port
-    )
-  ) {
-    return bad(
-      `names host ${quoteForLog(url.host, 80)}, not vault ${vault.name}`,
-    );
+  if (!sameAsConfigured && !(firstLabel === vault.name.toLowerCase() && VAULT_DNS_SUFFIXES.includes(suffix) && !url.port)) {
+    return bad(`names host ${quoteForLog(url.host, 80)}, not vault ${vault.name}`);
   }
   const m = /^\/([^/]+)\/([^/]+)(?:\/([^/]*))?\/?$/.exec(url.pathname);
   if (!m) return bad("has an unexpected path");
   if (m[1]!.toLowerCase() !== COLLECTION[objectType]) {
-    return bad(
-      `names collection ${quoteForLog(m[1], 20)}, not ${COLLECTION[objectType]} (from the event type)`,
-    );
+    return bad(`names collection ${quoteForLog(m[1], 20)}, not ${COLLECTION[objectType]} (from the event type)`);
   }
-  if (m[2]!.toLowerCase() !== objectName.toLowerCase())
-    return bad(`names object ${quoteForLog(m[2], 127)}, not ObjectName`);
+  if (m[2]!.toLowerCase() !== objectName.toLowerCase()) return bad(`names object ${quoteForLog(m[2], 127)}, not ObjectName`);
   const v = m[3];
-  if (v !== undefined && v !== "" && !VERSION_RE.test(v))
-    return bad("has an invalid version segment");
+  if (v !== undefined && v !== "" && !VERSION_RE.test(v)) return bad("has an invalid version segment");
   return v ? { ok: true, version: v } : { ok: true };
 }
 
@@ -429,25 +330,18 @@ function checkIdUrl(
  * Parse one delivered event (already JSON-decoded) into a rotation signal, an ignored Key Vault event, or a rejection.
  * Never throws.
  */
-export function parseKeyVaultEvent(
-  raw: unknown,
-  ctx: EventContext,
-): ParsedEvent {
+export function parseKeyVaultEvent(raw: unknown, ctx: EventContext): ParsedEvent {
   try {
     return parseUnsafe(raw, ctx);
   } catch (err) {
     // Defensive: nothing above should throw on JSON input; never let a hostile payload crash the handler.
-    return reject(
-      `event could not be parsed (${sanitizeForLog(err instanceof Error ? err.message : typeof err)})`,
-    );
+    return reject(`event could not be parsed (${sanitizeForLog(err instanceof Error ? err.message : typeof err)})`);
   }
 }
 
 function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   if (!isPlainObject(raw)) {
-    return reject(
-      `event is ${sanitizeForLog(raw, 40)}, not a JSON object; expected ${EVENT_GRID_SHAPE} or ${CLOUDEVENTS_SHAPE}`,
-    );
+    return reject(`event is ${sanitizeForLog(raw, 40)}, not a JSON object; expected ${EVENT_GRID_SHAPE} or ${CLOUDEVENTS_SHAPE}`);
   }
   const read = readEnvelope(raw);
   if (!read.ok) return read.result;
@@ -455,10 +349,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   const { eventId } = env;
 
   // ---- event type ----
-  if (
-    env.eventType.toLowerCase() ===
-    SUBSCRIPTION_VALIDATION_EVENT_TYPE.toLowerCase()
-  ) {
+  if (env.eventType.toLowerCase() === SUBSCRIPTION_VALIDATION_EVENT_TYPE.toLowerCase()) {
     return reject(
       `${SUBSCRIPTION_VALIDATION_EVENT_TYPE} is the subscription handshake: the Functions host's Event Grid extension answers it ` +
         "(validationResponse) before any function runs; a function should never receive it",
@@ -478,25 +369,16 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   // ---- topic / source → allow-listed vault ----
   const field = env.topicField;
   if (typeof env.topic !== "string" || env.topic.length === 0) {
-    return reject(
-      `${field} is ${describeType(env.topic)}; expected the vault's resource id ${RESOURCE_ID_SHAPE}`,
-      eventId,
-    );
+    return reject(`${field} is ${describeType(env.topic)}; expected the vault's resource id ${RESOURCE_ID_SHAPE}`, eventId);
   }
   const topic = env.topic;
   const tm = topic.length <= 1024 ? VAULT_RESOURCE_ID_RE.exec(topic) : null;
   if (!tm) {
-    return reject(
-      `${field} ${quoteForLog(topic)} is not a Key Vault resource id; expected ${RESOURCE_ID_SHAPE}`,
-      eventId,
-    );
+    return reject(`${field} ${quoteForLog(topic)} is not a Key Vault resource id; expected ${RESOURCE_ID_SHAPE}`, eventId);
   }
   const topicVault = tm[3]!;
   if (!isValidVaultName(topicVault)) {
-    return reject(
-      `${field} names vault ${quoteForLog(topicVault)}, which is not a valid vault name (${VAULT_NAME_RULE})`,
-      eventId,
-    );
+    return reject(`${field} names vault ${quoteForLog(topicVault)}, which is not a valid vault name (${VAULT_NAME_RULE})`, eventId);
   }
   const vault = lookupVault(ctx.vaults, topicVault);
   if (!vault) {
@@ -536,22 +418,13 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
 
   const dataVault = f.get("vaultname");
   if (typeof dataVault !== "string") {
-    return reject(
-      `data.VaultName is ${dataVault === undefined ? "missing" : describeType(dataVault)}; expected "${vaultName}"`,
-      eventId,
-    );
+    return reject(`data.VaultName is ${dataVault === undefined ? "missing" : describeType(dataVault)}; expected "${vaultName}"`, eventId);
   }
   if (!isValidVaultName(dataVault)) {
-    return reject(
-      `data.VaultName ${quoteForLog(dataVault)} is not a valid vault name (${VAULT_NAME_RULE})`,
-      eventId,
-    );
+    return reject(`data.VaultName ${quoteForLog(dataVault)} is not a valid vault name (${VAULT_NAME_RULE})`, eventId);
   }
   if (dataVault.toLowerCase() !== vaultName) {
-    return reject(
-      `data.VaultName ${quoteForLog(dataVault)} disagrees with the ${field}'s vault; expected "${vaultName}"`,
-      eventId,
-    );
+    return reject(`data.VaultName ${quoteForLog(dataVault)} disagrees with the ${field}'s vault; expected "${vaultName}"`, eventId);
   }
 
   const objectName = f.get("objectname");
@@ -562,16 +435,10 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
     );
   }
   if (!isValidObjectName(objectName)) {
-    return reject(
-      `data.ObjectName ${quoteForLog(objectName)} is not a valid Key Vault object name; expected ${OBJECT_NAME_RULE}`,
-      eventId,
-    );
+    return reject(`data.ObjectName ${quoteForLog(objectName)} is not a valid Key Vault object name; expected ${OBJECT_NAME_RULE}`, eventId);
   }
   if (env.subject !== undefined && env.subject !== null) {
-    if (
-      typeof env.subject !== "string" ||
-      env.subject.toLowerCase() !== objectName.toLowerCase()
-    ) {
+    if (typeof env.subject !== "string" || env.subject.toLowerCase() !== objectName.toLowerCase()) {
       return reject(
         `subject ${quoteForLog(env.subject)} disagrees with data.ObjectName "${objectName}"; Key Vault sets subject to the object name`,
         eventId,
@@ -581,10 +448,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
 
   const dataType = f.get("objecttype");
   if (dataType !== undefined && dataType !== null) {
-    if (
-      typeof dataType !== "string" ||
-      dataType.trim().toLowerCase() !== objectType
-    ) {
+    if (typeof dataType !== "string" || dataType.trim().toLowerCase() !== objectType) {
       return reject(
         `data.ObjectType ${quoteForLog(dataType, 40)} disagrees with event type ${kvType}; expected "${objectType[0]!.toUpperCase()}${objectType.slice(1)}"`,
         eventId,
@@ -596,10 +460,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   const rawVersion = f.get("version");
   if (rawVersion !== undefined && rawVersion !== null) {
     if (typeof rawVersion !== "string") {
-      return reject(
-        `data.Version is ${describeType(rawVersion)}; expected a string (32 hex characters)`,
-        eventId,
-      );
+      return reject(`data.Version is ${describeType(rawVersion)}; expected a string (32 hex characters)`, eventId);
     }
     const trimmed = rawVersion.trim();
     if (trimmed !== "") {
@@ -615,16 +476,8 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
 
   for (const k of ["nbf", "exp"] as const) {
     const v = f.get(k);
-    if (
-      v !== undefined &&
-      v !== null &&
-      typeof v !== "number" &&
-      typeof v !== "string"
-    ) {
-      return reject(
-        `data.${DATA_KEYS[k]} is ${describeType(v)}; expected seconds since the epoch as a number, string or null`,
-        eventId,
-      );
+    if (v !== undefined && v !== null && typeof v !== "number" && typeof v !== "string") {
+      return reject(`data.${DATA_KEYS[k]} is ${describeType(v)}; expected seconds since the epoch as a number, string or null`, eventId);
     }
   }
 

@@ -6,19 +6,15 @@ import type { VaultConfig } from "../types.js";
 //   no consecutive hyphens. Object (secret/key/certificate) name: 1–127 characters, alphanumerics and hyphens.
 // Kubernetes rules (k8s.io/apimachinery/pkg/util/validation): DNS-1123 label (≤ 63) and subdomain (≤ 253).
 
-export const VAULT_NAME_RULE =
-  "3-24 characters of [0-9a-zA-Z-], starting with a letter, ending with a letter or digit, no '--'";
+export const VAULT_NAME_RULE = "3-24 characters of [0-9a-zA-Z-], starting with a letter, ending with a letter or digit, no '--'";
 export const OBJECT_NAME_RULE = "1-127 characters of [0-9a-zA-Z-]";
-export const DNS1123_LABEL_RULE =
-  "a DNS-1123 label: 1-63 characters of [a-z0-9-], starting and ending with a letter or digit";
-export const DNS1123_SUBDOMAIN_RULE =
-  "a DNS-1123 subdomain: 1-253 characters, dot-separated DNS-1123 labels of [a-z0-9-]";
+export const DNS1123_LABEL_RULE = "a DNS-1123 label: 1-63 characters of [a-z0-9-], starting and ending with a letter or digit";
+export const DNS1123_SUBDOMAIN_RULE = "a DNS-1123 subdomain: 1-253 characters, dot-separated DNS-1123 labels of [a-z0-9-]";
 
 const VAULT_NAME_RE = /^[a-zA-Z](?:[0-9a-zA-Z]|-(?!-)){1,22}[0-9a-zA-Z]$/;
 const OBJECT_NAME_RE = /^[0-9a-zA-Z-]{1,127}$/;
 const DNS1123_LABEL_RE = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
-const DNS1123_SUBDOMAIN_RE =
-  /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
+const DNS1123_SUBDOMAIN_RE = /^[a-z0-9](?:[-a-z0-9]*[a-z0-9])?(?:\.[a-z0-9](?:[-a-z0-9]*[a-z0-9])?)*$/;
 
 /** Key Vault vault name (case as given; vault names are case-insensitive). */
 export function isValidVaultName(s: unknown): s is string {
@@ -38,11 +34,7 @@ export function isDns1123Label(s: unknown): s is string {
 /** Kubernetes DNS-1123 subdomain (Secret names, SPC names, …). */
 export function isDns1123Subdomain(s: unknown): s is string {
   return (
-    typeof s === "string" &&
-    s.length >= 1 &&
-    s.length <= 253 &&
-    DNS1123_SUBDOMAIN_RE.test(s) &&
-    s.split(".").every((l) => l.length <= 63)
+    typeof s === "string" && s.length >= 1 && s.length <= 253 && DNS1123_SUBDOMAIN_RE.test(s) && s.split(".").every((l) => l.length <= 63)
   );
 }
 
@@ -59,12 +51,7 @@ export function sanitizeForLog(s: unknown, max = 100): string {
   const limit = Math.max(1, Math.floor(max));
   let text: string;
   if (typeof s === "string") text = s;
-  else if (
-    typeof s === "number" ||
-    typeof s === "boolean" ||
-    typeof s === "bigint"
-  )
-    text = `<${typeof s} ${String(s)}>`;
+  else if (typeof s === "number" || typeof s === "boolean" || typeof s === "bigint") text = `<${typeof s} ${String(s)}>`;
   else if (s === null) text = "<null>";
   else if (s === undefined) text = "<undefined>";
   else if (Array.isArray(s)) text = `<array of ${s.length}>`;
@@ -77,8 +64,7 @@ export function sanitizeForLog(s: unknown, max = 100): string {
     if (ch === "\n") piece = "\\n";
     else if (ch === "\r") piece = "\\r";
     else if (ch === "\t") piece = "\\t";
-    else if (UNSAFE_CHAR_RE.test(ch))
-      piece = `\\u${ch.codePointAt(0)!.toString(16).padStart(4, "0")}`;
+    else if (UNSAFE_CHAR_RE.test(ch)) piece = `\\u${ch.codePointAt(0)!.toString(16).padStart(4, "0")}`;
     else if (ch.length === 1 && ch >= "\ud800" && ch <= "\udfff")
       piece = "\\ufffd"; // lone surrogate
     else piece = ch;
@@ -100,9 +86,7 @@ export function sanitizeForLog(s: unknown, max = 100): string {
 
 /** `sanitizeForLog` wrapped in double quotes, for quoting a value inside a message. */
 export function quoteForLog(s: unknown, max = 100): string {
-  return typeof s === "string"
-    ? `"${sanitizeForLog(s, max)}"`
-    : sanitizeForLog(s, max);
+  return typeof s === "string" ? `"${sanitizeForLog(s, max)}"` : sanitizeForLog(s, max);
 }
 
 /** The allow-listed vault of this name (case-insensitive), if any. */

@@ -45,39 +45,18 @@ export type RotateRequestError = {
   field?: string;
   message: string;
 };
-export type RotateRequestResult =
-  { ok: true; value: RotateRequest } | RotateRequestError;
+export type RotateRequestResult = { ok: true; value: RotateRequest } | RotateRequestError;
 
-const OBJECT_TYPES: readonly VaultObjectType[] = [
-  "secret",
-  "certificate",
-  "key",
-];
-const BODY_FIELDS = [
-  "vault",
-  "objectName",
-  "objectType",
-  "clusters",
-  "namespaces",
-  "dryRun",
-] as const;
+const OBJECT_TYPES: readonly VaultObjectType[] = ["secret", "certificate", "key"];
+const BODY_FIELDS = ["vault", "objectName", "objectType", "clusters", "namespaces", "dryRun"] as const;
 type BodyField = (typeof BODY_FIELDS)[number];
 
 /** Upper bound of every error `message`. */
 export const MAX_MESSAGE_LENGTH = 1000;
 
-function fail(
-  status: 400 | 403 | 413,
-  message: string,
-  field?: string,
-): RotateRequestError {
-  const m =
-    message.length > MAX_MESSAGE_LENGTH
-      ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…`
-      : message;
-  return field === undefined
-    ? { ok: false, status, message: m }
-    : { ok: false, status, field, message: m };
+function fail(status: 400 | 403 | 413, message: string, field?: string): RotateRequestError {
+  const m = message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message;
+  return field === undefined ? { ok: false, status, message: m } : { ok: false, status, field, message: m };
 }
 
 function describeType(v: unknown): string {
@@ -94,11 +73,8 @@ function isPlainObject(v: unknown): v is Record<string, unknown> {
 
 function listForLog(items: readonly string[], maxItems = 8, each = 40): string {
   const shown = items.slice(0, maxItems).map((s) => quoteForLog(s, each));
-  return items.length > maxItems
-    ? `${shown.join(", ")} and ${items.length - maxItems} more`
-    : shown.join(", ");
+  return items.length > maxItems ? `${shown.join(", ")} and ${items.length - maxItems} more` : shown.join(", ");
 }
-
 
 /** How fields are named in messages (the query uses `namespace`/`cluster`). */
 type Labels = Record<BodyField, string>;
@@ -111,51 +87,24 @@ const BODY_LABELS: Labels = {
   dryRun: "dryRun",
 };
 
-function validate(
-  obj: Record<string, unknown>,
-  ctx: RotateContext,
-  labels: Labels,
-): RotateRequestResult {
-  const get = (k: BodyField): unknown =>
-    Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined;
+function validate(obj: Record<string, unknown>, ctx: RotateContext, labels: Labels): RotateRequestResult {
+  const get = (k: BodyField): unknown => (Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined);
 
   // vault (form only; allow-list last)
   const vault = get("vault");
-  if (vault === undefined)
-    return fail(
-      400,
-      `${labels.vault} is required: the Key Vault name (${VAULT_NAME_RULE})`,
-      labels.vault,
-    );
-  if (typeof vault !== "string")
-    return fail(
-      400,
-      `${labels.vault} must be a string, got ${describeType(vault)}`,
-      labels.vault,
-    );
+  if (vault === undefined) return fail(400, `${labels.vault} is required: the Key Vault name (${VAULT_NAME_RULE})`, labels.vault);
+  if (typeof vault !== "string") return fail(400, `${labels.vault} must be a string, got ${describeType(vault)}`, labels.vault);
   if (!isValidVaultName(vault)) {
-    return fail(
-      400,
-      `${labels.vault} ${quoteForLog(vault)} is not a valid Key Vault name; expected ${VAULT_NAME_RULE}`,
-      labels.vault,
-    );
+    return fail(400, `${labels.vault} ${quoteForLog(vault)} is not a valid Key Vault name; expected ${VAULT_NAME_RULE}`, labels.vault);
   }
 
   // objectName
   const objectName = get("objectName");
   if (objectName === undefined) {
-    return fail(
-      400,
-      `${labels.objectName} is required: the secret/certificate/key name (${OBJECT_NAME_RULE})`,
-      labels.objectName,
-    );
+    return fail(400, `${labels.objectName} is required: the secret/certificate/key name (${OBJECT_NAME_RULE})`, labels.objectName);
   }
   if (typeof objectName !== "string") {
-    return fail(
-      400,
-      `${labels.objectName} must be a string, got ${describeType(objectName)}`,
-      labels.objectName,
-    );
+    return fail(400, `${labels.objectName} must be a string, got ${describeType(objectName)}`, labels.objectName);
   }
   if (!isValidObjectName(objectName)) {
     return fail(
@@ -170,19 +119,11 @@ function validate(
   const rawType = get("objectType");
   if (rawType !== undefined) {
     if (typeof rawType !== "string") {
-      return fail(
-        400,
-        `${labels.objectType} must be a string (secret|certificate|key), got ${describeType(rawType)}`,
-        labels.objectType,
-      );
+      return fail(400, `${labels.objectType} must be a string (secret|certificate|key), got ${describeType(rawType)}`, labels.objectType);
     }
     const t = OBJECT_TYPES.find((o) => o === rawType.toLowerCase());
     if (!t) {
-      return fail(
-        400,
-        `${labels.objectType} ${quoteForLog(rawType, 40)} is not one of secret|certificate|key`,
-        labels.objectType,
-      );
+      return fail(400, `${labels.objectType} ${quoteForLog(rawType, 40)} is not one of secret|certificate|key`, labels.objectType);
     }
     objectType = t;
   }
@@ -214,11 +155,7 @@ function validate(
     const r = stringArray(rawNs, labels.namespaces, "namespace names");
     if (!r.ok) return r;
     if (r.value.length > MAX_NAMESPACES) {
-      return fail(
-        400,
-        `${labels.namespaces} has ${r.value.length} entries; at most ${MAX_NAMESPACES}`,
-        labels.namespaces,
-      );
+      return fail(400, `${labels.namespaces} has ${r.value.length} entries; at most ${MAX_NAMESPACES}`, labels.namespaces);
     }
     const bad = r.value.filter((n) => !isDns1123Label(n));
     if (bad.length > 0) {
@@ -234,22 +171,14 @@ function validate(
   // dryRun
   const rawDry = get("dryRun");
   if (rawDry !== undefined && typeof rawDry !== "boolean") {
-    return fail(
-      400,
-      `${labels.dryRun} must be a boolean (true|false), got ${describeType(rawDry)}`,
-      labels.dryRun,
-    );
+    return fail(400, `${labels.dryRun} must be a boolean (true|false), got ${describeType(rawDry)}`, labels.dryRun);
   }
   const dryRun = rawDry === true;
 
   // allow-list (403)
   const cfg = lookupVault(ctx.vaults, vault);
   if (!cfg) {
-    return fail(
-      403,
-      `vault ${quoteForLog(vault.toLowerCase())} is not in this app's vault allow-list`,
-      labels.vault,
-    );
+    return fail(403, `vault ${quoteForLog(vault.toLowerCase())} is not in this app's vault allow-list`, labels.vault);
   }
 
   const value: RotateRequest = {
@@ -263,29 +192,13 @@ function validate(
   return { ok: true, value };
 }
 
-function stringArray(
-  v: unknown,
-  label: string,
-  what: string,
-): { ok: true; value: string[] } | RotateRequestError {
-  if (!Array.isArray(v))
-    return fail(
-      400,
-      `${label} must be an array of ${what}, got ${describeType(v)}`,
-      label,
-    );
-  if (v.length === 0)
-    return fail(400, `${label} must not be empty; omit it to mean all`, label);
-  if (v.length > 10_000)
-    return fail(400, `${label} has ${v.length} entries; far too many`, label);
+function stringArray(v: unknown, label: string, what: string): { ok: true; value: string[] } | RotateRequestError {
+  if (!Array.isArray(v)) return fail(400, `${label} must be an array of ${what}, got ${describeType(v)}`, label);
+  if (v.length === 0) return fail(400, `${label} must not be empty; omit it to mean all`, label);
+  if (v.length > 10_000) return fail(400, `${label} has ${v.length} entries; far too many`, label);
   for (let i = 0; i < v.length; i++) {
     const item: unknown = v[i];
-    if (typeof item !== "string")
-      return fail(
-        400,
-        `${label}[${i}] must be a string, got ${describeType(item)}`,
-        label,
-      );
+    if (typeof item !== "string") return fail(400, `${label}[${i}] must be a string, got ${describeType(item)}`, label);
   }
   return { ok: true, value: v as string[] };
 }
@@ -298,29 +211,18 @@ function byteLength(s: string): number {
  * Validate a `POST /api/rotate` body or a CLI request. `input` is the parsed JSON value, or the raw body as a string /
  * bytes (then the size cap → 413 and JSON syntax → 400 are checked here too). Never throws.
  */
-export function parseRotateRequest(
-  input: unknown,
-  ctx: RotateContext,
-): RotateRequestResult {
+export function parseRotateRequest(input: unknown, ctx: RotateContext): RotateRequestResult {
   try {
     let value = input;
     if (value instanceof Uint8Array) {
       if (value.byteLength > MAX_REQUEST_BYTES) {
-        return fail(
-          413,
-          `request body is ${value.byteLength} bytes; at most ${MAX_REQUEST_BYTES} bytes are accepted`,
-        );
+        return fail(413, `request body is ${value.byteLength} bytes; at most ${MAX_REQUEST_BYTES} bytes are accepted`);
       }
       value = new TextDecoder("utf-8", { fatal: false }).decode(value);
     }
     if (typeof value === "string") {
-      const n =
-        value.length > MAX_REQUEST_BYTES ? value.length : byteLength(value);
-      if (n > MAX_REQUEST_BYTES)
-        return fail(
-          413,
-          `request body is ${n} bytes or more; at most ${MAX_REQUEST_BYTES} bytes are accepted`,
-        );
+      const n = value.length > MAX_REQUEST_BYTES ? value.length : byteLength(value);
+      if (n > MAX_REQUEST_BYTES) return fail(413, `request body is ${n} bytes or more; at most ${MAX_REQUEST_BYTES} bytes are accepted`);
       try {
         value = JSON.parse(value) as unknown;
       } catch (err) {
@@ -336,9 +238,7 @@ export function parseRotateRequest(
         `request body must be a JSON object {vault, objectName, objectType?, clusters?, namespaces?, dryRun?}, got ${describeType(value)}`,
       );
     }
-    const unknown = Object.keys(value).filter(
-      (k) => !(BODY_FIELDS as readonly string[]).includes(k),
-    );
+    const unknown = Object.keys(value).filter((k) => !(BODY_FIELDS as readonly string[]).includes(k));
     if (unknown.length > 0) {
       return fail(
         400,
@@ -348,10 +248,7 @@ export function parseRotateRequest(
     }
     return validate(value, ctx, BODY_LABELS);
   } catch (err) {
-    return fail(
-      400,
-      `request could not be validated (${sanitizeForLog(err instanceof Error ? err.message : typeof err, 80)})`,
-    );
+    return fail(400, `request could not be validated (${sanitizeForLog(err instanceof Error ? err.message : typeof err, 80)})`);
   }
 }
 
@@ -370,31 +267,18 @@ const MAX_QUERY_PARAMS = 1000;
  * Validate `GET /api/plan?vault=…&objectName=…&objectType=…&namespace=a&namespace=b&cluster=…` (repeat `namespace` /
  * `cluster`, or comma-separate them). Produces the same RotateRequest as the body form, with dryRun always true.
  */
-export function parseRotateQuery(
-  query: URLSearchParams,
-  ctx: RotateContext,
-): RotateRequestResult {
+export function parseRotateQuery(query: URLSearchParams, ctx: RotateContext): RotateRequestResult {
   try {
     const keys: string[] = [];
     let count = 0;
     for (const k of query.keys()) {
-      if (++count > MAX_QUERY_PARAMS)
-        return fail(
-          400,
-          `too many query parameters; at most ${MAX_QUERY_PARAMS}`,
-        );
+      if (++count > MAX_QUERY_PARAMS) return fail(400, `too many query parameters; at most ${MAX_QUERY_PARAMS}`);
       if (!keys.includes(k)) keys.push(k);
     }
-    const allowed: readonly string[] = [
-      ...QUERY_SINGLE,
-      ...QUERY_MULTI,
-      ...QUERY_IGNORED,
-    ];
+    const allowed: readonly string[] = [...QUERY_SINGLE, ...QUERY_MULTI, ...QUERY_IGNORED];
     const unknown = keys.filter((k) => !allowed.includes(k));
     if (unknown.length > 0) {
-      const hint = unknown.includes("dryRun")
-        ? " (GET /api/plan is always a dry run)"
-        : "";
+      const hint = unknown.includes("dryRun") ? " (GET /api/plan is always a dry run)" : "";
       return fail(
         400,
         `unknown query parameter${unknown.length > 1 ? "s" : ""} ${listForLog(unknown)}; allowed: ${[...QUERY_SINGLE, ...QUERY_MULTI].join(", ")}${hint}`,
@@ -404,19 +288,12 @@ export function parseRotateQuery(
     const obj: Record<string, unknown> = { dryRun: true };
     for (const k of QUERY_SINGLE) {
       const all = query.getAll(k);
-      if (all.length > 1)
-        return fail(
-          400,
-          `query parameter ${k} is given ${all.length} times; expected once`,
-          k,
-        );
+      if (all.length > 1) return fail(400, `query parameter ${k} is given ${all.length} times; expected once`, k);
       if (all.length === 1) obj[k] = all[0];
     }
     const multi = (k: (typeof QUERY_MULTI)[number]): string[] | undefined => {
       const all = query.getAll(k);
-      return all.length === 0
-        ? undefined
-        : all.flatMap((v) => v.split(",")).map((v) => v.trim());
+      return all.length === 0 ? undefined : all.flatMap((v) => v.split(",")).map((v) => v.trim());
     };
     const ns = multi("namespace");
     if (ns !== undefined) obj["namespaces"] = ns;
@@ -424,9 +301,6 @@ export function parseRotateQuery(
     if (cl !== undefined) obj["clusters"] = cl;
     return validate(obj, ctx, QUERY_LABELS);
   } catch (err) {
-    return fail(
-      400,
-      `query could not be validated (${sanitizeForLog(err instanceof Error ? err.message : typeof err, 80)})`,
-    );
+    return fail(400, `query could not be validated (${sanitizeForLog(err instanceof Error ? err.message : typeof err, 80)})`);
   }
 }

@@ -27,7 +27,9 @@ async function main(): Promise<void> {
   step("starting kube-apiserver + etcd (built from the Go module proxy on first run, then cached)…");
   const env = await startKubeEnv({ clusters: ["demo"] });
   const cluster = env.info.clusters[0]!;
-  step(`kube-apiserver ${env.info.versions.kubeApiserver}, etcd ${env.info.versions.etcd} ready in ${env.info.timings.startSeconds.toFixed(1)} s`);
+  step(
+    `kube-apiserver ${env.info.versions.kubeApiserver}, etcd ${env.info.versions.etcd} ready in ${env.info.timings.startSeconds.toFixed(1)} s`,
+  );
   const ca = createCa({ commonName: "demo vault CA" });
   const tls = issueServerCert(ca, {});
   const emulator = await startKeyVaultEmulator({ vaults: [VAULT], tls: { cert: tls.certPem, key: tls.keyPem } });
@@ -79,7 +81,16 @@ async function main(): Promise<void> {
               { objectName: "feature-flags", objectType: "secret", objectAlias: "flags.json" },
             ]),
           },
-          secretObjects: [{ secretName: "shop-db", type: "Opaque", data: [{ objectName: "db-password", key: "password" }, { objectName: "flags.json", key: "flags" }] }],
+          secretObjects: [
+            {
+              secretName: "shop-db",
+              type: "Opaque",
+              data: [
+                { objectName: "db-password", key: "password" },
+                { objectName: "flags.json", key: "flags" },
+              ],
+            },
+          ],
         },
       },
     });
@@ -91,11 +102,15 @@ async function main(): Promise<void> {
       ["orders", "StatefulSet", { envFrom: ["shop-db"], spc: "shop-kv" }],
     ];
     for (const [name, kind, use] of workloads) {
-      const body = { metadata: { name, namespace: NS }, spec: { selector: { matchLabels: { app: name } }, template: podTemplate(name, use) } };
+      const body = {
+        metadata: { name, namespace: NS },
+        spec: { selector: { matchLabels: { app: name } }, template: podTemplate(name, use) },
+      };
       if (kind === "Deployment") await apps.createNamespacedDeployment({ namespace: NS, body });
       else await apps.createNamespacedStatefulSet({ namespace: NS, body: { ...body, spec: { ...body.spec, serviceName: name } } });
     }
-    for (const pod of ["checkout-7d9f-abcde", "checkout-7d9f-fghij", "catalog-5c6b-klmno", "orders-0"]) await d.mount(NS, pod, "shop-kv", { createPod: true });
+    for (const pod of ["checkout-7d9f-abcde", "checkout-7d9f-fghij", "catalog-5c6b-klmno", "orders-0"])
+      await d.mount(NS, pod, "shop-kv", { createPod: true });
 
     await loadFunctionApp();
     setRuntime(rt);
@@ -115,7 +130,15 @@ async function main(): Promise<void> {
         subject: "db-password",
         eventType: "Microsoft.KeyVault.SecretNewVersionCreated",
         eventTime: new Date(created).toISOString(),
-        data: { Id: `${emulator.urlFor(VAULT)}/secrets/db-password/${v2.properties.version}`, VaultName: VAULT, ObjectType: "Secret", ObjectName: "db-password", Version: v2.properties.version, NBF: null, EXP: null },
+        data: {
+          Id: `${emulator.urlFor(VAULT)}/secrets/db-password/${v2.properties.version}`,
+          VaultName: VAULT,
+          ObjectType: "Secret",
+          ObjectName: "db-password",
+          Version: v2.properties.version,
+          NBF: null,
+          EXP: null,
+        },
         dataVersion: "1",
         metadataVersion: "1",
       },
@@ -130,20 +153,40 @@ async function main(): Promise<void> {
     if (res.status !== 202) console.error(logs.filter((l) => l.includes("failed") || l.includes("rejected")).join("\n"));
     mark(`function answered HTTP ${res.status}${res.status === 202 ? " (Event Grid: delivered)" : ""}`);
     const summary = JSON.parse(logs.find((l) => l.includes('"push summary"')) ?? "{}") as Partial<Report>;
-    const result = JSON.parse(logs.find((l) => l.includes('"push result"')) ?? "{}") as { actions?: { type: string; target: string; keys?: string[]; atMs?: number }[] };
+    const result = JSON.parse(logs.find((l) => l.includes('"push result"')) ?? "{}") as {
+      actions?: { type: string; target: string; keys?: string[]; atMs?: number }[];
+    };
     const receipt = sent;
-    if (summary.timings?.receiptToVaultReadMs !== undefined) mark(`Key Vault read once: db-password@${v2.properties.version?.slice(0, 8)} (${summary.vaultReads} read)`, receipt + summary.timings.receiptToVaultReadMs);
+    if (summary.timings?.receiptToVaultReadMs !== undefined)
+      mark(
+        `Key Vault read once: db-password@${v2.properties.version?.slice(0, 8)} (${summary.vaultReads} read)`,
+        receipt + summary.timings.receiptToVaultReadMs,
+      );
     for (const a of result.actions ?? []) {
-      const what = a.type === "patchSecret" ? `Secret patched: ${a.target} (keys ${a.keys?.join(", ")})` : a.type === "nudgePod" ? `mount refresh requested: ${a.target}` : `rollout triggered: ${a.target}`;
+      const what =
+        a.type === "patchSecret"
+          ? `Secret patched: ${a.target} (keys ${a.keys?.join(", ")})`
+          : a.type === "nudgePod"
+            ? `mount refresh requested: ${a.target}`
+            : `rollout triggered: ${a.target}`;
       mark(what, receipt + (a.atMs ?? 0));
     }
     // The driver (stand-in) republishes each nudged pod: mounts and SPCPS converge.
     await d.idle();
-    const spcps = (await custom.listNamespacedCustomObject({ group: "secrets-store.csi.x-k8s.io", version: "v1", namespace: NS, plural: "secretproviderclasspodstatuses" })) as {
+    const spcps = (await custom.listNamespacedCustomObject({
+      group: "secrets-store.csi.x-k8s.io",
+      version: "v1",
+      namespace: NS,
+      plural: "secretproviderclasspodstatuses",
+    })) as {
       items: { status: { podName: string; objects: { id: string; version: string }[] } }[];
     };
-    const converged = spcps.items.filter((p) => p.status.objects.find((o) => o.id === "secret/db-password")?.version === v2.properties.version);
-    mark(`driver republished ${d.republishes} pod mount(s); SecretProviderClassPodStatus shows the new version on ${converged.length}/${spcps.items.length} pods`);
+    const converged = spcps.items.filter(
+      (p) => p.status.objects.find((o) => o.id === "secret/db-password")?.version === v2.properties.version,
+    );
+    mark(
+      `driver republished ${d.republishes} pod mount(s); SecretProviderClassPodStatus shows the new version on ${converged.length}/${spcps.items.length} pods`,
+    );
     const secret = await core.readNamespacedSecret({ namespace: NS, name: "shop-db" });
     const ok = Buffer.from(secret.data?.password ?? "", "base64").toString() === "rotated-password-42";
     const flagsKept = Buffer.from(secret.data?.flags ?? "", "base64").toString() === '{"newCheckout":true}';
@@ -152,9 +195,20 @@ async function main(): Promise<void> {
     for (const e of timeline.sort((a, b) => a.at - b.at)) console.log(`  +${String(e.at - start).padStart(5)} ms  ${e.what}`);
     console.log("");
     console.log(`Secret ${NS}/shop-db holds the new password: ${ok ? "yes" : "NO"}; other key kept: ${flagsKept ? "yes" : "NO"}`);
-    console.log(`Restarted: ${(result.actions ?? []).filter((a) => a.type === "restartWorkload").map((a) => a.target).join(", ") || "none"} (catalog mounts the files only: refreshed, not restarted)`);
-    console.log(`Without the pusher, the driver's poll (2 min) + kubelet republish (60–90 s) would have left pods stale for up to ~3.5 min.`);
-    console.log(`\nDemo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s. Values shown: none (the pusher reports key names and digests only).`);
+    console.log(
+      `Restarted: ${
+        (result.actions ?? [])
+          .filter((a) => a.type === "restartWorkload")
+          .map((a) => a.target)
+          .join(", ") || "none"
+      } (catalog mounts the files only: refreshed, not restarted)`,
+    );
+    console.log(
+      `Without the pusher, the driver's poll (2 min) + kubelet republish (60–90 s) would have left pods stale for up to ~3.5 min.`,
+    );
+    console.log(
+      `\nDemo finished in ${((Date.now() - t0) / 1000).toFixed(1)} s. Values shown: none (the pusher reports key names and digests only).`,
+    );
     if (!ok || !flagsKept || res.status !== 202) process.exitCode = 1;
   } finally {
     stopDriver();

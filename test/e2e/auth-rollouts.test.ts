@@ -40,16 +40,26 @@ describe("auth: azure", () => {
       concurrency: 4,
       driftGraceSeconds: 180,
     };
-    const rt = createRuntime(config, { credential, vault: { serviceVersion: "7.6", clientOptions: vaultClientOptions(w.caPem) as unknown as Record<string, unknown> } });
+    const rt = createRuntime(config, {
+      credential,
+      vault: { serviceVersion: "7.6", clientOptions: vaultClientOptions(w.caPem) as unknown as Record<string, unknown> },
+    });
     const name = uniqueName("aad");
     await w.secrets("kv-alpha").setSecret(name, "a1");
     const ns = await createNamespace(c, "aad");
     const d = await driver(w, c, [ns], "v1.6");
     try {
-      await createSpc(c, ns, { name: "s", vault: "kv-alpha", objects: [{ objectName: name, objectType: "secret" }], secretObjects: [{ secretName: "s", type: "Opaque", data: [{ objectName: name, key: "v" }] }] });
+      await createSpc(c, ns, {
+        name: "s",
+        vault: "kv-alpha",
+        objects: [{ objectName: name, objectType: "secret" }],
+        secretObjects: [{ secretName: "s", type: "Opaque", data: [{ objectName: name, key: "v" }] }],
+      });
       await d.mount(ns, "p", "s");
       await w.secrets("kv-alpha").setSecret(name, "a2");
-      const rep = await push(rt, [{ vault: "kv-alpha", objectType: "secret", objectName: name, eventTime: new Date().toISOString(), source: "cli" }]);
+      const rep = await push(rt, [
+        { vault: "kv-alpha", objectType: "secret", objectName: name, eventTime: new Date().toISOString(), source: "cli" },
+      ]);
       expect(rep.counts.secretsPatched).toBe(1);
       expect(scopes).toContain(AKS_SCOPE);
     } finally {
@@ -70,7 +80,14 @@ describe("Argo Rollouts", () => {
             group: "argoproj.io",
             names: { kind: "Rollout", plural: "rollouts", singular: "rollout", listKind: "RolloutList" },
             scope: "Namespaced",
-            versions: [{ name: "v1alpha1", served: true, storage: true, schema: { openAPIV3Schema: { type: "object", x_kubernetes_preserve_unknown_fields: true } } }],
+            versions: [
+              {
+                name: "v1alpha1",
+                served: true,
+                storage: true,
+                schema: { openAPIV3Schema: { type: "object", x_kubernetes_preserve_unknown_fields: true } },
+              },
+            ],
           },
         },
       })
@@ -82,7 +99,12 @@ describe("Argo Rollouts", () => {
     const ns = await createNamespace(c, "ro");
     const d = await driver(w, c, [ns], "v1.6");
     try {
-      await createSpc(c, ns, { name: "s", vault: "kv-beta", objects: [{ objectName: name, objectType: "secret" }], secretObjects: [{ secretName: "ro", type: "Opaque", data: [{ objectName: name, key: "password" }] }] });
+      await createSpc(c, ns, {
+        name: "s",
+        vault: "kv-beta",
+        objects: [{ objectName: name, objectType: "secret" }],
+        secretObjects: [{ secretName: "ro", type: "Opaque", data: [{ objectName: name, key: "password" }] }],
+      });
       await d.mount(ns, "p", "s");
       // CRDs take a moment to serve
       for (let i = 0; i < 50; i++) {
@@ -92,7 +114,12 @@ describe("Argo Rollouts", () => {
             version: "v1alpha1",
             namespace: ns,
             plural: "rollouts",
-            body: { apiVersion: "argoproj.io/v1alpha1", kind: "Rollout", metadata: { name: "canary", namespace: ns }, spec: { selector: { matchLabels: { app: "canary" } }, template: podTemplate("canary", { env: ["ro"] }) } },
+            body: {
+              apiVersion: "argoproj.io/v1alpha1",
+              kind: "Rollout",
+              metadata: { name: "canary", namespace: ns },
+              spec: { selector: { matchLabels: { app: "canary" } }, template: podTemplate("canary", { env: ["ro"] }) },
+            },
           });
           break;
         } catch {
@@ -100,9 +127,17 @@ describe("Argo Rollouts", () => {
         }
       }
       const v2 = await w.secrets("kv-beta").setSecret(name, "r2");
-      const rep = await push(w.runtime({}, ["c1"]), [{ vault: "kv-beta", objectType: "secret", objectName: name, eventTime: new Date().toISOString(), source: "cli" }]);
+      const rep = await push(w.runtime({}, ["c1"]), [
+        { vault: "kv-beta", objectType: "secret", objectName: name, eventTime: new Date().toISOString(), source: "cli" },
+      ]);
       expect(rep.counts.workloadsRestarted).toBe(1);
-      const ro = (await c.custom.getNamespacedCustomObject({ group: "argoproj.io", version: "v1alpha1", namespace: ns, plural: "rollouts", name: "canary" })) as {
+      const ro = (await c.custom.getNamespacedCustomObject({
+        group: "argoproj.io",
+        version: "v1alpha1",
+        namespace: ns,
+        plural: "rollouts",
+        name: "canary",
+      })) as {
         spec: { template: { metadata: { annotations: Record<string, string> } } };
       };
       expect(ro.spec.template.metadata.annotations[templateKey("kv-beta", name)]).toBe(`kv-beta/${name}@${v2.properties.version}`);

@@ -40,7 +40,10 @@ afterAll(async () => {
 async function deliver(event: unknown): Promise<void> {
   const fn = registered("onKeyVaultEvent");
   expect(fn.metadata.bindings[Object.keys(fn.metadata.bindings)[0]!]!.type).toBe("eventGridTrigger");
-  const ctx = new InvocationContext({ functionName: "onKeyVaultEvent", logHandler: (_l, ...args) => logs.push(args.map(String).join(" ")) });
+  const ctx = new InvocationContext({
+    functionName: "onKeyVaultEvent",
+    logHandler: (_l, ...args) => logs.push(args.map(String).join(" ")),
+  });
   await fn.handler(event, ctx);
 }
 
@@ -69,7 +72,16 @@ describe("secret rotation, v1.6 driver (requiresRepublish)", () => {
             { objectName: secretName, objectType: "secret" },
             { objectName: "static-config", objectType: "secret", objectAlias: "config" },
           ],
-          secretObjects: [{ secretName: "app-creds", type: "Opaque", data: [{ objectName: secretName, key: "password" }, { objectName: "config", key: "config" }] }],
+          secretObjects: [
+            {
+              secretName: "app-creds",
+              type: "Opaque",
+              data: [
+                { objectName: secretName, key: "password" },
+                { objectName: "config", key: "config" },
+              ],
+            },
+          ],
         });
       }
       await w.secrets("kv-alpha").setSecret("static-config", "unchanged-config");
@@ -80,7 +92,11 @@ describe("secret rotation, v1.6 driver (requiresRepublish)", () => {
       await createWorkload(c, nsA, "Deployment", "api", { env: ["app-creds"], spc: "app-secrets" });
       await createWorkload(c, nsA, "StatefulSet", "worker", { envFrom: ["app-creds"] });
       await createWorkload(c, nsA, "Deployment", "files-only", { spc: "app-secrets", secretVolume: "app-creds" });
-      const gens0 = [await generation(c, nsA, "Deployment", "api"), await generation(c, nsA, "StatefulSet", "worker"), await generation(c, nsA, "Deployment", "files-only")];
+      const gens0 = [
+        await generation(c, nsA, "Deployment", "api"),
+        await generation(c, nsA, "StatefulSet", "worker"),
+        await generation(c, nsA, "Deployment", "files-only"),
+      ];
       expect((await secretData(c, nsA, "app-creds")).password).toBe("old-password-1");
 
       const v2 = await w.secrets("kv-alpha").setSecret(secretName, "new-password-2");
@@ -102,11 +118,21 @@ describe("secret rotation, v1.6 driver (requiresRepublish)", () => {
       expect(w.emulator.stats.reads() - readsBefore).toBeGreaterThanOrEqual(1);
       await d.poll(); // the driver's periodic requeue rebuilds Secrets from mounts: must not revert
       for (const ns of [nsA, nsB]) expect((await secretData(c, ns, "app-creds")).password).toBe("new-password-2");
-      const spcps = (await c.custom.listNamespacedCustomObject({ group: "secrets-store.csi.x-k8s.io", version: "v1", namespace: nsA, plural: "secretproviderclasspodstatuses" })) as {
+      const spcps = (await c.custom.listNamespacedCustomObject({
+        group: "secrets-store.csi.x-k8s.io",
+        version: "v1",
+        namespace: nsA,
+        plural: "secretproviderclasspodstatuses",
+      })) as {
         items: { status: { objects: { id: string; version: string }[] } }[];
       };
-      for (const p of spcps.items) expect(p.status.objects.find((o) => o.id === `secret/${secretName}`)?.version).toBe(v2.properties.version);
-      const gens1 = [await generation(c, nsA, "Deployment", "api"), await generation(c, nsA, "StatefulSet", "worker"), await generation(c, nsA, "Deployment", "files-only")];
+      for (const p of spcps.items)
+        expect(p.status.objects.find((o) => o.id === `secret/${secretName}`)?.version).toBe(v2.properties.version);
+      const gens1 = [
+        await generation(c, nsA, "Deployment", "api"),
+        await generation(c, nsA, "StatefulSet", "worker"),
+        await generation(c, nsA, "Deployment", "files-only"),
+      ];
       expect(gens1[0]).toBe(gens0[0]! + 1);
       expect(gens1[1]).toBe(gens0[1]! + 1);
       expect(gens1[2]).toBe(gens0[2]);
@@ -184,7 +210,16 @@ describe("certificates and keys", () => {
         name: "tls",
         vault: "kv-alpha",
         objects: [{ objectName: name, objectType: "secret" }],
-        secretObjects: [{ secretName: "ingress-tls", type: "kubernetes.io/tls", data: [{ objectName: name, key: "tls.crt" }, { objectName: name, key: "tls.key" }] }],
+        secretObjects: [
+          {
+            secretName: "ingress-tls",
+            type: "kubernetes.io/tls",
+            data: [
+              { objectName: name, key: "tls.crt" },
+              { objectName: name, key: "tls.key" },
+            ],
+          },
+        ],
       });
       await d.mount(ns, "ing-0", "tls");
       const second = issue();
@@ -212,11 +247,21 @@ describe("certificates and keys", () => {
     const ns = await createNamespace(c, "key");
     const d = await driver(w, c, [ns], "v1.6");
     try {
-      await createSpc(c, ns, { name: "k", vault: "kv-beta", objects: [{ objectName: name, objectType: "key", objectAlias: "signing.pem" }], secretObjects: [{ secretName: "pub", type: "Opaque", data: [{ objectName: "signing.pem", key: "key.pem" }] }] });
+      await createSpc(c, ns, {
+        name: "k",
+        vault: "kv-beta",
+        objects: [{ objectName: name, objectType: "key", objectAlias: "signing.pem" }],
+        secretObjects: [{ secretName: "pub", type: "Opaque", data: [{ objectName: "signing.pem", key: "key.pem" }] }],
+      });
       await d.mount(ns, "k-0", "k");
       const k2 = await w.keys("kv-beta").createEcKey(name, { curve: "P-256" });
       await deliver([keyVaultEvent(w, "kv-beta", "Key", name, k2.properties.version!)]);
-      const jwk = { kty: "EC", crv: "P-256", x: Buffer.from(k2.key!.x!).toString("base64url"), y: Buffer.from(k2.key!.y!).toString("base64url") };
+      const jwk = {
+        kty: "EC",
+        crv: "P-256",
+        x: Buffer.from(k2.key!.x!).toString("base64url"),
+        y: Buffer.from(k2.key!.y!).toString("base64url"),
+      };
       const expected = createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "pem" });
       expect((await secretData(c, ns, "pub"))["key.pem"]).toBe(expected);
     } finally {
@@ -235,7 +280,12 @@ describe("driver without republish (v1.5)", () => {
     const ns = await createNamespace(c, "v15");
     const d = await driver(w, c, [ns], "v1.5");
     try {
-      await createSpc(c, ns, { name: "legacy", vault: "kv-alpha", objects: [{ objectName: name, objectType: "secret" }], secretObjects: [{ secretName: "legacy", type: "Opaque", data: [{ objectName: name, key: "v" }] }] });
+      await createSpc(c, ns, {
+        name: "legacy",
+        vault: "kv-alpha",
+        objects: [{ objectName: name, objectType: "secret" }],
+        secretObjects: [{ secretName: "legacy", type: "Opaque", data: [{ objectName: name, key: "v" }] }],
+      });
       await d.mount(ns, "legacy-0", "legacy");
       const v2 = await w.secrets("kv-alpha").setSecret(name, "l2");
       await deliver([keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!)]);
@@ -260,12 +310,23 @@ describe("source verification", () => {
     const ns = await createNamespace(c, "forged");
     const d = await driver(w, c, [ns], "v1.6");
     try {
-      await createSpc(c, ns, { name: "f", vault: "kv-alpha", objects: [{ objectName: name, objectType: "secret" }], secretObjects: [{ secretName: "f", type: "Opaque", data: [{ objectName: name, key: "v" }] }] });
+      await createSpc(c, ns, {
+        name: "f",
+        vault: "kv-alpha",
+        objects: [{ objectName: name, objectType: "secret" }],
+        secretObjects: [{ secretName: "f", type: "Opaque", data: [{ objectName: name, key: "v" }] }],
+      });
       await d.mount(ns, "f-0", "f");
       const v2 = await w.secrets("kv-alpha").setSecret(name, "f2");
       const rv = (await c.core.readNamespacedSecret({ namespace: ns, name: "f" })).metadata?.resourceVersion;
-      const unknownVault = { ...keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!), topic: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-evil" };
-      const mismatched = { ...keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!), topic: "/subscriptions/other/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-alpha" };
+      const unknownVault = {
+        ...keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!),
+        topic: "/subscriptions/x/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-evil",
+      };
+      const mismatched = {
+        ...keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!),
+        topic: "/subscriptions/other/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/kv-alpha",
+      };
       const before = logs.length;
       await deliver([unknownVault]);
       await deliver([mismatched]);
@@ -291,7 +352,12 @@ describe("two clusters", () => {
     const ns2 = await createNamespace(c2, "multi");
     const d1 = await driver(w, c1, [ns1], "v1.6");
     const d2 = await driver(w, c2, [ns2], "v1.6");
-    const spec = { name: "m", vault: "kv-beta", objects: [{ objectName: name, objectType: "secret" }], secretObjects: [{ secretName: "m", type: "Opaque", data: [{ objectName: name, key: "v" }] }] };
+    const spec = {
+      name: "m",
+      vault: "kv-beta",
+      objects: [{ objectName: name, objectType: "secret" }],
+      secretObjects: [{ secretName: "m", type: "Opaque", data: [{ objectName: name, key: "v" }] }],
+    };
     try {
       await createSpc(c1, ns1, spec);
       await createSpc(c2, ns2, spec);
@@ -301,7 +367,9 @@ describe("two clusters", () => {
       const v2 = await w.secrets("kv-beta").setSecret(name, "m2");
       await extra.server.stop();
       try {
-        await expect(deliver([keyVaultEvent(w, "kv-beta", "Secret", name, v2.properties.version!)])).rejects.toBeInstanceOf(RedeliveryNeeded);
+        await expect(deliver([keyVaultEvent(w, "kv-beta", "Secret", name, v2.properties.version!)])).rejects.toBeInstanceOf(
+          RedeliveryNeeded,
+        );
         expect((await secretData(c1, ns1, "m")).v).toBe("m2");
       } finally {
         await extra.server.restart();

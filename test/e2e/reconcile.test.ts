@@ -1,7 +1,18 @@
 // The timer's pull fallback on the real environment.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcile } from "../../shared/pipeline/reconcile.js";
-import { createNamespace, createSpc, createWorkload, driver, generation, secretData, setRequiresRepublish, startWorld, uniqueName, type World } from "../support/world.js";
+import {
+  createNamespace,
+  createSpc,
+  createWorkload,
+  driver,
+  generation,
+  secretData,
+  setRequiresRepublish,
+  startWorld,
+  uniqueName,
+  type World,
+} from "../support/world.js";
 
 let w: World;
 beforeAll(async () => {
@@ -30,7 +41,16 @@ describe("reconcile (timer)", () => {
             { objectName: a, objectType: "secret" },
             { objectName: b, objectType: "secret" },
           ],
-          secretObjects: [{ secretName: "s", type: "Opaque", data: [{ objectName: a, key: "a" }, { objectName: b, key: "b" }] }],
+          secretObjects: [
+            {
+              secretName: "s",
+              type: "Opaque",
+              data: [
+                { objectName: a, key: "a" },
+                { objectName: b, key: "b" },
+              ],
+            },
+          ],
         });
         await d.mount(ns, "p-0", "s");
         await d.mount(ns, "p-1", "s");
@@ -51,7 +71,10 @@ describe("reconcile (timer)", () => {
       expect(d.republishes).toBe(6);
 
       const again = await reconcile(rt);
-      const mine = (x: typeof again) => x.clusters.flatMap((cl) => cl.actions).filter((act) => namespaces.some((ns) => act.target.includes(`${ns}/`)) && act.status === "applied");
+      const mine = (x: typeof again) =>
+        x.clusters
+          .flatMap((cl) => cl.actions)
+          .filter((act) => namespaces.some((ns) => act.target.includes(`${ns}/`)) && act.status === "applied");
       expect(mine(again)).toEqual([]);
       expect(await generation(c, namespaces[0]!, "Deployment", "env-user")).toBe(gen0 + 1);
     } finally {
@@ -92,7 +115,9 @@ describe("reconcile (timer)", () => {
       graceful.config.driftGraceSeconds = 3600;
       await w.secrets("kv-beta").setSecret(name, "s3");
       const r3 = await reconcile(graceful);
-      expect(r3.clusters[0]!.actions.filter((x) => x.target === `Pod ${ns}/m-0`).map((x) => x.reason.split(":")[0])).toEqual(["within-grace"]);
+      expect(r3.clusters[0]!.actions.filter((x) => x.target === `Pod ${ns}/m-0`).map((x) => x.reason.split(":")[0])).toEqual([
+        "within-grace",
+      ]);
       expect(await generation(c, ns, "Deployment", "mounter")).toBe(gen0 + 1);
       d.stop();
     } finally {

@@ -20,7 +20,11 @@ async function serve(): Promise<void> {
   const env = await startKubeEnv({ clusters: ["local"], dir: join(ENV_DIR, "state") });
   const ca = createCa({ commonName: "kv-rotation-pusher local vault CA" });
   const tls = issueServerCert(ca, {});
-  const emulator = await startKeyVaultEmulator({ vaults: VAULTS, tls: { cert: tls.certPem, key: tls.keyPem }, stateFile: join(ENV_DIR, "vaults.json") });
+  const emulator = await startKeyVaultEmulator({
+    vaults: VAULTS,
+    tls: { cert: tls.certPem, key: tls.keyPem },
+    stateFile: join(ENV_DIR, "vaults.json"),
+  });
   const c = env.info.clusters[0]!;
   writeFileSync(join(ENV_DIR, "kube-ca.crt"), c.caPem);
   writeFileSync(join(ENV_DIR, "vault-ca.crt"), ca.certPem);
@@ -39,8 +43,20 @@ async function serve(): Promise<void> {
     "current-context": "local-pusher",
   };
   writeFileSync(join(ENV_DIR, "kubeconfig"), JSON.stringify(kubeconfig, null, 2), { mode: 0o600 });
-  const vaults = VAULTS.map((v) => ({ name: v, resourceId: `/subscriptions/${SUB}/resourceGroups/rg-local/providers/Microsoft.KeyVault/vaults/${v}`, url: emulator.urlFor(v) }));
-  const info = { apiServer: c.url, tokens: c.tokens, vaults, kubeCaFile: join(ENV_DIR, "kube-ca.crt"), vaultCaFile: join(ENV_DIR, "vault-ca.crt"), versions: env.info.versions, pid: process.pid };
+  const vaults = VAULTS.map((v) => ({
+    name: v,
+    resourceId: `/subscriptions/${SUB}/resourceGroups/rg-local/providers/Microsoft.KeyVault/vaults/${v}`,
+    url: emulator.urlFor(v),
+  }));
+  const info = {
+    apiServer: c.url,
+    tokens: c.tokens,
+    vaults,
+    kubeCaFile: join(ENV_DIR, "kube-ca.crt"),
+    vaultCaFile: join(ENV_DIR, "vault-ca.crt"),
+    versions: env.info.versions,
+    pid: process.pid,
+  };
   writeFileSync(join(ENV_DIR, "env.json"), JSON.stringify(info, null, 2), { mode: 0o600 });
   const clusters = [{ name: "local", server: c.url, caData: c.caPem, auth: "token", token: c.tokens.pusher }];
   writeFileSync(
@@ -78,10 +94,17 @@ async function up(): Promise<void> {
   child.unref();
   const deadline = Date.now() + 45 * 60_000; // first run builds kube-apiserver
   while (!existsSync(join(ENV_DIR, "ready"))) {
-    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`environment did not start; see ${join(ENV_DIR, "env.log")}:\n${readFileSync(join(ENV_DIR, "env.log"), "utf8").split("\n").slice(-20).join("\n")}`);
+    if (child.exitCode !== null || Date.now() > deadline)
+      throw new Error(
+        `environment did not start; see ${join(ENV_DIR, "env.log")}:\n${readFileSync(join(ENV_DIR, "env.log"), "utf8").split("\n").slice(-20).join("\n")}`,
+      );
     await new Promise((r) => setTimeout(r, 250));
   }
-  const info = JSON.parse(readFileSync(join(ENV_DIR, "env.json"), "utf8")) as { apiServer: string; vaults: { name: string; url: string }[]; versions: Record<string, string> };
+  const info = JSON.parse(readFileSync(join(ENV_DIR, "env.json"), "utf8")) as {
+    apiServer: string;
+    vaults: { name: string; url: string }[];
+    versions: Record<string, string>;
+  };
   console.log(`local environment up (kube-apiserver ${info.versions.kubeApiserver}, etcd ${info.versions.etcd})`);
   console.log(`  API server  ${info.apiServer}`);
   for (const v of info.vaults) console.log(`  vault       ${v.name} → ${v.url}`);

@@ -2,7 +2,13 @@
 
 /** The `objects` parameter exactly as users write it: a YAML string with `array:` of YAML strings. */
 export function objectsYaml(objects: Record<string, string | number>[]): string {
-  const items = objects.map((o) => "    - |\n" + Object.entries(o).map(([k, v]) => `      ${k}: ${typeof v === "number" ? v : `"${v}"`}`).join("\n"));
+  const items = objects.map(
+    (o) =>
+      "    - |\n" +
+      Object.entries(o)
+        .map(([k, v]) => `      ${k}: ${typeof v === "number" ? v : `"${v}"`}`)
+        .join("\n"),
+  );
   return `array:\n${items.join("\n")}\n`;
 }
 
@@ -22,9 +28,15 @@ export function podTemplate(name: string, use: Consumption, annotations: Record<
       ],
       volumes: [
         ...(use.secretVolume ? [{ name: "sec", secret: { secretName: use.secretVolume } }] : []),
-        ...(use.spc ? [{ name: "csi", csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: use.spc } } }] : []),
+        ...(use.spc
+          ? [
+              {
+                name: "csi",
+                csi: { driver: "secrets-store.csi.k8s.io", readOnly: true, volumeAttributes: { secretProviderClass: use.spc } },
+              },
+            ]
+          : []),
       ],
     },
   };
 }
-

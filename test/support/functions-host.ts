@@ -53,7 +53,10 @@ export function registered(name: string): Registration {
  * the handler throws so Event Grid would redeliver; SubscriptionValidation answered with the validation code),
  * and `/api/<route>` for HTTP triggers. For the demo and for people without Core Tools; `func start` is the real one.
  */
-export async function serveFunctions(port = 0, log: (line: string) => void = () => undefined): Promise<{ url: string; close(): Promise<void> }> {
+export async function serveFunctions(
+  port = 0,
+  log: (line: string) => void = () => undefined,
+): Promise<{ url: string; close(): Promise<void> }> {
   const { createServer } = await import("node:http");
   const { HttpRequest, InvocationContext } = require("@azure/functions") as typeof import("@azure/functions");
   const { randomUUID } = await import("node:crypto");
@@ -79,11 +82,20 @@ export async function serveFunctions(port = 0, log: (line: string) => void = () 
         if (kind !== "Notification") return reply(400, { error: "aeg-event-type header missing" });
         // The Event Grid extension dispatches each event of a batch to its own invocation.
         for (const ev of Array.isArray(parsed) ? parsed : [parsed])
-          await fn.handler(ev, new InvocationContext({ invocationId: randomUUID(), functionName: fn.metadata.name, logHandler: (_level, ...args) => log(args.map(String).join(" ")) }));
+          await fn.handler(
+            ev,
+            new InvocationContext({
+              invocationId: randomUUID(),
+              functionName: fn.metadata.name,
+              logHandler: (_level, ...args) => log(args.map(String).join(" ")),
+            }),
+          );
         return reply(202);
       }
       const route = url.pathname.replace(/^\/api\//, "");
-      const fn = [...registrations.values()].find((r) => Object.values(r.metadata.bindings).some((b) => b.type === "httpTrigger" && b.route === route));
+      const fn = [...registrations.values()].find((r) =>
+        Object.values(r.metadata.bindings).some((b) => b.type === "httpTrigger" && b.route === route),
+      );
       if (!fn) return reply(404);
       const request = new HttpRequest({
         method: req.method ?? "GET",
@@ -91,7 +103,14 @@ export async function serveFunctions(port = 0, log: (line: string) => void = () 
         headers: Object.fromEntries(Object.entries(req.headers).map(([k, v]) => [k, String(v)])),
         body: { string: body },
       });
-      const out = (await fn.handler(request, new InvocationContext({ invocationId: randomUUID(), functionName: fn.metadata.name, logHandler: (_level, ...args) => log(args.map(String).join(" ")) }))) as {
+      const out = (await fn.handler(
+        request,
+        new InvocationContext({
+          invocationId: randomUUID(),
+          functionName: fn.metadata.name,
+          logHandler: (_level, ...args) => log(args.map(String).join(" ")),
+        }),
+      )) as {
         status?: number;
         jsonBody?: unknown;
       };

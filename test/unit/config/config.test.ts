@@ -4,7 +4,8 @@ import { parseObjects } from "../../../shared/inventory/spc.js";
 
 const env = (over: Record<string, string> = {}) => ({
   KVRP_CLUSTERS: '[{"name":"aks-1","server":"https://aks-1.hcp.westeurope.azmk8s.io:443","auth":"azure"}]',
-  KVRP_VAULTS: '[{"name":"Contoso-Prod","resourceId":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/contoso-prod","url":"https://contoso-prod.vault.azure.net/"}]',
+  KVRP_VAULTS:
+    '[{"name":"Contoso-Prod","resourceId":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/contoso-prod","url":"https://contoso-prod.vault.azure.net/"}]',
   ...over,
 });
 
@@ -24,7 +25,13 @@ describe("loadConfig", () => {
     [{ KVRP_CLUSTERS: "{not json" }, "KVRP_CLUSTERS"],
     [{ KVRP_CLUSTERS: '[{"name":"Bad_Name","server":"https://x"}]' }, "KVRP_CLUSTERS[0].name"],
     [{ KVRP_CLUSTERS: '[{"name":"a","server":"http://insecure"}]' }, "KVRP_CLUSTERS[0].server"],
-    [{ KVRP_VAULTS: '[{"name":"contoso-prod","resourceId":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/other","url":"https://x"}]' }, "KVRP_VAULTS[0].resourceId"],
+    [
+      {
+        KVRP_VAULTS:
+          '[{"name":"contoso-prod","resourceId":"/subscriptions/s/resourceGroups/rg/providers/Microsoft.KeyVault/vaults/other","url":"https://x"}]',
+      },
+      "KVRP_VAULTS[0].resourceId",
+    ],
     [{ KVRP_RESTART_POLICY: "always" }, "KVRP_RESTART_POLICY"],
     [{ KVRP_MOUNT_REFRESH: "kick" }, "KVRP_MOUNT_REFRESH"],
     [{ KVRP_RECONCILE_SCHEDULE: "*/5 * * * *" }, "KVRP_RECONCILE_SCHEDULE"],
@@ -43,7 +50,9 @@ describe("loadConfig", () => {
 
   it("lists every setting in local.settings.sample.json", async () => {
     const { readFileSync } = await import("node:fs");
-    const sample = JSON.parse(readFileSync(new URL("../../../local.settings.sample.json", import.meta.url), "utf8")) as { Values: Record<string, string> };
+    const sample = JSON.parse(readFileSync(new URL("../../../local.settings.sample.json", import.meta.url), "utf8")) as {
+      Values: Record<string, string>;
+    };
     for (const k of Object.keys(SETTINGS)) expect(Object.keys(sample.Values)).toContain(k);
     expect(() => loadConfig(sample.Values)).not.toThrow();
   });
@@ -51,7 +60,8 @@ describe("loadConfig", () => {
 
 describe("parseObjects (the provider's objects format)", () => {
   it("reads the YAML string of YAML strings, trims values, keeps aliases, versions and encodings", () => {
-    const text = 'array:\n  - |\n    objectName: db \n    objectType: secret\n    objectAlias: db.txt\n    objectEncoding: base64\n  - |\n    objectName: tls\n    objectType: cert\n    objectVersion: abc\n    objectVersionHistory: 2\n';
+    const text =
+      "array:\n  - |\n    objectName: db \n    objectType: secret\n    objectAlias: db.txt\n    objectEncoding: base64\n  - |\n    objectName: tls\n    objectType: cert\n    objectVersion: abc\n    objectVersionHistory: 2\n";
     expect(parseObjects(text)).toEqual([
       { objectName: "db", objectType: "secret", objectAlias: "db.txt", objectEncoding: "base64" },
       { objectName: "tls", objectType: "cert", objectVersion: "abc", objectVersionHistory: 2 },

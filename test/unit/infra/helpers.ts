@@ -14,19 +14,9 @@ function findRepoRoot(start: string): string {
 export const REPO_ROOT = findRepoRoot(dirname(fileURLToPath(import.meta.url)));
 export const INFRA_DIR = join(REPO_ROOT, "infra");
 export const K8S_DIR = join(INFRA_DIR, "k8s");
-export const REQUIRED_PERMISSIONS_FILE = join(
-  K8S_DIR,
-  "required-permissions.json",
-);
-export const EVENT_FUNCTION_FILE = join(
-  REPO_ROOT,
-  "functions",
-  "onKeyVaultEvent.ts",
-);
-export const LOCAL_SETTINGS_SAMPLE_FILE = join(
-  REPO_ROOT,
-  "local.settings.sample.json",
-);
+export const REQUIRED_PERMISSIONS_FILE = join(K8S_DIR, "required-permissions.json");
+export const EVENT_FUNCTION_FILE = join(REPO_ROOT, "functions", "onKeyVaultEvent.ts");
+export const LOCAL_SETTINGS_SAMPLE_FILE = join(REPO_ROOT, "local.settings.sample.json");
 
 /** Name of the Event Grid-triggered function; Terraform points every subscription at it. */
 export const EVENT_FUNCTION_NAME = "onKeyVaultEvent";
@@ -50,10 +40,7 @@ export const KVRP_APP_SETTING_NAMES = [
 ] as const;
 
 /** Non-KVRP settings the function app needs besides the host's own (identity-based storage, telemetry). */
-export const HOST_APP_SETTING_NAMES = [
-  "AzureWebJobsStorage__accountName",
-  "APPLICATIONINSIGHTS_CONNECTION_STRING",
-] as const;
+export const HOST_APP_SETTING_NAMES = ["AzureWebJobsStorage__accountName", "APPLICATIONINSIGHTS_CONNECTION_STRING"] as const;
 
 /** Event types the subscriptions deliver, exactly. */
 export const KEY_VAULT_EVENT_TYPES = [
@@ -72,9 +59,7 @@ export interface RequiredPermission {
 }
 
 export function loadRequiredPermissions(): RequiredPermission[] {
-  return JSON.parse(
-    readFileSync(REQUIRED_PERMISSIONS_FILE, "utf8"),
-  ) as RequiredPermission[];
+  return JSON.parse(readFileSync(REQUIRED_PERMISSIONS_FILE, "utf8")) as RequiredPermission[];
 }
 
 /** A normalized grant: one (apiGroup, resource, resourceNames) with its verbs, sorted. */
@@ -85,11 +70,7 @@ export interface Grant {
   resourceNames: string[];
 }
 
-export function grantKey(g: {
-  apiGroup: string;
-  resource: string;
-  resourceNames?: string[];
-}): string {
+export function grantKey(g: { apiGroup: string; resource: string; resourceNames?: string[] }): string {
   return `${g.apiGroup}/${g.resource}[${[...(g.resourceNames ?? [])].sort().join(",")}]`;
 }
 
@@ -114,9 +95,7 @@ export function normalizeGrants(
       resourceNames: [...(g.resourceNames ?? [])].sort(),
     });
   }
-  return [...byKey.entries()]
-    .sort(([a], [b]) => a.localeCompare(b))
-    .map(([, g]) => g);
+  return [...byKey.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, g]) => g);
 }
 
 /** Shape of a Kubernetes RBAC PolicyRule as written in YAML. */
@@ -151,10 +130,7 @@ export function grantsFromRules(rules: PolicyRule[]): Grant[] {
   return normalizeGrants(out);
 }
 
-type Hcl2JsonParse = (
-  filename: string,
-  contents: string,
-) => Promise<Record<string, unknown>>;
+type Hcl2JsonParse = (filename: string, contents: string) => Promise<Record<string, unknown>>;
 
 /**
  * Parse every *.tf file under infra/ (not recursive) into the JSON form of @cdktf/hcl2json and merge the top-level
@@ -199,8 +175,7 @@ function mergeTerraformJson(into: TerraformJson, from: TerraformJson): void {
     const src = from[key];
     if (!src) continue;
     const dst = (into[key] ??= {});
-    for (const [name, blocks] of Object.entries(src))
-      dst[name] = [...(dst[name] ?? []), ...blocks];
+    for (const [name, blocks] of Object.entries(src)) dst[name] = [...(dst[name] ?? []), ...blocks];
   }
   for (const key of ["data", "resource"] as const) {
     const src = from[key];
@@ -208,8 +183,7 @@ function mergeTerraformJson(into: TerraformJson, from: TerraformJson): void {
     const dst = (into[key] ??= {});
     for (const [type, byName] of Object.entries(src)) {
       const dstType = (dst[type] ??= {});
-      for (const [name, blocks] of Object.entries(byName))
-        dstType[name] = [...(dstType[name] ?? []), ...blocks];
+      for (const [name, blocks] of Object.entries(byName)) dstType[name] = [...(dstType[name] ?? []), ...blocks];
     }
   }
 }
@@ -220,36 +194,22 @@ export function allLocals(tf: TerraformJson): Record<string, unknown> {
 }
 
 /** The single block of resource `type.name`; throws when it is missing or repeated. */
-export function resourceBlock(
-  tf: TerraformJson,
-  type: string,
-  name: string,
-): Record<string, unknown> {
+export function resourceBlock(tf: TerraformJson, type: string, name: string): Record<string, unknown> {
   const blocks = tf.resource?.[type]?.[name];
-  if (!blocks || blocks.length !== 1)
-    throw new Error(
-      `expected exactly one resource ${type}.${name}, found ${blocks?.length ?? 0}`,
-    );
+  if (!blocks || blocks.length !== 1) throw new Error(`expected exactly one resource ${type}.${name}, found ${blocks?.length ?? 0}`);
   return blocks[0] as Record<string, unknown>;
 }
 
 /** All blocks of a resource type, as [name, block] pairs. */
-export function resourcesOfType(
-  tf: TerraformJson,
-  type: string,
-): Array<[string, Record<string, unknown>]> {
+export function resourcesOfType(tf: TerraformJson, type: string): Array<[string, Record<string, unknown>]> {
   return Object.entries(tf.resource?.[type] ?? {}).flatMap(([name, blocks]) =>
     blocks.map((b) => [name, b] as [string, Record<string, unknown>]),
   );
 }
 
 /** The single nested block `name` inside a block (hcl2json renders nested blocks as one-element arrays). */
-export function nestedBlock(
-  block: Record<string, unknown>,
-  name: string,
-): Record<string, unknown> {
+export function nestedBlock(block: Record<string, unknown>, name: string): Record<string, unknown> {
   const value = block[name];
-  if (!Array.isArray(value) || value.length !== 1)
-    throw new Error(`expected exactly one nested block "${name}"`);
+  if (!Array.isArray(value) || value.length !== 1) throw new Error(`expected exactly one nested block "${name}"`);
   return value[0] as Record<string, unknown>;
 }

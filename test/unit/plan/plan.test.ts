@@ -12,28 +12,78 @@ const V1 = "1".repeat(32);
 const V2 = "2".repeat(32);
 const b64 = (s: string) => Buffer.from(s).toString("base64");
 
-const policy = (p: Partial<Policy> = {}): Policy => ({ restart: "env", mountRefresh: "nudge", namespacesInclude: [], namespacesExclude: [], ...p });
-const ctx = (p: Partial<Policy> = {}, extra: Partial<PlanContext> = {}): PlanContext => ({ policy: policy(p), trigger: "event", now: new Date("2026-11-27T12:00:00Z"), ...extra });
-const signal: RotationSignal = { vault: "kv-a", objectType: "secret", objectName: "db", eventTime: "2026-11-27T12:00:00Z", source: "eventgrid" };
+const policy = (p: Partial<Policy> = {}): Policy => ({
+  restart: "env",
+  mountRefresh: "nudge",
+  namespacesInclude: [],
+  namespacesExclude: [],
+  ...p,
+});
+const ctx = (p: Partial<Policy> = {}, extra: Partial<PlanContext> = {}): PlanContext => ({
+  policy: policy(p),
+  trigger: "event",
+  now: new Date("2026-11-27T12:00:00Z"),
+  ...extra,
+});
+const signal: RotationSignal = {
+  vault: "kv-a",
+  objectType: "secret",
+  objectName: "db",
+  eventTime: "2026-11-27T12:00:00Z",
+  source: "eventgrid",
+};
 const vault = (value = "new", created = new Date("2026-11-27T11:59:00Z")): VaultState => ({
   vault: "kv-a",
   objectName: "db",
   byType: { secret: { data: { kind: "secret", name: "db", version: V2, value }, created } },
 });
 
-function spc(ns: string, name: string, objects: string, secretObjects: unknown[] = [{ secretName: "creds", type: "Opaque", data: [{ objectName: "db", key: "password" }] }], keyvaultName = "kv-a") {
-  return toSpc({ metadata: { namespace: ns, name }, spec: { provider: "azure", parameters: { keyvaultName, objects }, secretObjects: secretObjects as never } });
+function spc(
+  ns: string,
+  name: string,
+  objects: string,
+  secretObjects: unknown[] = [{ secretName: "creds", type: "Opaque", data: [{ objectName: "db", key: "password" }] }],
+  keyvaultName = "kv-a",
+) {
+  return toSpc({
+    metadata: { namespace: ns, name },
+    spec: { provider: "azure", parameters: { keyvaultName, objects }, secretObjects: secretObjects as never },
+  });
 }
 const objs = (...lines: string[]) => `array:\n${lines.map((l) => `  - |\n    ${l.split("\n").join("\n    ")}`).join("\n")}\n`;
 const plain = objs("objectName: db\nobjectType: secret");
 
 function secret(ns: string, name: string, data: Record<string, string>, annotations: Record<string, string> = {}): SecretState {
-  return { namespace: ns, name, type: "Opaque", data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])), annotations, resourceVersion: "1" };
+  return {
+    namespace: ns,
+    name,
+    type: "Opaque",
+    data: Object.fromEntries(Object.entries(data).map(([k, v]) => [k, b64(v)])),
+    annotations,
+    resourceVersion: "1",
+  };
 }
-const pod = (ns: string, podName: string, spcName: string, version = V1): SpcpsState => ({ namespace: ns, name: `${podName}-${ns}-${spcName}`, podName, spcName, versions: { "secret/db": version } });
+const pod = (ns: string, podName: string, spcName: string, version = V1): SpcpsState => ({
+  namespace: ns,
+  name: `${podName}-${ns}-${spcName}`,
+  podName,
+  spcName,
+  versions: { "secret/db": version },
+});
 
-function workload(kind: "Deployment" | "StatefulSet" | "DaemonSet", ns: string, name: string, use: { env?: string; envFrom?: string; init?: string; volume?: string; spc?: string }, annotations: Record<string, string> = {}, template: Record<string, string> = {}, paused = false) {
-  const container = { env: use.env ? [{ valueFrom: { secretKeyRef: { name: use.env } } }] : [], envFrom: use.envFrom ? [{ secretRef: { name: use.envFrom } }] : [] };
+function workload(
+  kind: "Deployment" | "StatefulSet" | "DaemonSet",
+  ns: string,
+  name: string,
+  use: { env?: string; envFrom?: string; init?: string; volume?: string; spc?: string },
+  annotations: Record<string, string> = {},
+  template: Record<string, string> = {},
+  paused = false,
+) {
+  const container = {
+    env: use.env ? [{ valueFrom: { secretKeyRef: { name: use.env } } }] : [],
+    envFrom: use.envFrom ? [{ secretRef: { name: use.envFrom } }] : [],
+  };
   return toWorkload(kind, {
     metadata: { namespace: ns, name, annotations },
     spec: {
@@ -43,7 +93,10 @@ function workload(kind: "Deployment" | "StatefulSet" | "DaemonSet", ns: string, 
         spec: {
           containers: [container],
           initContainers: use.init ? [{ env: [{ valueFrom: { secretKeyRef: { name: use.init } } }] }] : [],
-          volumes: [...(use.volume ? [{ secret: { secretName: use.volume } }] : []), ...(use.spc ? [{ csi: { driver: "secrets-store.csi.k8s.io", volumeAttributes: { secretProviderClass: use.spc } } }] : [])],
+          volumes: [
+            ...(use.volume ? [{ secret: { secretName: use.volume } }] : []),
+            ...(use.spc ? [{ csi: { driver: "secrets-store.csi.k8s.io", volumeAttributes: { secretProviderClass: use.spc } } }] : []),
+          ],
         },
       },
     },
@@ -53,7 +106,8 @@ function workload(kind: "Deployment" | "StatefulSet" | "DaemonSet", ns: string, 
 function inv(p: Partial<ClusterInventory>): ClusterInventory {
   return { cluster: "c1", driverRepublish: true, spcs: [], secrets: new Map(), spcps: [], workloads: [], ...p };
 }
-const ofType = <T extends Action["type"]>(actions: Action[], t: T) => actions.filter((a): a is Extract<Action, { type: T }> => a.type === t);
+const ofType = <T extends Action["type"]>(actions: Action[], t: T) =>
+  actions.filter((a): a is Extract<Action, { type: T }> => a.type === t);
 const skips = (actions: Action[]) => ofType(actions, "skip").map((s) => `${s.reason} ${s.target}`);
 
 describe("planCluster", () => {
@@ -62,7 +116,11 @@ describe("planCluster", () => {
       spcs: [spc("ns", "s", plain)],
       secrets: new Map([["ns/creds", secret("ns", "creds", { password: "old", other: "keep" })]]),
       spcps: [pod("ns", "p-0", "s"), pod("ns", "p-1", "s", V2)],
-      workloads: [workload("Deployment", "ns", "env", { env: "creds" }), workload("StatefulSet", "ns", "init", { init: "creds" }), workload("Deployment", "ns", "vol", { volume: "creds", spc: "s" })],
+      workloads: [
+        workload("Deployment", "ns", "env", { env: "creds" }),
+        workload("StatefulSet", "ns", "init", { init: "creds" }),
+        workload("Deployment", "ns", "vol", { volume: "creds", spc: "s" }),
+      ],
     });
 
   it("patches only the derived key, nudges only stale pods, restarts env and init-container consumers", () => {
@@ -118,7 +176,9 @@ describe("planCluster", () => {
     const a = planCluster(signal, i, vault(), ctx());
     expect(ofType(a, "nudgePod")).toEqual([]);
     expect(skips(a)).toContain("driver-no-republish Pod ns/p-0");
-    expect(ofType(planCluster(signal, i, vault(), ctx({ mountRefresh: "restart" })), "restartWorkload").map((r) => r.name)).toContain("vol");
+    expect(ofType(planCluster(signal, i, vault(), ctx({ mountRefresh: "restart" })), "restartWorkload").map((r) => r.name)).toContain(
+      "vol",
+    );
     const off = planCluster(signal, base(), vault(), ctx({ mountRefresh: "off" }));
     expect(ofType(off, "nudgePod")).toEqual([]);
     expect(skips(off)).toContain("mount-refresh-off Pod ns/p-0");
@@ -137,12 +197,17 @@ describe("planCluster", () => {
     const i = inv({
       spcs: [
         spc("ns", "pinned", objs(`objectName: db\nobjectType: secret\nobjectVersion: ${V1}`)),
-        spc("ns", "hist", objs("objectName: db\nobjectType: secret\nobjectVersionHistory: 3"), [{ secretName: "h", type: "Opaque", data: [{ objectName: "db/0", key: "v" }] }]),
+        spc("ns", "hist", objs("objectName: db\nobjectType: secret\nobjectVersionHistory: 3"), [
+          { secretName: "h", type: "Opaque", data: [{ objectName: "db/0", key: "v" }] },
+        ]),
         spc("ns", "unsynced", plain, [{ secretName: "missing", type: "Opaque", data: [{ objectName: "db", key: "v" }] }]),
         spc("ns", "elsewhere", plain, undefined, "kv-b"),
         spc("ns", "broken", "array: not-a-list"),
       ],
-      secrets: new Map([["ns/missing", null], ["ns/h", secret("ns", "h", { v: "old" })]]),
+      secrets: new Map([
+        ["ns/missing", null],
+        ["ns/h", secret("ns", "h", { v: "old" })],
+      ]),
     });
     const s = skips(planCluster(signal, i, vault(), ctx()));
     expect(s).toContain("pinned-version SecretProviderClass ns/pinned object secret/db");
@@ -155,7 +220,11 @@ describe("planCluster", () => {
 
   it("uses the alias as the file name and renders objectEncoding", () => {
     const i = inv({
-      spcs: [spc("ns", "s", objs("objectName: db\nobjectType: secret\nobjectAlias: db.bin\nobjectEncoding: base64"), [{ secretName: "bin", type: "Opaque", data: [{ objectName: "db.bin", key: "raw" }] }])],
+      spcs: [
+        spc("ns", "s", objs("objectName: db\nobjectType: secret\nobjectAlias: db.bin\nobjectEncoding: base64"), [
+          { secretName: "bin", type: "Opaque", data: [{ objectName: "db.bin", key: "raw" }] },
+        ]),
+      ],
       secrets: new Map([["ns/bin", secret("ns", "bin", { raw: "x" })]]),
     });
     const [patch] = ofType(planCluster(signal, i, vault(b64("decoded!")), ctx()), "patchSecret");
@@ -171,10 +240,20 @@ describe("planCluster", () => {
   it("drift: stale mounts within the grace period are left to the driver; a never-annotated workload is restarted only when its Secret is patched", () => {
     const i = base();
     i.secrets.set("ns/creds", secret("ns", "creds", { password: "new" }));
-    const young = planCluster(signal, i, vault("new", new Date("2026-11-27T11:59:30Z")), ctx({}, { trigger: "drift", driftGraceSeconds: 180 }));
+    const young = planCluster(
+      signal,
+      i,
+      vault("new", new Date("2026-11-27T11:59:30Z")),
+      ctx({}, { trigger: "drift", driftGraceSeconds: 180 }),
+    );
     expect(skips(young)).toContain("within-grace Pod ns/p-0");
     expect(ofType(young, "restartWorkload")).toEqual([]);
-    const old = planCluster(signal, i, vault("new", new Date("2026-11-27T11:00:00Z")), ctx({}, { trigger: "drift", driftGraceSeconds: 180 }));
+    const old = planCluster(
+      signal,
+      i,
+      vault("new", new Date("2026-11-27T11:00:00Z")),
+      ctx({}, { trigger: "drift", driftGraceSeconds: 180 }),
+    );
     expect(ofType(old, "nudgePod").map((n) => n.name)).toEqual(["p-0"]);
     expect(ofType(old, "nudgePod")[0]!.annotations[POD_REFRESH]).toMatch(/\.\d+$/);
   });

@@ -1,30 +1,10 @@
-import {
-  createPublicKey,
-  generateKeyPairSync,
-  randomBytes,
-  type JsonWebKey,
-  type KeyObject,
-} from "node:crypto";
+import { createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  RenderError,
-  renderFileContent,
-} from "../../../shared/render/index.js";
+import { RenderError, renderFileContent } from "../../../shared/render/index.js";
 import type { SpcObject, VaultObjectData } from "../../../shared/types.js";
-import {
-  chain,
-  ecKey,
-  forgePfx,
-  opensslPfx,
-  pkcs8Pem,
-  rsaKey,
-  text,
-} from "./fixtures.js";
+import { chain, ecKey, forgePfx, opensslPfx, pkcs8Pem, rsaKey, text } from "./fixtures.js";
 
-const secret = (
-  value: string,
-  extra: { contentType?: string; kid?: string } = {},
-): VaultObjectData => ({
+const secret = (value: string, extra: { contentType?: string; kid?: string } = {}): VaultObjectData => ({
   kind: "secret",
   name: "obj",
   version: "v1",
@@ -57,24 +37,12 @@ function renderError(fn: () => unknown): RenderError {
 describe("plain secrets", () => {
   it("writes the value's UTF-8 bytes, no newline added, contentType ignored without kid", () => {
     const value = "pässwörd ✓\n  with spaces ";
-    for (const o of [
-      obj(),
-      obj({ objectEncoding: "utf-8" }),
-      obj({ objectFormat: "pem" }),
-    ]) {
-      expect(
-        Buffer.from(renderFileContent(o, secret(value))).equals(
-          Buffer.from(value, "utf8"),
-        ),
-      ).toBe(true);
+    for (const o of [obj(), obj({ objectEncoding: "utf-8" }), obj({ objectFormat: "pem" })]) {
+      expect(Buffer.from(renderFileContent(o, secret(value))).equals(Buffer.from(value, "utf8"))).toBe(true);
     }
-    expect(
-      text(renderFileContent(obj(), secret("abc", { contentType: PFX }))),
-    ).toBe("abc");
+    expect(text(renderFileContent(obj(), secret("abc", { contentType: PFX })))).toBe("abc");
     // objectFormat pfx without kid: the value as-is
-    expect(
-      text(renderFileContent(obj({ objectFormat: "pfx" }), secret("abc"))),
-    ).toBe("abc");
+    expect(text(renderFileContent(obj({ objectFormat: "pfx" }), secret("abc")))).toBe("abc");
   });
 
   it("decodes objectEncoding base64 (Go StdEncoding, line breaks ignored) and hex (any case)", () => {
@@ -82,38 +50,21 @@ describe("plain secrets", () => {
     const b64 = bytes.toString("base64");
     const wrapped = b64.replace(/(.{40})/g, "$1\r\n");
     for (const v of [b64, wrapped]) {
-      expect(
-        Buffer.from(
-          renderFileContent(obj({ objectEncoding: "base64" }), secret(v)),
-        ).equals(bytes),
-      ).toBe(true);
+      expect(Buffer.from(renderFileContent(obj({ objectEncoding: "base64" }), secret(v))).equals(bytes)).toBe(true);
     }
-    expect(
-      Buffer.from(
-        renderFileContent(
-          obj({ objectEncoding: "hex" }),
-          secret(bytes.toString("hex").toUpperCase()),
-        ),
-      ).equals(bytes),
-    ).toBe(true);
-    expect(
-      renderFileContent(obj({ objectEncoding: "base64" }), secret("")),
-    ).toHaveLength(0);
+    expect(Buffer.from(renderFileContent(obj({ objectEncoding: "hex" }), secret(bytes.toString("hex").toUpperCase()))).equals(bytes)).toBe(
+      true,
+    );
+    expect(renderFileContent(obj({ objectEncoding: "base64" }), secret(""))).toHaveLength(0);
   });
 
   it("fails with a RenderError on invalid base64 or hex", () => {
     for (const bad of ["YQ", "YQ=", "@@@@", "YQ==YQ==", "a b="]) {
-      const e = renderError(() =>
-        renderFileContent(obj({ objectEncoding: "base64" }), secret(bad)),
-      );
+      const e = renderError(() => renderFileContent(obj({ objectEncoding: "base64" }), secret(bad)));
       expect(e.message).toMatch(/secret "obj".*base64/);
     }
     for (const bad of ["abc", "zz"]) {
-      expect(
-        renderError(() =>
-          renderFileContent(obj({ objectEncoding: "hex" }), secret(bad)),
-        ).message,
-      ).toMatch(/hex/);
+      expect(renderError(() => renderFileContent(obj({ objectEncoding: "hex" }), secret(bad))).message).toMatch(/hex/);
     }
   });
 });
@@ -122,77 +73,39 @@ describe("certificate-backed secrets", () => {
   it("x-pem-file: the value as-is; objectEncoding still applies (and fails on PEM text)", () => {
     const pem = pkcs8Pem(rsaKey(1024)) + chain().leaf.pem;
     expect(text(renderFileContent(obj(), certSecret(pem, PEM)))).toBe(pem);
-    expect(
-      renderError(() =>
-        renderFileContent(
-          obj({ objectEncoding: "base64" }),
-          certSecret(pem, PEM),
-        ),
-      ).reason,
-    ).toMatch(/base64/);
+    expect(renderError(() => renderFileContent(obj({ objectEncoding: "base64" }), certSecret(pem, PEM))).reason).toMatch(/base64/);
   });
 
   it("x-pkcs12 with objectFormat pfx: the base64 text; with objectEncoding base64: the binary PFX", () => {
     const c = chain();
     const pfx = forgePfx(c.leafKey, [c.leaf, c.intermediate, c.root]);
     const b64 = pfx.toString("base64");
-    expect(
-      text(
-        renderFileContent(obj({ objectFormat: "pfx" }), certSecret(b64, PFX)),
-      ),
-    ).toBe(b64);
-    expect(
-      text(
-        renderFileContent(
-          obj({ objectFormat: "PFX" as SpcObject["objectFormat"] }),
-          certSecret(b64, PFX),
-        ),
-      ),
-    ).toBe(b64);
-    const bin = renderFileContent(
-      obj({ objectFormat: "pfx", objectEncoding: "base64" }),
-      certSecret(b64, PFX),
-    );
+    expect(text(renderFileContent(obj({ objectFormat: "pfx" }), certSecret(b64, PFX)))).toBe(b64);
+    expect(text(renderFileContent(obj({ objectFormat: "PFX" as SpcObject["objectFormat"] }), certSecret(b64, PFX)))).toBe(b64);
+    const bin = renderFileContent(obj({ objectFormat: "pfx", objectEncoding: "base64" }), certSecret(b64, PFX));
     expect(Buffer.from(bin).equals(pfx)).toBe(true);
   });
 
   it("x-pkcs12 default: PKCS#8 key first, then leaf → intermediate → root, whatever the PFX order", () => {
     const c = chain();
-    const expected =
-      pkcs8Pem(c.leafKey) + c.leaf.pem + c.intermediate.pem + c.root.pem;
+    const expected = pkcs8Pem(c.leafKey) + c.leaf.pem + c.intermediate.pem + c.root.pem;
     for (const order of [
       [c.leaf, c.intermediate, c.root],
       [c.root, c.intermediate, c.leaf],
       [c.intermediate, c.leaf, c.root],
     ]) {
       const b64 = forgePfx(c.leafKey, order).toString("base64");
-      expect(text(renderFileContent(obj(), certSecret(b64, PFX)))).toBe(
-        expected,
-      );
-      expect(
-        text(
-          renderFileContent(
-            obj({ objectFormat: "pem", objectEncoding: "utf-8" }),
-            certSecret(b64, PFX),
-          ),
-        ),
-      ).toBe(expected);
+      expect(text(renderFileContent(obj(), certSecret(b64, PFX)))).toBe(expected);
+      expect(text(renderFileContent(obj({ objectFormat: "pem", objectEncoding: "utf-8" }), certSecret(b64, PFX)))).toBe(expected);
     }
   });
 
   it("x-pkcs12 default with an EC P-256 key (openssl PFX, 3DES and RC2-40)", () => {
     const c = chain();
-    const expected =
-      pkcs8Pem(c.ecLeafKey) + c.ecLeaf.pem + c.intermediate.pem + c.root.pem;
+    const expected = pkcs8Pem(c.ecLeafKey) + c.ecLeaf.pem + c.intermediate.pem + c.root.pem;
     for (const mode of ["3des", "legacy"] as const) {
-      const b64 = opensslPfx(
-        c.ecLeafKey,
-        [c.ecLeaf, c.root, c.intermediate],
-        mode,
-      ).toString("base64");
-      expect(text(renderFileContent(obj(), certSecret(b64, PFX)))).toBe(
-        expected,
-      );
+      const b64 = opensslPfx(c.ecLeafKey, [c.ecLeaf, c.root, c.intermediate], mode).toString("base64");
+      expect(text(renderFileContent(obj(), certSecret(b64, PFX)))).toBe(expected);
     }
   });
 
@@ -200,9 +113,7 @@ describe("certificate-backed secrets", () => {
     const c = chain();
     const b64 = forgePfx(c.leafKey, [c.leaf, c.root]).toString("base64");
     // the intermediate is missing: the leaf cannot reach the root, and the provider keeps only the leaf's path
-    expect(text(renderFileContent(obj(), certSecret(b64, PFX)))).toBe(
-      pkcs8Pem(c.leafKey) + c.leaf.pem,
-    );
+    expect(text(renderFileContent(obj(), certSecret(b64, PFX)))).toBe(pkcs8Pem(c.leafKey) + c.leaf.pem);
     expect(
       text(
         renderFileContent(obj(), certSecret(b64, PFX), {
@@ -213,29 +124,15 @@ describe("certificate-backed secrets", () => {
   });
 
   it("fails with a RenderError for unknown content types and undecodable PFX values", () => {
-    const e = renderError(() =>
-      renderFileContent(obj(), certSecret("x", "application/json")),
-    );
-    expect(e.message).toMatch(
-      /secret "obj".*unknown content type "application\/json"/,
-    );
-    expect(
-      renderError(() => renderFileContent(obj(), secret("x", { kid: "k" })))
-        .reason,
-    ).toMatch(/content type/);
-    expect(
-      renderError(() => renderFileContent(obj(), certSecret("%%%", PFX)))
-        .reason,
-    ).toMatch(/base64/);
+    const e = renderError(() => renderFileContent(obj(), certSecret("x", "application/json")));
+    expect(e.message).toMatch(/secret "obj".*unknown content type "application\/json"/);
+    expect(renderError(() => renderFileContent(obj(), secret("x", { kid: "k" }))).reason).toMatch(/content type/);
+    expect(renderError(() => renderFileContent(obj(), certSecret("%%%", PFX))).reason).toMatch(/base64/);
     const c = chain();
-    const aes = forgePfx(c.leafKey, [c.leaf], { algorithm: "aes128" }).toString(
-      "base64",
+    const aes = forgePfx(c.leafKey, [c.leaf], { algorithm: "aes128" }).toString("base64");
+    expect(renderError(() => renderFileContent(obj({ objectAlias: "tls" }), certSecret(aes, PFX))).message).toMatch(
+      /secret "obj", file "tls".*not supported/,
     );
-    expect(
-      renderError(() =>
-        renderFileContent(obj({ objectAlias: "tls" }), certSecret(aes, PFX)),
-      ).message,
-    ).toMatch(/secret "obj", file "tls".*not supported/);
   });
 });
 
@@ -248,8 +145,7 @@ function jwkBytes(k: KeyObject): {
   y?: Uint8Array;
 } {
   const jwk = createPublicKey(k).export({ format: "jwk" }) as JsonWebKey;
-  const b = (s: string | undefined) =>
-    s === undefined ? undefined : new Uint8Array(Buffer.from(s, "base64url"));
+  const b = (s: string | undefined) => (s === undefined ? undefined : new Uint8Array(Buffer.from(s, "base64url")));
   const out: {
     kty: string;
     n?: Uint8Array;
@@ -271,8 +167,7 @@ const keyData = (jwk: ReturnType<typeof jwkBytes>): VaultObjectData => ({
   version: "v",
   jwk,
 });
-const nodeSpkiPem = (k: KeyObject) =>
-  createPublicKey(k).export({ type: "spki", format: "pem" }).toString();
+const nodeSpkiPem = (k: KeyObject) => createPublicKey(k).export({ type: "spki", format: "pem" }).toString();
 
 describe("keys", () => {
   it("RSA and RSA-HSM: PKIX PUBLIC KEY PEM equal to node:crypto's export", () => {
@@ -280,9 +175,7 @@ describe("keys", () => {
       const k = rsaKey(bits);
       for (const kty of ["RSA", "RSA-HSM"]) {
         const jwk = { ...jwkBytes(k), kty };
-        expect(
-          text(renderFileContent(obj({ objectType: "key" }), keyData(jwk))),
-        ).toBe(nodeSpkiPem(k));
+        expect(text(renderFileContent(obj({ objectType: "key" }), keyData(jwk)))).toBe(nodeSpkiPem(k));
       }
     }
   });
@@ -291,9 +184,7 @@ describe("keys", () => {
     const k = rsaKey(1024);
     const jwk = jwkBytes(k);
     const padded = { ...jwk, n: new Uint8Array([0, ...jwk.n!]) };
-    expect(
-      text(renderFileContent(obj({ objectType: "key" }), keyData(padded))),
-    ).toBe(nodeSpkiPem(k));
+    expect(text(renderFileContent(obj({ objectType: "key" }), keyData(padded)))).toBe(nodeSpkiPem(k));
   });
 
   it("EC and EC-HSM on P-256, P-384, P-521", () => {
@@ -301,9 +192,7 @@ describe("keys", () => {
       const k = ecKey(crv);
       for (const kty of ["EC", "EC-HSM"]) {
         const jwk = { ...jwkBytes(k), kty };
-        expect(
-          text(renderFileContent(obj({ objectType: "key" }), keyData(jwk))),
-        ).toBe(nodeSpkiPem(k));
+        expect(text(renderFileContent(obj({ objectType: "key" }), keyData(jwk)))).toBe(nodeSpkiPem(k));
       }
     }
   });
@@ -312,33 +201,18 @@ describe("keys", () => {
     const k1 = generateKeyPairSync("ec", {
       namedCurve: "secp256k1",
     }).privateKey;
-    const e1 = renderError(() =>
-      renderFileContent(
-        obj({ objectType: "key" }),
-        keyData({ ...jwkBytes(k1), crv: "P-256K" }),
-      ),
-    );
+    const e1 = renderError(() => renderFileContent(obj({ objectType: "key" }), keyData({ ...jwkBytes(k1), crv: "P-256K" })));
     expect(e1.message).toMatch(/key "obj".*curve "P-256K" is not supported/);
-    expect(
-      renderError(() =>
-        renderFileContent(obj({ objectType: "key" }), keyData({ kty: "oct" })),
-      ).reason,
-    ).toMatch(/key type "oct" is not supported/);
+    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData({ kty: "oct" }))).reason).toMatch(
+      /key type "oct" is not supported/,
+    );
     const p = jwkBytes(ecKey("P-256"));
     const offCurve = {
       ...p,
       y: new Uint8Array(p.y!.map((b, i) => (i === 31 ? b ^ 1 : b))),
     };
-    expect(
-      renderError(() =>
-        renderFileContent(obj({ objectType: "key" }), keyData(offCurve)),
-      ).reason,
-    ).toMatch(/not on the curve/);
-    expect(
-      renderError(() =>
-        renderFileContent(obj({ objectType: "key" }), keyData({ kty: "RSA" })),
-      ).reason,
-    ).toMatch(/missing n/);
+    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData(offCurve))).reason).toMatch(/not on the curve/);
+    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData({ kty: "RSA" }))).reason).toMatch(/missing n/);
   });
 });
 
@@ -351,9 +225,7 @@ describe("certificates", () => {
       version: "v",
       cer: new Uint8Array(c.der),
     };
-    expect(text(renderFileContent(obj({ objectType: "cert" }), data))).toBe(
-      c.pem,
-    );
+    expect(text(renderFileContent(obj({ objectType: "cert" }), data))).toBe(c.pem);
   });
 });
 
@@ -365,42 +237,18 @@ describe("validation (as the provider validates before fetching)", () => {
     cer: new Uint8Array([1]),
   };
   it("rejects objectEncoding and objectFormat pfx outside secrets, and unknown formats/encodings", () => {
+    expect(renderError(() => renderFileContent(obj({ objectType: "cert", objectEncoding: "base64" }), cert)).reason).toMatch(
+      /objectEncoding is only supported for objectType secret/,
+    );
+    expect(renderError(() => renderFileContent(obj({ objectType: "cert", objectFormat: "pfx" }), cert)).reason).toMatch(
+      /pfx is only supported/,
+    );
+    expect(renderError(() => renderFileContent(obj({ objectFormat: "der" as SpcObject["objectFormat"] }), secret("x"))).reason).toMatch(
+      /invalid objectFormat "der"/,
+    );
     expect(
-      renderError(() =>
-        renderFileContent(
-          obj({ objectType: "cert", objectEncoding: "base64" }),
-          cert,
-        ),
-      ).reason,
-    ).toMatch(/objectEncoding is only supported for objectType secret/);
-    expect(
-      renderError(() =>
-        renderFileContent(
-          obj({ objectType: "cert", objectFormat: "pfx" }),
-          cert,
-        ),
-      ).reason,
-    ).toMatch(/pfx is only supported/);
-    expect(
-      renderError(() =>
-        renderFileContent(
-          obj({ objectFormat: "der" as SpcObject["objectFormat"] }),
-          secret("x"),
-        ),
-      ).reason,
-    ).toMatch(/invalid objectFormat "der"/);
-    expect(
-      renderError(() =>
-        renderFileContent(
-          obj({ objectEncoding: "utf-16" as SpcObject["objectEncoding"] }),
-          secret("x"),
-        ),
-      ).reason,
+      renderError(() => renderFileContent(obj({ objectEncoding: "utf-16" as SpcObject["objectEncoding"] }), secret("x"))).reason,
     ).toMatch(/invalid objectEncoding "utf-16"/);
-    expect(
-      renderError(() =>
-        renderFileContent(obj({ objectType: "key" }), secret("x")),
-      ).reason,
-    ).toMatch(/needs Key Vault key data/);
+    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), secret("x"))).reason).toMatch(/needs Key Vault key data/);
   });
 });

@@ -2,27 +2,17 @@
 // and PFX files built with node-forge and with the openssl CLI. Everything is generated at test time.
 
 import { execFileSync } from "node:child_process";
-import {
-  createHash,
-  createPublicKey,
-  generateKeyPairSync,
-  X509Certificate,
-  type KeyObject,
-} from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync, X509Certificate, type KeyObject } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import forge from "node-forge";
 
-export const rsaKey = (bits = 2048): KeyObject =>
-  generateKeyPairSync("rsa", { modulusLength: bits }).privateKey;
-export const ecKey = (
-  namedCurve: "P-256" | "P-384" | "P-521" = "P-256",
-): KeyObject => generateKeyPairSync("ec", { namedCurve }).privateKey;
+export const rsaKey = (bits = 2048): KeyObject => generateKeyPairSync("rsa", { modulusLength: bits }).privateKey;
+export const ecKey = (namedCurve: "P-256" | "P-384" | "P-521" = "P-256"): KeyObject => generateKeyPairSync("ec", { namedCurve }).privateKey;
 
 /** The public half of a key as SubjectPublicKeyInfo PEM, from node:crypto. */
-export const spkiPem = (k: KeyObject): string =>
-  createPublicKey(k).export({ type: "spki", format: "pem" }).toString();
+export const spkiPem = (k: KeyObject): string => createPublicKey(k).export({ type: "spki", format: "pem" }).toString();
 
 export interface Cert {
   der: Buffer;
@@ -54,18 +44,11 @@ export function forgeCert(opts: {
   cert.validity.notBefore = new Date(Date.now() - 60_000);
   cert.validity.notAfter = new Date(Date.now() + 86_400_000);
   cert.setSubject([{ name: "commonName", value: opts.cn }]);
-  const issuerCn = opts.issuer
-    ? opts.issuer.cert.x509.subject.replace(/^CN=/, "")
-    : opts.cn;
+  const issuerCn = opts.issuer ? opts.issuer.cert.x509.subject.replace(/^CN=/, "") : opts.cn;
   cert.setIssuer([{ name: "commonName", value: issuerCn }]);
-  const ski = Buffer.from(
-    cert.generateSubjectKeyIdentifier().getBytes(),
-    "binary",
-  );
+  const ski = Buffer.from(cert.generateSubjectKeyIdentifier().getBytes(), "binary");
   const aki = opts.issuer ? opts.issuer.cert.ski : ski;
-  const exts: object[] = [
-    { name: "basicConstraints", cA: opts.ca, critical: true },
-  ];
+  const exts: object[] = [{ name: "basicConstraints", cA: opts.ca, critical: true }];
   if (!opts.noKeyIds) {
     exts.push({
       name: "subjectKeyIdentifier",
@@ -79,27 +62,16 @@ export function forgeCert(opts: {
   cert.setExtensions(exts);
   const signer = opts.issuer?.key ?? opts.key;
   const signerPem = signer.export({ type: "pkcs8", format: "pem" }).toString();
-  cert.sign(
-    forge.pki.privateKeyFromPem(signerPem) as forge.pki.rsa.PrivateKey,
-    forge.md.sha256.create(),
-  );
-  const der = Buffer.from(
-    forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(),
-    "binary",
-  );
+  cert.sign(forge.pki.privateKeyFromPem(signerPem) as forge.pki.rsa.PrivateKey, forge.md.sha256.create());
+  const der = Buffer.from(forge.asn1.toDer(forge.pki.certificateToAsn1(cert)).getBytes(), "binary");
   return toCert(der, ski);
 }
 
 /** Runs openssl in a scratch directory holding `files`; returns the bytes of `out` (or stdout). */
-export function openssl(
-  args: string[],
-  files: Record<string, string | Uint8Array> = {},
-  out?: string,
-): Buffer {
+export function openssl(args: string[], files: Record<string, string | Uint8Array> = {}, out?: string): Buffer {
   const dir = mkdtempSync(join(tmpdir(), "render-test-"));
   try {
-    for (const [name, content] of Object.entries(files))
-      writeFileSync(join(dir, name), content);
+    for (const [name, content] of Object.entries(files)) writeFileSync(join(dir, name), content);
     const stdout = execFileSync("openssl", args, {
       cwd: dir,
       stdio: ["ignore", "pipe", "pipe"],
@@ -111,11 +83,7 @@ export function openssl(
 }
 
 /** A certificate for `key` (any type) signed by an RSA `issuer` with the openssl CLI, with SKI and AKI. */
-export function opensslCert(
-  cn: string,
-  key: KeyObject,
-  issuer: { cert: Cert; key: KeyObject },
-): Cert {
+export function opensslCert(cn: string, key: KeyObject, issuer: { cert: Cert; key: KeyObject }): Cert {
   const der = openssl(
     [
       "x509",
@@ -141,8 +109,7 @@ export function opensslCert(
       "pub.pem": spkiPem(key),
       "ca.pem": issuer.cert.pem,
       "ca.key": issuer.key.export({ type: "pkcs8", format: "pem" }),
-      "ext.cnf":
-        "basicConstraints=critical,CA:FALSE\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n",
+      "ext.cnf": "basicConstraints=critical,CA:FALSE\nsubjectKeyIdentifier=hash\nauthorityKeyIdentifier=keyid:always\n",
     },
     "cert.der",
   );
@@ -224,23 +191,13 @@ export function forgePfx(
     friendlyName?: string;
   } = {},
 ): Buffer {
-  const forgeKey = key
-    ? forge.pki.privateKeyFromPem(
-        key.export({ type: "pkcs8", format: "pem" }).toString(),
-      )
-    : null;
+  const forgeKey = key ? forge.pki.privateKeyFromPem(key.export({ type: "pkcs8", format: "pem" }).toString()) : null;
   const forgeCerts = certs.map((c) => forge.pki.certificateFromPem(c.pem));
   const options: Record<string, unknown> = {
     algorithm: opts.algorithm ?? "3des",
   };
-  if (opts.friendlyName !== undefined)
-    options["friendlyName"] = opts.friendlyName;
-  const asn1 = forge.pkcs12.toPkcs12Asn1(
-    forgeKey,
-    forgeCerts,
-    opts.password ?? "",
-    options,
-  );
+  if (opts.friendlyName !== undefined) options["friendlyName"] = opts.friendlyName;
+  const asn1 = forge.pkcs12.toPkcs12Asn1(forgeKey, forgeCerts, opts.password ?? "", options);
   return Buffer.from(forge.asn1.toDer(asn1).getBytes(), "binary");
 }
 
@@ -249,34 +206,11 @@ export function forgePfx(
  * PBE-SHA1-3DES and a SHA-1 MAC (what Key Vault and Go's decoder use), "legacy" uses RC2-40 for the
  * certificates, "default" is OpenSSL 3's AES-256/PBES2 with a SHA-256 MAC.
  */
-export function opensslPfx(
-  key: KeyObject,
-  certs: Cert[],
-  mode: "3des" | "legacy" | "default" = "3des",
-): Buffer {
+export function opensslPfx(key: KeyObject, certs: Cert[], mode: "3des" | "legacy" | "default" = "3des"): Buffer {
   const [first, ...others] = certs;
-  const args = [
-    "pkcs12",
-    "-export",
-    "-passout",
-    "pass:",
-    "-inkey",
-    "key.pem",
-    "-in",
-    "cert.pem",
-    "-out",
-    "out.p12",
-  ];
+  const args = ["pkcs12", "-export", "-passout", "pass:", "-inkey", "key.pem", "-in", "cert.pem", "-out", "out.p12"];
   if (others.length > 0) args.push("-certfile", "chain.pem");
-  if (mode === "3des")
-    args.push(
-      "-keypbe",
-      "PBE-SHA1-3DES",
-      "-certpbe",
-      "PBE-SHA1-3DES",
-      "-macalg",
-      "sha1",
-    );
+  if (mode === "3des") args.push("-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1");
   if (mode === "legacy") args.push("-legacy");
   return openssl(
     args,
@@ -290,7 +224,6 @@ export function opensslPfx(
 }
 
 /** The PEM text of a private key as PKCS#8, from node:crypto. */
-export const pkcs8Pem = (k: KeyObject): string =>
-  k.export({ type: "pkcs8", format: "pem" }).toString();
+export const pkcs8Pem = (k: KeyObject): string => k.export({ type: "pkcs8", format: "pem" }).toString();
 
 export const text = (b: Uint8Array): string => Buffer.from(b).toString("utf8");

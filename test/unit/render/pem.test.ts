@@ -1,11 +1,6 @@
 import { createPublicKey, randomBytes } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  decodeAllPem,
-  decodePem,
-  encodePem,
-  encodePemBlock,
-} from "../../../shared/render/index.js";
+import { decodeAllPem, decodePem, encodePem, encodePemBlock } from "../../../shared/render/index.js";
 import { chain, ecKey, rsaKey } from "./fixtures.js";
 
 const str = (b: Uint8Array) => Buffer.from(b).toString("latin1");
@@ -19,37 +14,25 @@ function goLayout(type: string, der: Buffer): string {
 }
 
 describe("encodePem", () => {
-  it.each([0, 1, 2, 3, 47, 48, 49, 96, 100, 1000])(
-    "matches Go's layout for %i bytes",
-    (n) => {
-      const der = randomBytes(n);
-      const out = str(encodePem("TEST BLOCK", der));
-      expect(out).toBe(goLayout("TEST BLOCK", der));
-      const lines = out.split("\n");
-      expect(lines.at(-1)).toBe(""); // trailing newline
-      for (const l of lines.slice(1, -2))
-        expect(l.length).toBeLessThanOrEqual(64);
-    },
-  );
+  it.each([0, 1, 2, 3, 47, 48, 49, 96, 100, 1000])("matches Go's layout for %i bytes", (n) => {
+    const der = randomBytes(n);
+    const out = str(encodePem("TEST BLOCK", der));
+    expect(out).toBe(goLayout("TEST BLOCK", der));
+    const lines = out.split("\n");
+    expect(lines.at(-1)).toBe(""); // trailing newline
+    for (const l of lines.slice(1, -2)) expect(l.length).toBeLessThanOrEqual(64);
+  });
 
   it("writes an empty body as BEGIN/END only", () => {
-    expect(str(encodePem("PRIVATE KEY", new Uint8Array()))).toBe(
-      "-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n",
-    );
+    expect(str(encodePem("PRIVATE KEY", new Uint8Array()))).toBe("-----BEGIN PRIVATE KEY-----\n-----END PRIVATE KEY-----\n");
   });
 
   it("equals OpenSSL's PEM output for keys and certificates", () => {
     const k = rsaKey();
     const spki = createPublicKey(k).export({ type: "spki", format: "der" });
-    expect(str(encodePem("PUBLIC KEY", spki))).toBe(
-      createPublicKey(k).export({ type: "spki", format: "pem" }),
-    );
+    expect(str(encodePem("PUBLIC KEY", spki))).toBe(createPublicKey(k).export({ type: "spki", format: "pem" }));
     const e = ecKey("P-384");
-    expect(
-      str(
-        encodePem("EC PRIVATE KEY", e.export({ type: "sec1", format: "der" })),
-      ),
-    ).toBe(e.export({ type: "sec1", format: "pem" }));
+    expect(str(encodePem("EC PRIVATE KEY", e.export({ type: "sec1", format: "der" })))).toBe(e.export({ type: "sec1", format: "pem" }));
     const c = chain().leaf;
     expect(str(encodePem("CERTIFICATE", c.der))).toBe(c.x509.toString());
   });
@@ -61,9 +44,7 @@ describe("encodePem", () => {
       ["Proc-Type", "4,ENCRYPTED"],
       ["friendlyName", "n"],
     ]);
-    const out = str(
-      encodePemBlock({ type: "T", headers, bytes: Buffer.from("hi") }),
-    );
+    const out = str(encodePemBlock({ type: "T", headers, bytes: Buffer.from("hi") }));
     expect(out).toBe(
       "-----BEGIN T-----\nProc-Type: 4,ENCRYPTED\nDEK-Info: x\nfriendlyName: n\nlocalKeyId: 01ab\n\naGk=\n-----END T-----\n",
     );
@@ -74,9 +55,7 @@ describe("decodePem / decodeAllPem", () => {
   it("decodes blocks in order, skipping text around them", () => {
     const a = randomBytes(70);
     const b = randomBytes(5);
-    const input = Buffer.from(
-      `leading junk\n${goLayout("A", a)}between\n${goLayout("B", b)}trailer`,
-    );
+    const input = Buffer.from(`leading junk\n${goLayout("A", a)}between\n${goLayout("B", b)}trailer`);
     const { blocks, rest } = decodeAllPem(input);
     expect(blocks.map((x) => x.type)).toEqual(["A", "B"]);
     expect(Buffer.from(blocks[0]!.bytes).equals(a)).toBe(true);
@@ -125,9 +104,7 @@ describe("decodePem / decodeAllPem", () => {
     const decoded = decodePem(encodePemBlock(block));
     expect(decoded?.block.type).toBe("CERTIFICATE");
     expect([...decoded!.block.headers]).toEqual([["friendlyName", "x"]]);
-    expect(
-      Buffer.from(decoded!.block.bytes).equals(Buffer.from(block.bytes)),
-    ).toBe(true);
+    expect(Buffer.from(decoded!.block.bytes).equals(Buffer.from(block.bytes))).toBe(true);
     expect(decoded!.rest).toHaveLength(0);
   });
 });

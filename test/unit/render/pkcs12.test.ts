@@ -1,59 +1,33 @@
 import { createHash } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import {
-  certificateKeyIds,
-  decodePfx,
-  orderCertificateChain,
-  Pkcs12Error,
-  pkcs12ToPem,
-} from "../../../shared/render/index.js";
+import { certificateKeyIds, decodePfx, orderCertificateChain, Pkcs12Error, pkcs12ToPem } from "../../../shared/render/index.js";
 import { chain, forgePfx, openssl, opensslPfx, type Cert } from "./fixtures.js";
 
-const hex = (b: Uint8Array | null) =>
-  b === null ? null : Buffer.from(b).toString("hex");
+const hex = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString("hex"));
 const ders = (certs: Cert[]) => certs.map((c) => c.der.toString("hex"));
-const asHex = (list: Uint8Array[]) =>
-  list.map((d) => Buffer.from(d).toString("hex"));
+const asHex = (list: Uint8Array[]) => list.map((d) => Buffer.from(d).toString("hex"));
 
 function permutations<T>(xs: T[]): T[][] {
   if (xs.length <= 1) return [xs];
-  return xs.flatMap((x, i) =>
-    permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]),
-  );
+  return xs.flatMap((x, i) => permutations([...xs.slice(0, i), ...xs.slice(i + 1)]).map((p) => [x, ...p]));
 }
 
 describe("certificateKeyIds", () => {
   it("reads the SKI and AKI keyIdentifier that were put into the certificates", () => {
     const c = chain();
-    expect(hex(certificateKeyIds(c.leaf.der).subjectKeyId)).toBe(
-      c.leaf.ski.toString("hex"),
-    );
-    expect(hex(certificateKeyIds(c.leaf.der).authorityKeyId)).toBe(
-      c.intermediate.ski.toString("hex"),
-    );
-    expect(hex(certificateKeyIds(c.intermediate.der).authorityKeyId)).toBe(
-      c.root.ski.toString("hex"),
-    );
+    expect(hex(certificateKeyIds(c.leaf.der).subjectKeyId)).toBe(c.leaf.ski.toString("hex"));
+    expect(hex(certificateKeyIds(c.leaf.der).authorityKeyId)).toBe(c.intermediate.ski.toString("hex"));
+    expect(hex(certificateKeyIds(c.intermediate.der).authorityKeyId)).toBe(c.root.ski.toString("hex"));
     // the openssl-made EC leaf: compare with openssl's own text output
-    const text = openssl(
-      ["x509", "-inform", "DER", "-in", "c.der", "-noout", "-text"],
-      { "c.der": c.ecLeaf.der },
-    ).toString();
-    const ski = /Subject Key Identifier:\s*\n\s*([0-9A-F:]+)/
-      .exec(text)?.[1]
-      ?.replace(/:/g, "")
-      .toLowerCase();
+    const text = openssl(["x509", "-inform", "DER", "-in", "c.der", "-noout", "-text"], { "c.der": c.ecLeaf.der }).toString();
+    const ski = /Subject Key Identifier:\s*\n\s*([0-9A-F:]+)/.exec(text)?.[1]?.replace(/:/g, "").toLowerCase();
     expect(ski).toBe(c.ecLeaf.ski.toString("hex"));
     expect(hex(certificateKeyIds(c.ecLeaf.der).subjectKeyId)).toBe(ski);
-    expect(hex(certificateKeyIds(c.ecLeaf.der).authorityKeyId)).toBe(
-      c.intermediate.ski.toString("hex"),
-    );
+    expect(hex(certificateKeyIds(c.ecLeaf.der).authorityKeyId)).toBe(c.intermediate.ski.toString("hex"));
   });
 
   it("rejects bytes that are not a certificate", () => {
-    expect(() => certificateKeyIds(Buffer.from("3003020101", "hex"))).toThrow(
-      Pkcs12Error,
-    );
+    expect(() => certificateKeyIds(Buffer.from("3003020101", "hex"))).toThrow(Pkcs12Error);
   });
 });
 
@@ -61,33 +35,19 @@ describe("orderCertificateChain (provider fetchCertChains)", () => {
   it("orders every permutation of root/intermediate/leaf as leaf → intermediate → root", () => {
     const c = chain();
     for (const p of permutations([c.root, c.intermediate, c.leaf])) {
-      expect(asHex(orderCertificateChain(p.map((x) => x.der)))).toEqual(
-        ders([c.leaf, c.intermediate, c.root]),
-      );
+      expect(asHex(orderCertificateChain(p.map((x) => x.der)))).toEqual(ders([c.leaf, c.intermediate, c.root]));
     }
   });
 
   it("with a missing intermediate keeps only the path from the first unparented certificate", () => {
     const c = chain();
     // leaf's issuer is absent and the root is nobody's parent: the first of them is taken as the leaf
-    expect(asHex(orderCertificateChain([c.leaf.der, c.root.der]))).toEqual(
-      ders([c.leaf]),
-    );
-    expect(asHex(orderCertificateChain([c.root.der, c.leaf.der]))).toEqual(
-      ders([c.root]),
-    );
+    expect(asHex(orderCertificateChain([c.leaf.der, c.root.der]))).toEqual(ders([c.leaf]));
+    expect(asHex(orderCertificateChain([c.root.der, c.leaf.der]))).toEqual(ders([c.root]));
     // an unrelated certificate is dropped and the partial chain is kept in order ...
-    expect(
-      asHex(
-        orderCertificateChain([c.intermediate.der, c.leaf.der, c.stranger.der]),
-      ),
-    ).toEqual(ders([c.leaf, c.intermediate]));
+    expect(asHex(orderCertificateChain([c.intermediate.der, c.leaf.der, c.stranger.der]))).toEqual(ders([c.leaf, c.intermediate]));
     // ... unless it comes first among the unparented certificates: then only it is kept
-    expect(
-      asHex(
-        orderCertificateChain([c.intermediate.der, c.stranger.der, c.leaf.der]),
-      ),
-    ).toEqual(ders([c.stranger]));
+    expect(asHex(orderCertificateChain([c.intermediate.der, c.stranger.der, c.leaf.der]))).toEqual(ders([c.stranger]));
   });
 
   it("fails without certificates (no leaf)", () => {
@@ -100,47 +60,27 @@ describe("decodePfx", () => {
     const c = chain();
     const pfx = forgePfx(c.leafKey, [c.intermediate, c.root, c.leaf]);
     const out = decodePfx(pfx);
-    expect(asHex(out.privateKeys)).toEqual([
-      c.leafKey.export({ type: "pkcs8", format: "der" }).toString("hex"),
-    ]);
-    expect(asHex(out.certificates)).toEqual(
-      ders([c.intermediate, c.root, c.leaf]),
-    );
+    expect(asHex(out.privateKeys)).toEqual([c.leafKey.export({ type: "pkcs8", format: "der" }).toString("hex")]);
+    expect(asHex(out.certificates)).toEqual(ders([c.intermediate, c.root, c.leaf]));
     // base64 text input (Key Vault's value) gives the same
-    expect(asHex(decodePfx(pfx.toString("base64")).certificates)).toEqual(
-      ders([c.intermediate, c.root, c.leaf]),
-    );
+    expect(asHex(decodePfx(pfx.toString("base64")).certificates)).toEqual(ders([c.intermediate, c.root, c.leaf]));
   });
 
   it("decodes an EC key from an openssl PFX (3DES and RC2-40 legacy)", () => {
     const c = chain();
     for (const mode of ["3des", "legacy"] as const) {
-      const out = decodePfx(
-        opensslPfx(c.ecLeafKey, [c.ecLeaf, c.intermediate, c.root], mode),
-      );
-      expect(asHex(out.privateKeys)).toEqual([
-        c.ecLeafKey.export({ type: "pkcs8", format: "der" }).toString("hex"),
-      ]);
-      expect(asHex(out.certificates)).toEqual(
-        ders([c.ecLeaf, c.intermediate, c.root]),
-      );
+      const out = decodePfx(opensslPfx(c.ecLeafKey, [c.ecLeaf, c.intermediate, c.root], mode));
+      expect(asHex(out.privateKeys)).toEqual([c.ecLeafKey.export({ type: "pkcs8", format: "der" }).toString("hex")]);
+      expect(asHex(out.certificates)).toEqual(ders([c.ecLeaf, c.intermediate, c.root]));
     }
   });
 
   it("pkcs12ToPem gives Go's ToPEM blocks: PKCS#1/SEC1 key bytes under PRIVATE KEY, attributes as headers", () => {
     const c = chain();
-    const blocks = pkcs12ToPem(
-      forgePfx(c.leafKey, [c.leaf, c.root], { friendlyName: "my cert" }),
-    );
-    expect(blocks.map((b) => b.type)).toEqual([
-      "CERTIFICATE",
-      "CERTIFICATE",
-      "PRIVATE KEY",
-    ]);
+    const blocks = pkcs12ToPem(forgePfx(c.leafKey, [c.leaf, c.root], { friendlyName: "my cert" }));
+    expect(blocks.map((b) => b.type)).toEqual(["CERTIFICATE", "CERTIFICATE", "PRIVATE KEY"]);
     const keyBlock = blocks[2]!;
-    expect(hex(keyBlock.bytes)).toBe(
-      c.leafKey.export({ type: "pkcs1", format: "der" }).toString("hex"),
-    );
+    expect(hex(keyBlock.bytes)).toBe(c.leafKey.export({ type: "pkcs1", format: "der" }).toString("hex"));
     // forge sets localKeyId = SHA-1 of the first certificate on the first cert bag and on the key bag
     const localKeyId = createHash("sha1").update(c.leaf.der).digest("hex");
     expect([...blocks[0]!.headers].sort()).toEqual([
@@ -151,25 +91,15 @@ describe("decodePfx", () => {
     expect(keyBlock.headers.get("localKeyId")).toBe(localKeyId);
     const ecBlocks = pkcs12ToPem(opensslPfx(c.ecLeafKey, [c.ecLeaf]));
     const ecKeyBlock = ecBlocks.find((b) => b.type === "PRIVATE KEY")!;
-    expect(hex(ecKeyBlock.bytes)).toBe(
-      c.ecLeafKey.export({ type: "sec1", format: "der" }).toString("hex"),
-    );
+    expect(hex(ecKeyBlock.bytes)).toBe(c.ecLeafKey.export({ type: "sec1", format: "der" }).toString("hex"));
   });
 
   it("rejects what the provider's Go decoder rejects", () => {
     const c = chain();
-    expect(() =>
-      decodePfx(forgePfx(c.leafKey, [c.leaf], { algorithm: "aes128" })),
-    ).toThrow(/not supported/);
-    expect(() =>
-      decodePfx(opensslPfx(c.ecLeafKey, [c.ecLeaf], "default")),
-    ).toThrow(/digest algorithm|not supported/);
-    expect(() =>
-      decodePfx(forgePfx(c.leafKey, [c.leaf], { password: "secret" })),
-    ).toThrow(/password/);
-    expect(() => decodePfx(forgePfx(null, [c.leaf]))).toThrow(
-      /exactly two items/,
-    );
+    expect(() => decodePfx(forgePfx(c.leafKey, [c.leaf], { algorithm: "aes128" }))).toThrow(/not supported/);
+    expect(() => decodePfx(opensslPfx(c.ecLeafKey, [c.ecLeaf], "default"))).toThrow(/digest algorithm|not supported/);
+    expect(() => decodePfx(forgePfx(c.leafKey, [c.leaf], { password: "secret" }))).toThrow(/password/);
+    expect(() => decodePfx(forgePfx(null, [c.leaf]))).toThrow(/exactly two items/);
     expect(() => decodePfx("not base64!")).toThrow(/base64/);
     expect(() => decodePfx(Buffer.from("garbage"))).toThrow(Pkcs12Error);
   });

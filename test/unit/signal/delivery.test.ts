@@ -1,10 +1,5 @@
 import { describe, expect, it } from "vitest";
-import {
-  DEFAULT_MAX_EVENTS,
-  parseDelivery,
-  signalKey,
-  signalsOf,
-} from "../../../shared/signal/delivery.js";
+import { DEFAULT_MAX_EVENTS, parseDelivery, signalKey, signalsOf } from "../../../shared/signal/delivery.js";
 import {
   CTX,
   MS_CE_SECRET_SAMPLE,
@@ -18,42 +13,24 @@ import {
 
 describe("parseDelivery", () => {
   it("Event Grid schema arrives as an array: Microsoft's three samples in one batch", () => {
-    const body = [
-      ...MS_EG_SECRET_SAMPLE,
-      ...MS_EG_CERT_SAMPLE,
-      ...MS_EG_KEY_SAMPLE,
-    ];
+    const body = [...MS_EG_SECRET_SAMPLE, ...MS_EG_CERT_SAMPLE, ...MS_EG_KEY_SAMPLE];
     const out = parseDelivery(body, CTX);
     expect(out.map((e) => e.kind)).toEqual(["signal", "signal", "signal"]);
-    expect(
-      signalsOf(out).map((s) => `${s.objectType}:${s.objectName}`),
-    ).toEqual(["secret:newsecret", "certificate:newcert", "key:newkey"]);
+    expect(signalsOf(out).map((s) => `${s.objectType}:${s.objectName}`)).toEqual(["secret:newsecret", "certificate:newcert", "key:newkey"]);
   });
 
   it("a single CloudEvent object (structured mode) and a CloudEvents batch array", () => {
-    expect(
-      signalsOf(parseDelivery(first(MS_CE_SECRET_SAMPLE), CTX)),
-    ).toHaveLength(1);
-    const batch = [
-      toCloudEvent(first(MS_EG_CERT_SAMPLE)),
-      toCloudEvent(first(MS_EG_KEY_SAMPLE)),
-    ];
-    expect(signalsOf(parseDelivery(batch, CTX)).map((s) => s.source)).toEqual([
-      "cloudevents",
-      "cloudevents",
-    ]);
+    expect(signalsOf(parseDelivery(first(MS_CE_SECRET_SAMPLE), CTX))).toHaveLength(1);
+    const batch = [toCloudEvent(first(MS_EG_CERT_SAMPLE)), toCloudEvent(first(MS_EG_KEY_SAMPLE))];
+    expect(signalsOf(parseDelivery(batch, CTX)).map((s) => s.source)).toEqual(["cloudevents", "cloudevents"]);
   });
 
   it("a JSON string body (CLI `event <file>`), and invalid JSON", () => {
-    expect(
-      signalsOf(parseDelivery(JSON.stringify(MS_EG_SECRET_SAMPLE), CTX)),
-    ).toHaveLength(1);
+    expect(signalsOf(parseDelivery(JSON.stringify(MS_EG_SECRET_SAMPLE), CTX))).toHaveLength(1);
     const bad = parseDelivery("[{", CTX);
     expect(bad).toHaveLength(1);
     expect(bad[0]).toMatchObject({ kind: "rejected" });
-    expect(bad[0]?.kind === "rejected" && bad[0].reason).toMatch(
-      /^delivery body is not valid JSON/,
-    );
+    expect(bad[0]?.kind === "rejected" && bad[0].reason).toMatch(/^delivery body is not valid JSON/);
   });
 
   it("an empty array is an empty result", () => {
@@ -61,18 +38,8 @@ describe("parseDelivery", () => {
   });
 
   it("one entry per input event, in order, mixing kinds", () => {
-    const body = [
-      egEvent(),
-      { nope: 1 },
-      egEvent({ id: "e3", eventType: "Microsoft.KeyVault.SecretNearExpiry" }),
-      null,
-    ];
-    expect(parseDelivery(body, CTX).map((e) => e.kind)).toEqual([
-      "signal",
-      "rejected",
-      "ignored",
-      "rejected",
-    ]);
+    const body = [egEvent(), { nope: 1 }, egEvent({ id: "e3", eventType: "Microsoft.KeyVault.SecretNearExpiry" }), null];
+    expect(parseDelivery(body, CTX).map((e) => e.kind)).toEqual(["signal", "rejected", "ignored", "rejected"]);
   });
 
   it("caps the batch (default 5000) with one rejection", () => {
@@ -80,9 +47,7 @@ describe("parseDelivery", () => {
     const big = Array.from({ length: DEFAULT_MAX_EVENTS + 1 }, () => ({}));
     const out = parseDelivery(big, CTX);
     expect(out).toHaveLength(1);
-    expect(out[0]?.kind === "rejected" && out[0].reason).toMatch(
-      /^delivery has 5001 events; at most 5000 are accepted/,
-    );
+    expect(out[0]?.kind === "rejected" && out[0].reason).toMatch(/^delivery has 5001 events; at most 5000 are accepted/);
     expect(
       parseDelivery(
         Array.from({ length: 4 }, () => egEvent()),
@@ -99,15 +64,8 @@ describe("parseDelivery", () => {
 
   describe("dedupe: duplicates are reported, the first keeps its signal", () => {
     it("same vault/type/name/version under different event ids (a redelivery inside one batch)", () => {
-      const out = parseDelivery(
-        [egEvent({ id: "a" }), egEvent({ id: "b" }), egEvent({ id: "c" })],
-        CTX,
-      );
-      expect(out.map((e) => e.kind)).toEqual([
-        "signal",
-        "duplicate",
-        "duplicate",
-      ]);
+      const out = parseDelivery([egEvent({ id: "a" }), egEvent({ id: "b" }), egEvent({ id: "c" })], CTX);
+      expect(out.map((e) => e.kind)).toEqual(["signal", "duplicate", "duplicate"]);
       expect(out[1]).toEqual({
         kind: "duplicate",
         eventId: "b",
@@ -126,25 +84,13 @@ describe("parseDelivery", () => {
         },
       );
       const ce = toCloudEvent(egEvent({ id: "c" }));
-      expect(
-        parseDelivery([egEvent({ id: "a" }), upper, ce], CTX).map(
-          (e) => e.kind,
-        ),
-      ).toEqual(["signal", "duplicate", "duplicate"]);
+      expect(parseDelivery([egEvent({ id: "a" }), upper, ce], CTX).map((e) => e.kind)).toEqual(["signal", "duplicate", "duplicate"]);
     });
     it("different versions of one object are both kept; versionless duplicates fold", () => {
-      const v2 = egEvent(
-        { id: "b" },
-        { Version: "ffffffffffffffffffffffffffffffff", Id: undefined },
-      );
-      expect(
-        parseDelivery([egEvent({ id: "a" }), v2], CTX).map((e) => e.kind),
-      ).toEqual(["signal", "signal"]);
-      const nv = (id: string) =>
-        egEvent({ id }, { Version: null, Id: undefined });
-      expect(parseDelivery([nv("a"), nv("b")], CTX).map((e) => e.kind)).toEqual(
-        ["signal", "duplicate"],
-      );
+      const v2 = egEvent({ id: "b" }, { Version: "ffffffffffffffffffffffffffffffff", Id: undefined });
+      expect(parseDelivery([egEvent({ id: "a" }), v2], CTX).map((e) => e.kind)).toEqual(["signal", "signal"]);
+      const nv = (id: string) => egEvent({ id }, { Version: null, Id: undefined });
+      expect(parseDelivery([nv("a"), nv("b")], CTX).map((e) => e.kind)).toEqual(["signal", "duplicate"]);
     });
     it("signalKey", () => {
       expect(

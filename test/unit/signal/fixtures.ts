@@ -11,17 +11,13 @@
 
 import type { VaultConfig } from "../../../shared/types.js";
 
-export const SAMPLE_RESOURCE_ID =
-  "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv";
+export const SAMPLE_RESOURCE_ID = "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv";
 export const PROD_RESOURCE_ID =
   "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-prod";
 export const EMU_RESOURCE_ID =
   "/subscriptions/00000000-0000-0000-0000-000000000000/resourceGroups/local/providers/Microsoft.KeyVault/vaults/lowkey";
 
-export const VAULTS: ReadonlyMap<string, VaultConfig> = new Map<
-  string,
-  VaultConfig
->([
+export const VAULTS: ReadonlyMap<string, VaultConfig> = new Map<string, VaultConfig>([
   [
     "sample-kv",
     {
@@ -55,8 +51,7 @@ export const CTX = { vaults: VAULTS, receivedAt: RECEIVED_AT };
 export const MS_EG_SECRET_SAMPLE = [
   {
     id: "00eccf70-95a7-4e7c-8299-2eb17ee9ad64",
-    topic:
-      "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
+    topic: "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
     subject: "newsecret",
     eventType: "Microsoft.KeyVault.SecretNewVersionCreated",
     eventTime: "2019-07-25T01:08:33.1036736Z",
@@ -78,8 +73,7 @@ export const MS_EG_SECRET_SAMPLE = [
 export const MS_CE_SECRET_SAMPLE = [
   {
     id: "00eccf70-95a7-4e7c-8299-2eb17ee9ad64",
-    source:
-      "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
+    source: "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
     subject: "newsecret",
     type: "Microsoft.KeyVault.SecretNewVersionCreated",
     time: "2019-07-25T01:08:33.1036736Z",
@@ -100,8 +94,7 @@ export const MS_CE_SECRET_SAMPLE = [
 export const MS_EG_SECRET_SAMPLE_2020_CAMEL = [
   {
     id: "00eccf70-95a7-4e7c-8299-2eb17ee9ad64",
-    topic:
-      "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
+    topic: "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
     subject: "newsecret",
     eventType: "Microsoft.KeyVault.SecretNewVersionCreated",
     eventTime: "2019-07-25T01:08:33.1036736Z",
@@ -123,8 +116,7 @@ export const MS_EG_SECRET_SAMPLE_2020_CAMEL = [
 export const MS_EG_CERT_SAMPLE = [
   {
     id: "7d1b1f2a-5b6c-4c1d-9e0f-1a2b3c4d5e6f",
-    topic:
-      "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
+    topic: "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
     subject: "newcert",
     eventType: "Microsoft.KeyVault.CertificateNewVersionCreated",
     eventTime: "2019-07-25T01:08:33.1036736Z",
@@ -146,8 +138,7 @@ export const MS_EG_CERT_SAMPLE = [
 export const MS_EG_KEY_SAMPLE = [
   {
     id: "a0c3e7a4-2f55-4f0e-9a57-7f64d3b0c2d1",
-    topic:
-      "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
+    topic: "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv",
     subject: "newkey",
     eventType: "Microsoft.KeyVault.KeyNewVersionCreated",
     eventTime: "2019-07-25T01:08:33.1036736Z",
@@ -169,14 +160,7 @@ type Json = Record<string, unknown>;
 
 /** Event Grid schema → CloudEvents 1.0 (topic→source, eventType→type, eventTime→time, +specversion). */
 export function toCloudEvent(eg: Json): Json {
-  const {
-    topic,
-    eventType,
-    eventTime,
-    dataVersion: _dv,
-    metadataVersion: _mv,
-    ...rest
-  } = eg;
+  const { topic, eventType, eventTime, dataVersion: _dv, metadataVersion: _mv, ...rest } = eg;
   return {
     ...rest,
     source: topic,

@@ -9,84 +9,32 @@ import {
 } from "../../../shared/signal/names.js";
 
 describe("name validators", () => {
-  it.each(["abc", "kv-prod", "Sample-KV", "a12", "a".repeat(24), "a-b-c"])(
-    "vault name ok: %s",
-    (n) => {
-      expect(isValidVaultName(n)).toBe(true);
-    },
-  );
-  it.each([
-    "ab",
-    "a".repeat(25),
-    "1kv",
-    "-kv",
-    "kv-",
-    "kv--prod",
-    "kv_prod",
-    "kv.prod",
-    "../kv",
-    "kv prod",
-    "",
-    5,
-    null,
-  ])("vault name bad: %j", (n) => {
-    expect(isValidVaultName(n)).toBe(false);
+  it.each(["abc", "kv-prod", "Sample-KV", "a12", "a".repeat(24), "a-b-c"])("vault name ok: %s", (n) => {
+    expect(isValidVaultName(n)).toBe(true);
   });
-  it.each(["a", "db-password", "A1-b2", "-x-", "1", "a".repeat(127)])(
-    "object name ok: %s",
+  it.each(["ab", "a".repeat(25), "1kv", "-kv", "kv-", "kv--prod", "kv_prod", "kv.prod", "../kv", "kv prod", "", 5, null])(
+    "vault name bad: %j",
     (n) => {
-      expect(isValidObjectName(n)).toBe(true);
+      expect(isValidVaultName(n)).toBe(false);
     },
   );
-  it.each([
-    "",
-    "a".repeat(128),
-    "../x",
-    "a/b",
-    "a.b",
-    "a_b",
-    "a b",
-    "a\n",
-    "ü",
-    3,
-  ])("object name bad: %j", (n) => {
+  it.each(["a", "db-password", "A1-b2", "-x-", "1", "a".repeat(127)])("object name ok: %s", (n) => {
+    expect(isValidObjectName(n)).toBe(true);
+  });
+  it.each(["", "a".repeat(128), "../x", "a/b", "a.b", "a_b", "a b", "a\n", "ü", 3])("object name bad: %j", (n) => {
     expect(isValidObjectName(n)).toBe(false);
   });
   it("DNS-1123 labels and subdomains", () => {
-    for (const ok of ["default", "kube-system", "a", "0", "a".repeat(63)])
-      expect(isDns1123Label(ok)).toBe(true);
-    for (const bad of [
-      "",
-      "A",
-      "-a",
-      "a-",
-      "a.b",
-      "a".repeat(64),
-      "a_b",
-      "..",
-      1,
-    ])
-      expect(isDns1123Label(bad)).toBe(false);
-    for (const ok of ["a.b", "secrets-store.csi.k8s.io", "a"])
-      expect(isDns1123Subdomain(ok)).toBe(true);
-    for (const bad of [
-      "",
-      "a..b",
-      ".a",
-      "a.",
-      `${"a".repeat(64)}.b`,
-      "a".repeat(254),
-      "A.b",
-    ])
-      expect(isDns1123Subdomain(bad)).toBe(false);
+    for (const ok of ["default", "kube-system", "a", "0", "a".repeat(63)]) expect(isDns1123Label(ok)).toBe(true);
+    for (const bad of ["", "A", "-a", "a-", "a.b", "a".repeat(64), "a_b", "..", 1]) expect(isDns1123Label(bad)).toBe(false);
+    for (const ok of ["a.b", "secrets-store.csi.k8s.io", "a"]) expect(isDns1123Subdomain(ok)).toBe(true);
+    for (const bad of ["", "a..b", ".a", "a.", `${"a".repeat(64)}.b`, "a".repeat(254), "A.b"]) expect(isDns1123Subdomain(bad)).toBe(false);
   });
 });
 
 describe("sanitizeForLog", () => {
   it("escapes control, bidi and separator characters", () => {
-    expect(
-      sanitizeForLog("a\nb\rc\td\u0000e\u001bf\u2028g\u202eh\u200bi"),
-    ).toBe("a\\nb\\rc\\td\\u0000e\\u001bf\\u2028g\\u202eh\\u200bi");
+    expect(sanitizeForLog("a\nb\rc\td\u0000e\u001bf\u2028g\u202eh\u200bi")).toBe("a\\nb\\rc\\td\\u0000e\\u001bf\\u2028g\\u202eh\\u200bi");
   });
   it("truncates to max code units with an ellipsis, never splitting surrogate pairs or escapes", () => {
     expect(sanitizeForLog("x".repeat(500))).toBe(`${"x".repeat(99)}…`);

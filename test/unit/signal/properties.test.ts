@@ -2,20 +2,9 @@
 // rejection explains itself in a bounded, log-safe string.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import {
-  parseDelivery,
-  signalKey,
-  type DeliveryEntry,
-} from "../../../shared/signal/delivery.js";
-import {
-  MAX_REASON_LENGTH,
-  parseKeyVaultEvent,
-  type ParsedEvent,
-} from "../../../shared/signal/keyvault-event.js";
-import {
-  isDns1123Label,
-  isValidObjectName,
-} from "../../../shared/signal/names.js";
+import { parseDelivery, signalKey, type DeliveryEntry } from "../../../shared/signal/delivery.js";
+import { MAX_REASON_LENGTH, parseKeyVaultEvent, type ParsedEvent } from "../../../shared/signal/keyvault-event.js";
+import { isDns1123Label, isValidObjectName } from "../../../shared/signal/names.js";
 import {
   MAX_MESSAGE_LENGTH,
   parseRotateQuery,
@@ -23,13 +12,7 @@ import {
   type RotateRequestResult,
 } from "../../../shared/signal/rotate-request.js";
 import type { VaultConfig } from "../../../shared/types.js";
-import {
-  CTX,
-  EMU_RESOURCE_ID,
-  PROD_RESOURCE_ID,
-  SAMPLE_RESOURCE_ID,
-  VAULTS,
-} from "./fixtures.js";
+import { CTX, EMU_RESOURCE_ID, PROD_RESOURCE_ID, SAMPLE_RESOURCE_ID, VAULTS } from "./fixtures.js";
 
 const RUNS = 2500;
 // eslint-disable-next-line no-control-regex
@@ -42,30 +25,17 @@ function rawTopic(raw: unknown): unknown {
 }
 
 /** The invariants every parsed entry must satisfy, given the allow-list in force. */
-function checkEntry(
-  e: DeliveryEntry | ParsedEvent,
-  vaults: ReadonlyMap<string, VaultConfig>,
-  raw?: unknown,
-): void {
+function checkEntry(e: DeliveryEntry | ParsedEvent, vaults: ReadonlyMap<string, VaultConfig>, raw?: unknown): void {
   switch (e.kind) {
     case "signal": {
       const cfg = vaults.get(e.signal.vault);
-      expect(
-        cfg,
-        `signal for vault ${e.signal.vault} outside the allow-list`,
-      ).toBeDefined();
-      if (raw !== undefined)
-        expect(String(rawTopic(raw)).toLowerCase()).toBe(
-          cfg!.resourceId.toLowerCase(),
-        );
+      expect(cfg, `signal for vault ${e.signal.vault} outside the allow-list`).toBeDefined();
+      if (raw !== undefined) expect(String(rawTopic(raw)).toLowerCase()).toBe(cfg!.resourceId.toLowerCase());
       expect(e.signal.vault).toBe(e.signal.vault.toLowerCase());
       expect(isValidObjectName(e.signal.objectName)).toBe(true);
       expect(["secret", "certificate", "key"]).toContain(e.signal.objectType);
-      if (e.signal.version !== undefined)
-        expect(e.signal.version).toMatch(/^[0-9a-zA-Z]{1,64}$/);
-      expect(new Date(e.signal.eventTime).toISOString()).toBe(
-        e.signal.eventTime,
-      );
+      if (e.signal.version !== undefined) expect(e.signal.version).toMatch(/^[0-9a-zA-Z]{1,64}$/);
+      expect(new Date(e.signal.eventTime).toISOString()).toBe(e.signal.eventTime);
       break;
     }
     case "rejected":
@@ -86,53 +56,20 @@ function checkEntry(
 // ---- a generator of near-valid Key Vault events (so that deep code paths are reached) ----
 const SUB = "0b1f6471-1bf0-4dda-aec3-cb9272f09590";
 const vaultName = fc.oneof(
-  fc.constantFrom(
-    "kv-prod",
-    "KV-Prod",
-    "sample-kv",
-    "lowkey",
-    "kv-other",
-    "kv--prod",
-    "../kv",
-    "a",
-  ),
+  fc.constantFrom("kv-prod", "KV-Prod", "sample-kv", "lowkey", "kv-other", "kv--prod", "../kv", "a"),
   fc.string({ maxLength: 30 }),
 );
 const topic = fc.oneof(
-  fc.constantFrom(
-    PROD_RESOURCE_ID,
-    PROD_RESOURCE_ID.toUpperCase(),
-    SAMPLE_RESOURCE_ID,
-    EMU_RESOURCE_ID,
-  ),
-  vaultName.map(
-    (n) =>
-      `/subscriptions/${SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/${n}`,
-  ),
+  fc.constantFrom(PROD_RESOURCE_ID, PROD_RESOURCE_ID.toUpperCase(), SAMPLE_RESOURCE_ID, EMU_RESOURCE_ID),
+  vaultName.map((n) => `/subscriptions/${SUB}/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/${n}`),
   fc
-    .tuple(
-      fc.constantFrom(SUB, "evil"),
-      fc.constantFrom("rg-secrets", "RG-SECRETS", "rg"),
-      vaultName,
-    )
-    .map(
-      ([s, g, n]) =>
-        `/subscriptions/${s}/resourceGroups/${g}/providers/Microsoft.KeyVault/vaults/${n}`,
-    ),
+    .tuple(fc.constantFrom(SUB, "evil"), fc.constantFrom("rg-secrets", "RG-SECRETS", "rg"), vaultName)
+    .map(([s, g, n]) => `/subscriptions/${s}/resourceGroups/${g}/providers/Microsoft.KeyVault/vaults/${n}`),
   fc.string({ maxLength: 200 }),
   fc.anything(),
 );
 const objectName = fc.oneof(
-  fc.constantFrom(
-    "db-password",
-    "DB-PASSWORD",
-    "newsecret",
-    "../x",
-    "a/b",
-    "a\nb",
-    "",
-    "x".repeat(128),
-  ),
+  fc.constantFrom("db-password", "DB-PASSWORD", "newsecret", "../x", "a/b", "a\nb", "", "x".repeat(128)),
   fc.stringMatching(/^[0-9a-zA-Z-]{1,20}$/),
   fc.string({ maxLength: 40 }),
 );
@@ -159,41 +96,22 @@ const version = fc.oneof(
 );
 const idUrl = fc.oneof(
   fc
-    .tuple(
-      vaultName,
-      fc.constantFrom("secrets", "certificates", "keys", "x"),
-      objectName,
-      fc.stringMatching(/^[0-9a-f]{0,34}$/),
-    )
+    .tuple(vaultName, fc.constantFrom("secrets", "certificates", "keys", "x"), objectName, fc.stringMatching(/^[0-9a-f]{0,34}$/))
     .map(([v, c, n, ver]) => `https://${v}.vault.azure.net/${c}/${n}/${ver}`),
   fc.webUrl(),
   fc.anything(),
 );
-const dataKey = (k: string) =>
-  fc.constantFrom(
-    k,
-    k.toLowerCase(),
-    `${k} `,
-    k[0]!.toLowerCase() + k.slice(1),
-  );
+const dataKey = (k: string) => fc.constantFrom(k, k.toLowerCase(), `${k} `, k[0]!.toLowerCase() + k.slice(1));
 const data = fc
   .tuple(
     fc.record(
       {
         Id: idUrl,
         VaultName: fc.oneof(vaultName, fc.anything()),
-        ObjectType: fc.oneof(
-          fc.constantFrom("Secret", "Certificate", "Key", "secret", "bogus"),
-          fc.anything(),
-        ),
+        ObjectType: fc.oneof(fc.constantFrom("Secret", "Certificate", "Key", "secret", "bogus"), fc.anything()),
         ObjectName: fc.oneof(objectName, fc.anything()),
         Version: version,
-        NBF: fc.oneof(
-          fc.integer(),
-          fc.string(),
-          fc.constant(null),
-          fc.anything(),
-        ),
+        NBF: fc.oneof(fc.integer(), fc.string(), fc.constant(null), fc.anything()),
         EXP: fc.oneof(fc.integer(), fc.string(), fc.constant(null)),
       },
       { requiredKeys: [] },
@@ -210,15 +128,7 @@ const data = fc
   )
   .map(([rec, keys]) => {
     const out: Record<string, unknown> = {};
-    const canon = [
-      "Id",
-      "VaultName",
-      "ObjectType",
-      "ObjectName",
-      "Version",
-      "NBF",
-      "EXP",
-    ] as const;
+    const canon = ["Id", "VaultName", "ObjectType", "ObjectName", "Version", "NBF", "EXP"] as const;
     canon.forEach((k, i) => {
       if (k in rec) out[keys[i]!] = rec[k];
     });
@@ -231,16 +141,11 @@ const eventGridEvent = fc.record(
     subject: fc.oneof(objectName, fc.anything()),
     eventType,
     eventTime: fc.oneof(
-      fc
-        .date({ noInvalidDate: false })
-        .map((d) => (Number.isNaN(d.getTime()) ? "x" : d.toISOString())),
+      fc.date({ noInvalidDate: false }).map((d) => (Number.isNaN(d.getTime()) ? "x" : d.toISOString())),
       fc.string(),
       fc.anything(),
     ),
-    data: fc.oneof(
-      { weight: 5, arbitrary: data },
-      { weight: 1, arbitrary: fc.anything() },
-    ),
+    data: fc.oneof({ weight: 5, arbitrary: data }, { weight: 1, arbitrary: fc.anything() }),
     dataVersion: fc.oneof(fc.constant("1"), fc.anything()),
     metadataVersion: fc.constant("1"),
   },
@@ -248,19 +153,13 @@ const eventGridEvent = fc.record(
 );
 const cloudEvent = fc.record(
   {
-    specversion: fc.oneof(
-      { weight: 5, arbitrary: fc.constant("1.0") },
-      { weight: 1, arbitrary: fc.anything() },
-    ),
+    specversion: fc.oneof({ weight: 5, arbitrary: fc.constant("1.0") }, { weight: 1, arbitrary: fc.anything() }),
     id: fc.oneof(fc.uuid(), fc.string()),
     source: topic,
     subject: fc.oneof(objectName, fc.anything()),
     type: eventType,
     time: fc.oneof(fc.string(), fc.anything()),
-    data: fc.oneof(
-      { weight: 5, arbitrary: data },
-      { weight: 1, arbitrary: fc.anything() },
-    ),
+    data: fc.oneof({ weight: 5, arbitrary: data }, { weight: 1, arbitrary: fc.anything() }),
   },
   { requiredKeys: ["specversion"] },
 );
@@ -280,18 +179,13 @@ const validEvent = fc
   .record({
     cfg: fc.constantFrom(...VAULTS.values()),
     name: fc.stringMatching(/^[0-9a-zA-Z-]{1,20}$/),
-    kind: fc.constantFrom("secret", "certificate", "key") as fc.Arbitrary<
-      "secret" | "certificate" | "key"
-    >,
+    kind: fc.constantFrom("secret", "certificate", "key") as fc.Arbitrary<"secret" | "certificate" | "key">,
     version: fc.oneof(fc.stringMatching(/^[0-9a-f]{32}$/), fc.constant(null)),
     cloud: fc.boolean(),
     upper: fc.boolean(),
   })
   .map(({ cfg, name, kind, version, cloud, upper }) => {
-    const host =
-      cfg.name === "lowkey"
-        ? "https://localhost:8443"
-        : `https://${cfg.name}.vault.azure.net`;
+    const host = cfg.name === "lowkey" ? "https://localhost:8443" : `https://${cfg.name}.vault.azure.net`;
     const src = upper ? cfg.resourceId.toUpperCase() : cfg.resourceId;
     const type = `Microsoft.KeyVault.${TYPES[kind]}NewVersionCreated`;
     const data = {
@@ -325,16 +219,7 @@ const validEvent = fc
           metadataVersion: "1",
         };
   });
-const mutationValue = fc.oneof(
-  topic,
-  vaultName,
-  objectName,
-  eventType,
-  version,
-  idUrl,
-  fc.anything(),
-  fc.constant(undefined),
-);
+const mutationValue = fc.oneof(topic, vaultName, objectName, eventType, version, idUrl, fc.anything(), fc.constant(undefined));
 const envelopeKey = fc.constantFrom(
   "id",
   "topic",
@@ -348,32 +233,19 @@ const envelopeKey = fc.constantFrom(
   "specversion",
   "dataVersion",
 );
-const dataKeyName = fc.constantFrom(
-  "Id",
-  "VaultName",
-  "ObjectType",
-  "ObjectName",
-  "Version",
-  "NBF",
-  "EXP",
-  "objectName ",
-  "vaultName",
-);
+const dataKeyName = fc.constantFrom("Id", "VaultName", "ObjectType", "ObjectName", "Version", "NBF", "EXP", "objectName ", "vaultName");
 const mutation = fc.oneof(
   fc.tuple(fc.constant("envelope" as const), envelopeKey, mutationValue),
   fc.tuple(fc.constant("data" as const), dataKeyName, mutationValue),
 );
-const mutatedEvent = fc
-  .tuple(validEvent, fc.array(mutation, { maxLength: 3 }))
-  .map(([ev, muts]) => {
-    const out: Record<string, unknown> = { ...ev, data: { ...ev.data } };
-    for (const [where, key, value] of muts) {
-      const target = where === "envelope" ? out : out["data"];
-      if (typeof target === "object" && target !== null)
-        (target as Record<string, unknown>)[key] = value;
-    }
-    return out;
-  });
+const mutatedEvent = fc.tuple(validEvent, fc.array(mutation, { maxLength: 3 })).map(([ev, muts]) => {
+  const out: Record<string, unknown> = { ...ev, data: { ...ev.data } };
+  for (const [where, key, value] of muts) {
+    const target = where === "envelope" ? out : out["data"];
+    if (typeof target === "object" && target !== null) (target as Record<string, unknown>)[key] = value;
+  }
+  return out;
+});
 const kvEvent = fc.oneof(
   { weight: 3, arbitrary: mutatedEvent },
   { weight: 1, arbitrary: eventGridEvent },
@@ -393,12 +265,9 @@ describe("parseDelivery / parseKeyVaultEvent properties", () => {
 
   it("never throws on arbitrary values (fc.anything), single or batched", () => {
     fc.assert(
-      fc.property(
-        fc.oneof(fc.anything(), fc.array(fc.anything(), { maxLength: 10 })),
-        (body) => {
-          for (const e of parseDelivery(body, CTX)) checkEntry(e, VAULTS);
-        },
-      ),
+      fc.property(fc.oneof(fc.anything(), fc.array(fc.anything(), { maxLength: 10 })), (body) => {
+        for (const e of parseDelivery(body, CTX)) checkEntry(e, VAULTS);
+      }),
       { numRuns: RUNS },
     );
   });
@@ -419,23 +288,17 @@ describe("parseDelivery / parseKeyVaultEvent properties", () => {
   it("a narrower allow-list is honoured (random subsets of the configured vaults)", () => {
     const entries = [...VAULTS.entries()];
     fc.assert(
-      fc.property(
-        fc.subarray(entries),
-        fc.array(kvEvent, { maxLength: 8 }),
-        (subset, batch) => {
-          const vaults = new Map(subset);
-          const out = parseDelivery(batch, {
-            vaults,
-            receivedAt: CTX.receivedAt,
-          });
-          expect(out).toHaveLength(batch.length);
-          out.forEach((e, i) => checkEntry(e, vaults, batch[i]));
-          const keys = out.flatMap((e) =>
-            e.kind === "signal" ? [signalKey(e.signal)] : [],
-          );
-          expect(new Set(keys).size).toBe(keys.length); // dedupe: one signal per key
-        },
-      ),
+      fc.property(fc.subarray(entries), fc.array(kvEvent, { maxLength: 8 }), (subset, batch) => {
+        const vaults = new Map(subset);
+        const out = parseDelivery(batch, {
+          vaults,
+          receivedAt: CTX.receivedAt,
+        });
+        expect(out).toHaveLength(batch.length);
+        out.forEach((e, i) => checkEntry(e, vaults, batch[i]));
+        const keys = out.flatMap((e) => (e.kind === "signal" ? [signalKey(e.signal)] : []));
+        expect(new Set(keys).size).toBe(keys.length); // dedupe: one signal per key
+      }),
       { numRuns: RUNS },
     );
   });
@@ -450,10 +313,8 @@ function checkRotate(r: RotateRequestResult): void {
     expect(isValidObjectName(r.value.objectName)).toBe(true);
     expect(["secret", "certificate", "key"]).toContain(r.value.objectType);
     expect(typeof r.value.dryRun).toBe("boolean");
-    for (const c of r.value.clusters ?? [])
-      expect(RCTX.clusterNames).toContain(c);
-    for (const n of r.value.namespaces ?? [])
-      expect(isDns1123Label(n)).toBe(true);
+    for (const c of r.value.clusters ?? []) expect(RCTX.clusterNames).toContain(c);
+    for (const n of r.value.namespaces ?? []) expect(isDns1123Label(n)).toBe(true);
   } else {
     expect([400, 403, 413]).toContain(r.status);
     expect(r.message.length).toBeGreaterThan(0);
@@ -467,29 +328,16 @@ const sometimes = <T>(good: fc.Arbitrary<T>, bad: fc.Arbitrary<unknown>) =>
   fc.oneof({ weight: 6, arbitrary: good }, { weight: 1, arbitrary: bad });
 const rotateBody = fc.record(
   {
-    vault: sometimes(
-      fc.constantFrom("kv-prod", "KV-PROD", "sample-kv", "lowkey", "kv-other"),
-      fc.oneof(vaultName, fc.anything()),
-    ),
-    objectName: sometimes(
-      fc.stringMatching(/^[0-9a-zA-Z-]{1,20}$/),
-      fc.oneof(objectName, fc.anything()),
-    ),
-    objectType: sometimes(
-      fc.constantFrom("secret", "certificate", "key", "Key"),
-      fc.oneof(fc.constant("cert"), fc.anything()),
-    ),
+    vault: sometimes(fc.constantFrom("kv-prod", "KV-PROD", "sample-kv", "lowkey", "kv-other"), fc.oneof(vaultName, fc.anything())),
+    objectName: sometimes(fc.stringMatching(/^[0-9a-zA-Z-]{1,20}$/), fc.oneof(objectName, fc.anything())),
+    objectType: sometimes(fc.constantFrom("secret", "certificate", "key", "Key"), fc.oneof(fc.constant("cert"), fc.anything())),
     clusters: sometimes(
       fc.array(fc.constantFrom("aks-weu", "aks-neu"), { minLength: 1 }),
       fc.oneof(fc.array(fc.constantFrom("aks-weu", "nope")), fc.anything()),
     ),
     namespaces: sometimes(
       fc.array(fc.constantFrom("default", "apps", "team-a"), { minLength: 1 }),
-      fc.oneof(
-        fc.array(fc.constantFrom("default", "Bad", "", "a".repeat(64))),
-        fc.array(fc.string(), { maxLength: 3 }),
-        fc.anything(),
-      ),
+      fc.oneof(fc.array(fc.constantFrom("default", "Bad", "", "a".repeat(64))), fc.array(fc.string(), { maxLength: 3 }), fc.anything()),
     ),
     dryRun: sometimes(fc.boolean(), fc.anything()),
     extra: fc.anything(),
@@ -504,12 +352,9 @@ const rotateInput = fc
 describe("parseRotateRequest / parseRotateQuery properties", () => {
   it("never throws on arbitrary JSON, values, or raw strings", () => {
     fc.assert(
-      fc.property(
-        fc.oneof(fc.jsonValue(), fc.anything(), fc.string(), fc.json()),
-        (input) => {
-          checkRotate(parseRotateRequest(input, RCTX));
-        },
-      ),
+      fc.property(fc.oneof(fc.jsonValue(), fc.anything(), fc.string(), fc.json()), (input) => {
+        checkRotate(parseRotateRequest(input, RCTX));
+      }),
       { numRuns: RUNS },
     );
   });
@@ -529,29 +374,10 @@ describe("parseRotateRequest / parseRotateQuery properties", () => {
 
   it("arbitrary query strings", () => {
     const key = fc.oneof(
-      fc.constantFrom(
-        "vault",
-        "objectName",
-        "objectType",
-        "namespace",
-        "cluster",
-        "code",
-        "dryRun",
-      ),
+      fc.constantFrom("vault", "objectName", "objectType", "namespace", "cluster", "code", "dryRun"),
       fc.string({ maxLength: 10 }),
     );
-    const val = fc.oneof(
-      fc.constantFrom(
-        "kv-prod",
-        "db",
-        "secret",
-        "default",
-        "aks-weu",
-        "a,b",
-        "",
-      ),
-      fc.string({ maxLength: 30 }),
-    );
+    const val = fc.oneof(fc.constantFrom("kv-prod", "db", "secret", "default", "aks-weu", "a,b", ""), fc.string({ maxLength: 30 }));
     fc.assert(
       fc.property(fc.array(fc.tuple(key, val), { maxLength: 8 }), (pairs) => {
         const r = parseRotateQuery(new URLSearchParams(pairs), RCTX);

@@ -10,8 +10,7 @@ import { VAULTS } from "./fixtures.js";
 const CTX = { vaults: VAULTS, clusterNames: ["aks-weu", "aks-neu"] as const };
 const req = (input: unknown) => parseRotateRequest(input, CTX);
 function err(r: RotateRequestResult) {
-  if (r.ok)
-    throw new Error(`expected an error, got ${JSON.stringify(r.value)}`);
+  if (r.ok) throw new Error(`expected an error, got ${JSON.stringify(r.value)}`);
   expect(r.message.length).toBeGreaterThan(0);
   return r;
 }
@@ -51,16 +50,8 @@ describe("parseRotateRequest", () => {
   });
   it("raw string / bytes body: size cap → 413, bad JSON → 400", () => {
     expect(MAX_REQUEST_BYTES).toBe(65536);
-    expect(req(JSON.stringify({ vault: "kv-prod", objectName: "x" })).ok).toBe(
-      true,
-    );
-    expect(
-      req(
-        new TextEncoder().encode(
-          JSON.stringify({ vault: "kv-prod", objectName: "x" }),
-        ),
-      ).ok,
-    ).toBe(true);
+    expect(req(JSON.stringify({ vault: "kv-prod", objectName: "x" })).ok).toBe(true);
+    expect(req(new TextEncoder().encode(JSON.stringify({ vault: "kv-prod", objectName: "x" }))).ok).toBe(true);
     const big = JSON.stringify({
       vault: "kv-prod",
       objectName: "x",
@@ -86,88 +77,32 @@ describe("parseRotateRequest", () => {
     });
   });
   it("unknown fields are named", () => {
-    const r = err(
-      req({ vault: "kv-prod", objectName: "x", namespace: "a", force: true }),
-    );
+    const r = err(req({ vault: "kv-prod", objectName: "x", namespace: "a", force: true }));
     expect(r).toMatchObject({ status: 400, field: "namespace" });
-    expect(r.message).toBe(
-      'unknown fields "namespace", "force"; allowed: vault, objectName, objectType, clusters, namespaces, dryRun',
-    );
+    expect(r.message).toBe('unknown fields "namespace", "force"; allowed: vault, objectName, objectType, clusters, namespaces, dryRun');
   });
   it.each([
     [{ objectName: "x" }, "vault", /vault is required/],
-    [
-      { vault: 1, objectName: "x" },
-      "vault",
-      /vault must be a string, got number/,
-    ],
-    [
-      { vault: "kv--x", objectName: "x" },
-      "vault",
-      /vault "kv--x" is not a valid Key Vault name; expected 3-24/,
-    ],
+    [{ vault: 1, objectName: "x" }, "vault", /vault must be a string, got number/],
+    [{ vault: "kv--x", objectName: "x" }, "vault", /vault "kv--x" is not a valid Key Vault name; expected 3-24/],
     [{ vault: "kv-prod" }, "objectName", /objectName is required/],
-    [
-      { vault: "kv-prod", objectName: null },
-      "objectName",
-      /objectName must be a string, got null/,
-    ],
+    [{ vault: "kv-prod", objectName: null }, "objectName", /objectName must be a string, got null/],
     [
       { vault: "kv-prod", objectName: "../etc" },
       "objectName",
       /objectName "\.\.\/etc" is not a valid Key Vault object name; expected 1-127/,
     ],
     [{ vault: "kv-prod", objectName: "a\u0000b" }, "objectName", /"a\\u0000b"/],
-    [
-      { vault: "kv-prod", objectName: "x", objectType: "cert" },
-      "objectType",
-      /objectType "cert" is not one of secret\|certificate\|key/,
-    ],
-    [
-      { vault: "kv-prod", objectName: "x", objectType: 2 },
-      "objectType",
-      /must be a string \(secret\|certificate\|key\), got number/,
-    ],
-    [
-      { vault: "kv-prod", objectName: "x", clusters: "aks-weu" },
-      "clusters",
-      /clusters must be an array of cluster names, got string/,
-    ],
-    [
-      { vault: "kv-prod", objectName: "x", clusters: [] },
-      "clusters",
-      /must not be empty; omit it to mean all/,
-    ],
-    [
-      { vault: "kv-prod", objectName: "x", clusters: ["aks-weu", 3] },
-      "clusters",
-      /clusters\[1\] must be a string, got number/,
-    ],
-    [
-      { vault: "kv-prod", objectName: "x", clusters: ["aks-x"] },
-      "clusters",
-      /unknown cluster "aks-x"; configured: "aks-weu", "aks-neu"/,
-    ],
-    [
-      { vault: "kv-prod", objectName: "x", namespaces: ["Default"] },
-      "namespaces",
-      /"Default" is not a DNS-1123 label/,
-    ],
-    [
-      { vault: "kv-prod", objectName: "x", namespaces: ["a".repeat(64)] },
-      "namespaces",
-      /is not a DNS-1123 label/,
-    ],
-    [
-      { vault: "kv-prod", objectName: "x", namespaces: ["../kube-system"] },
-      "namespaces",
-      /is not a DNS-1123/,
-    ],
-    [
-      { vault: "kv-prod", objectName: "x", dryRun: "true" },
-      "dryRun",
-      /dryRun must be a boolean \(true\|false\), got string/,
-    ],
+    [{ vault: "kv-prod", objectName: "x", objectType: "cert" }, "objectType", /objectType "cert" is not one of secret\|certificate\|key/],
+    [{ vault: "kv-prod", objectName: "x", objectType: 2 }, "objectType", /must be a string \(secret\|certificate\|key\), got number/],
+    [{ vault: "kv-prod", objectName: "x", clusters: "aks-weu" }, "clusters", /clusters must be an array of cluster names, got string/],
+    [{ vault: "kv-prod", objectName: "x", clusters: [] }, "clusters", /must not be empty; omit it to mean all/],
+    [{ vault: "kv-prod", objectName: "x", clusters: ["aks-weu", 3] }, "clusters", /clusters\[1\] must be a string, got number/],
+    [{ vault: "kv-prod", objectName: "x", clusters: ["aks-x"] }, "clusters", /unknown cluster "aks-x"; configured: "aks-weu", "aks-neu"/],
+    [{ vault: "kv-prod", objectName: "x", namespaces: ["Default"] }, "namespaces", /"Default" is not a DNS-1123 label/],
+    [{ vault: "kv-prod", objectName: "x", namespaces: ["a".repeat(64)] }, "namespaces", /is not a DNS-1123 label/],
+    [{ vault: "kv-prod", objectName: "x", namespaces: ["../kube-system"] }, "namespaces", /is not a DNS-1123/],
+    [{ vault: "kv-prod", objectName: "x", dryRun: "true" }, "dryRun", /dryRun must be a boolean \(true\|false\), got string/],
   ])("%j → 400 on %s", (input, field, re) => {
     const r = err(req(input));
     expect(r).toMatchObject({ status: 400, field });
@@ -184,9 +119,7 @@ describe("parseRotateRequest", () => {
     });
   });
   it("echoes at most ~100 characters of input", () => {
-    const r = err(
-      req({ vault: "kv-prod", objectName: `${"z".repeat(5000)}\n` }),
-    );
+    const r = err(req({ vault: "kv-prod", objectName: `${"z".repeat(5000)}\n` }));
     expect(r.message).not.toContain("z".repeat(101));
   });
 });
@@ -194,11 +127,7 @@ describe("parseRotateRequest", () => {
 describe("parseRotateQuery (GET /api/plan)", () => {
   const q = (s: string) => parseRotateQuery(new URLSearchParams(s), CTX);
   it("builds the same request with dryRun true; namespace/cluster repeat or comma-separate; code ignored", () => {
-    expect(
-      q(
-        "vault=kv-prod&objectName=db&objectType=key&namespace=a&namespace=b,c&cluster=aks-weu&code=secretkey",
-      ),
-    ).toEqual({
+    expect(q("vault=kv-prod&objectName=db&objectType=key&namespace=a&namespace=b,c&cluster=aks-weu&code=secretkey")).toEqual({
       ok: true,
       value: {
         vault: "kv-prod",
@@ -223,9 +152,7 @@ describe("parseRotateQuery (GET /api/plan)", () => {
     expect(err(q("vault=kv-prod&objectName=db&dryRun=false"))).toMatchObject({
       status: 400,
       field: "dryRun",
-      message: expect.stringMatching(
-        /unknown query parameter "dryRun".*always a dry run/,
-      ),
+      message: expect.stringMatching(/unknown query parameter "dryRun".*always a dry run/),
     });
     expect(err(q("vault=kv-prod&vault=kv-x&objectName=db"))).toMatchObject({
       status: 400,
@@ -236,9 +163,7 @@ describe("parseRotateQuery (GET /api/plan)", () => {
       status: 400,
       field: "vault",
     });
-    expect(
-      err(q("vault=kv-prod&objectName=db&namespace=Bad_NS")),
-    ).toMatchObject({ status: 400, field: "namespace" });
+    expect(err(q("vault=kv-prod&objectName=db&namespace=Bad_NS"))).toMatchObject({ status: 400, field: "namespace" });
     expect(err(q("vault=kv-prod&objectName=db&namespace="))).toMatchObject({
       status: 400,
       field: "namespace",
