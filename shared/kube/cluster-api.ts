@@ -231,7 +231,7 @@ export class ClusterApi {
   }
 
   /** The paged list and its snapshot's resourceVersion (where a watch continues from). */
-  async listSpcsVersioned(namespace?: string): Promise<{ items: Spc[]; resourceVersion: string }> {
+  async listSpcsVersioned(namespace?: string, pageSize = 500): Promise<{ items: Spc[]; resourceVersion: string }> {
     const out: Spc[] = [];
     let resourceVersion = "";
     let cont: string | undefined;
@@ -243,14 +243,14 @@ export class ClusterApi {
               version: SPC_VERSION,
               namespace,
               plural: "secretproviderclasses",
-              limit: 500,
+              limit: pageSize,
               _continue: cont,
             })
           : this.custom.listClusterCustomObject({
               group: SPC_GROUP,
               version: SPC_VERSION,
               plural: "secretproviderclasses",
-              limit: 500,
+              limit: pageSize,
               _continue: cont,
             }),
       )) as { items: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
