@@ -52,51 +52,67 @@ function signalFor(r: Referenced, now: Date): RotationSignal {
   return { vault: r.vault, objectType: t, objectName: r.objectName, eventTime: now.toISOString(), source: "timer" };
 }
 
-/** Several objects feeding one Secret: one merge patch, so a Secret never shows some keys new and some old. */
-export function mergeSecretPatches(actions: Action[]): Action[] {
+/**
+ * Folds actions of one type that target the same object into the first of them (copied, so plans stay untouched);
+ * every other action keeps its place.
+ */
+function mergeSame<T extends Action["type"]>(
+  actions: Action[],
+  type: T,
+  key: (a: Extract<Action, { type: T }>) => string,
+  copy: (a: Extract<Action, { type: T }>) => Extract<Action, { type: T }>,
+  fold: (into: Extract<Action, { type: T }>, a: Extract<Action, { type: T }>) => void,
+): Action[] {
   const out: Action[] = [];
-  const byName = new Map<string, Extract<Action, { type: "patchSecret" }>>();
+  const seen = new Map<string, Extract<Action, { type: T }>>();
   for (const a of actions) {
-    if (a.type !== "patchSecret") {
+    if (a.type !== type) {
       out.push(a);
       continue;
     }
-    const k = `${a.namespace}/${a.name}`;
-    const prev = byName.get(k);
-    if (!prev) {
-      const copy = { ...a, data: { ...a.data }, keys: [...a.keys] };
-      byName.set(k, copy);
-      out.push(copy);
-    } else {
-      Object.assign(prev.data, a.data);
-      prev.keys = [...new Set([...prev.keys, ...a.keys])].sort();
-      prev.reason = `${prev.reason}; ${a.reason}`;
+    const act = a as Extract<Action, { type: T }>;
+    const prev = seen.get(key(act));
+    if (prev) fold(prev, act);
+    else {
+      const c = copy(act);
+      seen.set(key(act), c);
+      out.push(c);
     }
   }
   return out;
 }
 
+const addReason = (into: { reason: string }, reason: string) => {
+  if (!into.reason.split("; ").includes(reason)) into.reason = `${into.reason}; ${reason}`;
+};
+
+/** Several objects feeding one Secret: one merge patch, so a Secret never shows some keys new and some old. */
+export function mergeSecretPatches(actions: Action[]): Action[] {
+  return mergeSame(
+    actions,
+    "patchSecret",
+    (a) => `${a.namespace}/${a.name}`,
+    (a) => ({ ...a, data: { ...a.data }, keys: [...a.keys] }),
+    (into, a) => {
+      Object.assign(into.data, a.data);
+      into.keys = [...new Set([...into.keys, ...a.keys])].sort();
+      addReason(into, a.reason);
+    },
+  );
+}
+
 /** Several objects behind on one workload: one template patch (one rollout, one version set), not one per object. */
 export function mergeWorkloadRestarts(actions: Action[]): Action[] {
-  const out: Action[] = [];
-  const byName = new Map<string, Extract<Action, { type: "restartWorkload" }>>();
-  for (const a of actions) {
-    if (a.type !== "restartWorkload") {
-      out.push(a);
-      continue;
-    }
-    const k = `${a.kind}/${a.namespace}/${a.name}`;
-    const prev = byName.get(k);
-    if (!prev) {
-      const copy = { ...a, annotations: { ...a.annotations } };
-      byName.set(k, copy);
-      out.push(copy);
-    } else {
-      Object.assign(prev.annotations, a.annotations);
-      if (!prev.reason.split("; ").includes(a.reason)) prev.reason = `${prev.reason}; ${a.reason}`;
-    }
-  }
-  return out;
+  return mergeSame(
+    actions,
+    "restartWorkload",
+    (a) => `${a.kind}/${a.namespace}/${a.name}`,
+    (a) => ({ ...a, annotations: { ...a.annotations } }),
+    (into, a) => {
+      Object.assign(into.annotations, a.annotations);
+      addReason(into, a.reason);
+    },
+  );
 }
 
 export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promise<Report> {
