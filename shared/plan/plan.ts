@@ -242,8 +242,9 @@ export function planCluster(signal: RotationSignal, inv: ClusterInventory, vault
   for (const { spc, ids, stale } of staleSpcs.values()) {
     if (stale.length === 0) continue;
     const refresh = shortDigest(ids.sort().join(","));
-    const created = vault.byType[matchingObjects(spc, signal)[0]?.objectType ?? "secret"];
-    const ageS = created && "created" in created && created.created ? (ctx.now.getTime() - created.created.getTime()) / 1000 : Infinity;
+    // How long Key Vault has had this version: the drift grace period counts from its creation.
+    const read = vault.byType[matchingObjects(spc, signal)[0]?.objectType ?? "secret"];
+    const ageS = read && "created" in read && read.created ? (ctx.now.getTime() - read.created.getTime()) / 1000 : Infinity;
     for (const pod of stale) {
       const label = `Pod ${pod.namespace}/${pod.podName}`;
       if (ctx.policy.mountRefresh === "off") {
