@@ -450,7 +450,14 @@ describe("HTTP triggers (registered handlers, HttpRequest)", () => {
           .map((o) => {
             const r: Record<string, unknown> = { ...o };
             if ("extra" in r) {
-              r[String(r.extra).slice(0, 20) || "__proto__"] = r.extra;
+              // Any value names the unknown field: objects without a toString (null prototype) included.
+              let name: string;
+              try {
+                name = typeof r.extra === "string" ? r.extra : (JSON.stringify(r.extra) ?? typeof r.extra);
+              } catch {
+                name = typeof r.extra;
+              }
+              r[name.slice(0, 20) || "__proto__"] = r.extra;
               delete r.extra;
             }
             return { kind: "request fields", text: JSON.stringify(r) };
