@@ -4,8 +4,8 @@
 //
 // Build on demand: the CLI runs from dist/, so beforeAll compiles (tsc -p tsconfig.json, under the same Node) when
 // dist/shared/cli/main.js is missing or older than any .ts file under shared/. `npm test` builds first anyway.
-import { spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -29,28 +29,7 @@ import {
   type ClusterHandles,
   type World,
 } from "../support/world.js";
-
-const root = new URL("../../", import.meta.url).pathname;
-const mainJs = join(root, "dist/shared/cli/main.js");
-
-function newestSource(dir: string): number {
-  let m = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) m = Math.max(m, newestSource(p));
-    else if (e.name.endsWith(".ts")) m = Math.max(m, statSync(p).mtimeMs);
-  }
-  return m;
-}
-
-function buildIfStale(): void {
-  if (existsSync(mainJs) && statSync(mainJs).mtimeMs >= newestSource(join(root, "shared"))) return;
-  const r = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], {
-    encoding: "utf8",
-    cwd: root,
-  });
-  if (r.status !== 0) throw new Error(`tsc failed (the CLI test runs the built CLI):\n${r.stdout}${r.stderr}`);
-}
+import { buildCliIfStale, cliMainJs } from "../support/built-cli.js";
 
 let w: World;
 let c: ClusterHandles;
@@ -72,7 +51,7 @@ interface Result {
 function cli(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
     // async spawn: the emulator and the driver stand-in live in this process and must keep serving meanwhile.
-    const p = spawn(process.execPath, [mainJs, ...args], { env: opts.env ?? env, cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [cliMainJs, ...args], { env: opts.env ?? env, cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
@@ -102,7 +81,7 @@ async function state() {
 }
 
 beforeAll(async () => {
-  buildIfStale();
+  buildCliIfStale();
   w = await startWorld();
   c = w.clusters[0]!;
   await setRequiresRepublish(c, true);

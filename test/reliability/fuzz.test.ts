@@ -6,9 +6,9 @@
 // Secret, env Deployment) for the vault and object those payloads name.
 // Zero crashes, zero unhandled rejections, zero API requests (and zero Key Vault reads) for invalid input, and every
 // rejection explains itself.
-import { spawn, spawnSync } from "node:child_process";
+import { spawn } from "node:child_process";
 import { randomBytes, randomUUID } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import fc from "fast-check";
@@ -35,6 +35,7 @@ import {
 import { Ledger } from "./support/ledger.js";
 import { LeakGuard } from "./support/leaks.js";
 import { toCloudEvent } from "./support/storm.js";
+import { buildCliIfStale, cliMainJs } from "../support/built-cli.js";
 
 const SCALE = Number(process.env.KVRP_FUZZ_SCALE ?? 1);
 const RUNS = {
@@ -666,7 +667,7 @@ describe("CLI `event` command", () => {
   });
 
   it(`${RUNS.cliSpawned} hostile event files through the built CLI (spawned, stdin): exit 1 or 2 with a reason, never a write`, async () => {
-    buildIfStale();
+    buildCliIfStale();
     const dir = mkdtempSync(join(tmpdir(), "kvrp-fuzz-cli-"));
     writeFileSync(join(dir, "ca.pem"), w.caPem);
     const e = {
@@ -722,29 +723,6 @@ describe("nothing leaked, nothing unhandled", () => {
 
 // ---------------------------------------------------------------------------------------------------------------
 
-const root = new URL("../../", import.meta.url).pathname;
-const mainJs = join(root, "dist/shared/cli/main.js");
-
-function newestSource(dir: string): number {
-  let m = 0;
-  for (const e of readdirSync(dir, { withFileTypes: true })) {
-    const p = join(dir, e.name);
-    if (e.isDirectory()) m = Math.max(m, newestSource(p));
-    else if (e.name.endsWith(".ts")) m = Math.max(m, statSync(p).mtimeMs);
-  }
-  return m;
-}
-
-/** The spawned CLI runs from dist/: compile when it is missing or older than the sources (npm test builds first anyway). */
-function buildIfStale(): void {
-  if (existsSync(mainJs) && statSync(mainJs).mtimeMs >= newestSource(join(root, "shared"))) return;
-  const r = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], {
-    encoding: "utf8",
-    cwd: root,
-  });
-  if (r.status !== 0) throw new Error(`tsc failed (this test runs the built CLI):\n${r.stdout}${r.stderr}`);
-}
-
 function spawnCli(
   args: string[],
   stdin: string,
@@ -752,7 +730,7 @@ function spawnCli(
   cwd: string,
 ): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [mainJs, ...args], { env, cwd, stdio: ["pipe", "pipe", "pipe"] });
+    const p = spawn(process.execPath, [cliMainJs, ...args], { env, cwd, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     p.stdout.on("data", (b: Buffer) => (stdout += b.toString()));
