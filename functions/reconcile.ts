@@ -14,6 +14,7 @@ import { finishReport } from "../shared/entry/finish-report.js";
 import { contextLog, logJson } from "../shared/entry/log.js";
 import { getRuntime } from "../shared/pipeline/instance.js";
 import { reconcile } from "../shared/pipeline/reconcile.js";
+import { failureSummary } from "../shared/report/report.js";
 
 export const FUNCTION_NAME = "reconcile";
 
@@ -29,13 +30,7 @@ export async function reconcileTimer(timer: Timer, context: InvocationContext): 
   const report = await reconcile(rt, { invocationId: context.invocationId, now: new Date() });
   if (timer?.isPastDue) logJson(log, "warn", "reconcile ran late (host restart or long outage)", { invocationId: context.invocationId });
   await finishReport(rt, report, log);
-  if (report.retry)
-    throw new Error(
-      `reconcile incomplete (the next run retries): ${report.clusters
-        .filter((c) => !c.ok)
-        .map((c) => `${c.cluster}: ${c.error}`)
-        .join("; ")}`,
-    );
+  if (report.retry) throw new Error(`reconcile incomplete (the next run retries): ${failureSummary(report)}`);
 }
 
 app.timer(FUNCTION_NAME, { schedule: resolved.schedule, runOnStartup: false, useMonitor: true, handler: reconcileTimer });

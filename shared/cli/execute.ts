@@ -5,11 +5,12 @@ import { readFile } from "node:fs/promises";
 import { ConfigError } from "../config/config.js";
 import { handleDelivery, RedeliveryNeeded } from "../entry/event-delivery.js";
 import type { Level, LogSink } from "../entry/log.js";
-import { describe } from "../kube/errors.js";
+import { describeError } from "../kube/errors.js";
 import { push } from "../pipeline/push.js";
 import { reconcile } from "../pipeline/reconcile.js";
 import type { Runtime } from "../pipeline/runtime.js";
-import { formatTable, type Report } from "../report/report.js";
+import { formatTable } from "../report/format.js";
+import { failureSummary, type Report } from "../report/report.js";
 import { parseDelivery, type DeliveryEntry } from "../signal/delivery.js";
 import { PROGRAM, UsageError, validateObjectFlags, type Command } from "./args.js";
 import { Progress } from "./progress.js";
@@ -80,12 +81,7 @@ function printReport(io: CliIo, cmd: RunCommand, r: Report): number {
   io.stdout.write(cmd.common.output === "json" ? JSON.stringify(r, null, 2) + "\n" : formatTable(r) + "\n");
   if (reportFailed(r)) {
     io.stderr.write(
-      `${PROGRAM}: ${r.retry ? "incomplete (transient failure; safe to run again)" : "some part failed"}: ${
-        r.clusters
-          .filter((c) => !c.ok)
-          .map((c) => `${c.cluster}: ${c.error}`)
-          .join("; ") || `${r.counts.failed} action(s) failed`
-      }\n`,
+      `${PROGRAM}: ${r.retry ? "incomplete (transient failure; safe to run again)" : "some part failed"}: ${failureSummary(r) || `${r.counts.failed} action(s) failed`}\n`,
     );
     return EXIT_FAILED;
   }
@@ -190,8 +186,8 @@ export async function runCommand(cmd: RunCommand, io: CliIo): Promise<number> {
       io.stderr.write(`${PROGRAM}: ${e.message}\n`);
       return EXIT_USAGE;
     }
-    // Unexpected: one value-free line (describe() keeps the first line of the message; no stack trace).
-    io.stderr.write(`${PROGRAM}: failed: ${describe(e)}\n`);
+    // Unexpected: one value-free line (describeError() keeps the first line of the message; no stack trace).
+    io.stderr.write(`${PROGRAM}: failed: ${describeError(e)}\n`);
     return EXIT_FAILED;
   }
 }

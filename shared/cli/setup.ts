@@ -9,7 +9,7 @@ import { delimiter, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig, parseClusters, parseVaults, type ClusterConfig, type Config } from "../config/config.js";
 import { keyVaultClientSettings } from "../config/keyvault-client.js";
-import { freshSpcs } from "../inventory/collect.js";
+import { freshSpcs } from "../inventory/source.js";
 import { createRuntime, type Runtime } from "../pipeline/runtime.js";
 import type { VaultConfig } from "../types.js";
 import { UsageError, type Command, type CommonOptions } from "./args.js";

@@ -1,8 +1,7 @@
 // Configuration from app settings / environment, validated once at start. Errors name the setting.
-import type { VaultConfig } from "../types.js";
+import type { Policy, VaultConfig } from "../model/index.js";
 
-export type RestartPolicy = "env" | "annotated" | "off";
-export type MountRefresh = "nudge" | "restart" | "off";
+export type { MountRefresh, Policy, RestartPolicy } from "../model/index.js";
 
 /** How the function reaches one Kubernetes API server. */
 export type ClusterAuth =
@@ -19,13 +18,6 @@ export interface ClusterConfig {
   auth: ClusterAuth;
 }
 
-export interface Policy {
-  restart: RestartPolicy;
-  mountRefresh: MountRefresh;
-  namespacesInclude: string[];
-  namespacesExclude: string[];
-}
-
 export interface Config {
   clusters: ClusterConfig[];
   vaults: Map<string, VaultConfig>;
@@ -39,6 +31,12 @@ export interface Config {
   reportTopicEndpoint?: string;
   /** Key Vault API version to pin (e.g. an emulator's). Empty = SDK default. */
   keyVaultApiVersion?: string;
+  /** Distinct Key Vault objects one namespace's SPCs may make a drift run read (KVRP_NAMESPACE_READ_BUDGET). */
+  namespaceReadBudget?: number;
+  /** Key for keyed digests of values in reports and Events (KVRP_DIGEST_KEY); none = no digests shown. */
+  digestKey?: string;
+  /** Newest versions a trust proof may check (KVRP_PROOF_VERSIONS). */
+  proofVersions?: number;
 }
 
 export class ConfigError extends Error {
@@ -54,6 +52,10 @@ export class ConfigError extends Error {
 /** AKS AAD server application id: the scope every managed-identity token for AKS is requested for. */
 export const AKS_SCOPE = "6dae42f8-4368-4678-94ff-3960e28e3630/.default";
 export const DEFAULT_RECONCILE_SCHEDULE = "0 */5 * * * *";
+/** Newest enabled versions a trust proof may check (KVRP_PROOF_VERSIONS). */
+export const DEFAULT_PROOF_VERSIONS = 3;
+/** Distinct objects one namespace may make a drift run read (KVRP_NAMESPACE_READ_BUDGET). */
+export const DEFAULT_NAMESPACE_READ_BUDGET = 50;
 
 /** Every setting read, with a safe example; local.settings.sample.json and the README table follow this list. */
 export const SETTINGS = {

@@ -1,7 +1,7 @@
 // The event path, host-independent: a delivered Event Grid / CloudEvents payload → signals → push → report.
 import { push } from "../pipeline/push.js";
 import type { Runtime } from "../pipeline/runtime.js";
-import type { Report } from "../report/report.js";
+import { failureSummary, type Report } from "../report/report.js";
 import { parseDelivery, signalsOf, type DeliveryEntry } from "../signal/delivery.js";
 import { finishReport } from "./finish-report.js";
 import { logJson, type LogSink } from "./log.js";
@@ -15,12 +15,7 @@ export interface DeliveryOutcome {
 
 export class RedeliveryNeeded extends Error {
   constructor(readonly report: Report) {
-    super(
-      `push incomplete, Event Grid should redeliver: ${report.clusters
-        .filter((c) => !c.ok)
-        .map((c) => `${c.cluster}: ${c.error}`)
-        .join("; ")}`,
-    );
+    super(`push incomplete, Event Grid should redeliver: ${failureSummary(report)}`);
     this.name = "RedeliveryNeeded";
   }
 }
@@ -77,12 +72,22 @@ export async function handleDelivery(
       eventIds: report.signals.map((s) => s.eventId),
       cluster: c.cluster,
       ok: c.ok,
-      error: c.error,
+      failure: c.failure,
       durationMs: c.durationMs,
       actions: c.actions
         .filter((a) => a.status !== "skipped")
-        .map((a) => ({ type: a.type, target: a.target, status: a.status, keys: a.keys, digest: a.digest, atMs: a.atMs })),
-      skips: c.actions.filter((a) => a.status === "skipped").map((a) => ({ target: a.target, reason: a.reason })),
+        .map((a) => ({
+          type: a.type,
+          target: a.target,
+          status: a.status,
+          keys: a.keys,
+          versions: a.versions,
+          digest: a.digest,
+          atMs: a.atMs,
+        })),
+      skips: c.actions
+        .filter((a) => a.status === "skipped")
+        .map((a) => ({ target: a.target, reason: a.reason.code, detail: a.reason.detail })),
     });
   await finishReport(rt, report, opts.log);
   if (report.retry) throw new RedeliveryNeeded(report);

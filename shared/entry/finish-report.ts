@@ -20,7 +20,10 @@ export async function finishReport(rt: Runtime, report: Report, log: LogSink): P
     durationMs: report.durationMs,
     retry: report.retry,
     ...(report.drift ? { drift: report.drift } : {}),
-    clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, error: c.error, durationMs: c.durationMs })),
+    proofReads: report.proofReads,
+    ...(report.vaultFailure ? { vaultFailure: report.vaultFailure } : {}),
+    ...(report.overBudget ? { overBudget: report.overBudget } : {}),
+    clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, failure: c.failure, durationMs: c.durationMs })),
   });
   if (rt.config.reportTopicEndpoint && !report.dryRun) {
     const err = await publishReport(rt.config.reportTopicEndpoint, rt.credential, report);

@@ -18,7 +18,7 @@
 //
 // Error bodies: `{ error: { status, message, field? }, invocationId }`. Report bodies: the Report (see report.ts).
 import { ConfigError } from "../config/config.js";
-import { describe, isTransient } from "../kube/errors.js";
+import { describeError, kubeFailureKind } from "../kube/errors.js";
 import { push } from "../pipeline/push.js";
 import { reconcile } from "../pipeline/reconcile.js";
 import type { Runtime } from "../pipeline/runtime.js";
@@ -83,7 +83,10 @@ function isJsonContentType(ct: string): boolean {
   return mime === "application/json" || /^application\/[a-z0-9.+-]+\+json$/.test(mime);
 }
 
+/** 503 (+ Retry-After) when only transient failures stopped it; 502 when something failed that waiting will not fix. */
 function reportStatus(report: Report): number {
+  const failures = [...report.clusters.filter((c) => !c.ok).map((c) => c.failure), report.vaultFailure].filter((f) => !!f);
+  if (failures.some((f) => f.kind !== "transient")) return 502;
   if (report.retry) return 503;
   if (report.clusters.some((c) => !c.ok) || report.counts.failed > 0) return 502;
   return 200;
@@ -244,8 +247,8 @@ export async function handleRotate(rt: Runtime | (() => Runtime), input: RotateH
         `the function app's configuration is invalid (setting ${e.setting}); see the function log for invocation ${input.invocationId}`,
       );
     }
-    const transient = isTransient(e) && !isProgrammingError(e);
-    logJson(input.log, "error", `${input.route} failed`, { invocationId: input.invocationId, transient, error: describe(e) });
+    const transient = kubeFailureKind(e) === "transient" && !isProgrammingError(e);
+    logJson(input.log, "error", `${input.route} failed`, { invocationId: input.invocationId, transient, error: describeError(e) });
     if (transient)
       return error(input, 503, `temporarily unavailable; retry later (invocation ${input.invocationId})`, undefined, {
         "Retry-After": String(RETRY_AFTER_SECONDS),

@@ -8,11 +8,11 @@
 // truth beyond what the API server streamed; the timer's reconcile still re-reads everything it acts on.
 import type { ClusterApi, WatchHandle } from "../kube/cluster-api.js";
 import { statusOf } from "../kube/errors.js";
-import type { RotationSignal } from "../types.js";
-import type { SpcSource } from "./collect.js";
-import { matchingObjects, toSpc, type Spc } from "./spc.js";
+import { toSpc, type RawSpc } from "../kube/translate.js";
+import { matchingObjects, type ObjectRef, type Spc } from "../model/index.js";
+import type { SpcSource } from "./source.js";
 
-type SignalKey = Pick<RotationSignal, "vault" | "objectType" | "objectName">;
+type SignalKey = ObjectRef;
 
 export interface SpcCacheOptions {
   /** Server-side watch timeout (the API server ends the stream; it is resumed from the last resourceVersion). */
@@ -222,7 +222,7 @@ export class SpcCache implements SpcSource {
       switch (type) {
         case "ADDED":
         case "MODIFIED":
-          st.upsert(toSpc(obj as Parameters<typeof toSpc>[0]));
+          st.upsert(toSpc(obj as RawSpc));
           break;
         case "DELETED":
           st.remove(meta?.namespace ?? "", meta?.name ?? "");

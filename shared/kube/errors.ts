@@ -1,12 +1,5 @@
-// Failure classification: transient failures make the trigger fail (Event Grid redelivers); permanent ones are reported.
-
-export class TransientError extends Error {
-  readonly transient = true;
-  constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = "TransientError";
-  }
-}
+// Kubernetes API failures → the model's failure kinds: transient ones make the trigger fail so Event Grid redelivers.
+import { ClassifiedError, type Failure, type FailureKind } from "../model/index.js";
 
 /** HTTP status (client-node ApiException, Azure RestError) or undefined for network errors. */
 export function statusOf(err: unknown): number | undefined {
@@ -16,16 +9,17 @@ export function statusOf(err: unknown): number | undefined {
   return undefined;
 }
 
-/** Network-level failures and throttling/server errors are worth retrying; 4xx other than 408/409/429 are not. */
-export function isTransient(err: unknown): boolean {
-  if (err instanceof TransientError) return true;
+/** Network-level failures, throttling, conflicts and server errors are worth retrying; other 4xx are not. */
+export function kubeFailureKind(err: unknown): FailureKind {
+  if (err instanceof ClassifiedError) return err.failure.kind;
   const s = statusOf(err);
-  if (s === undefined) return true; // connection refused/reset, DNS, timeout, TLS
-  return s === 408 || s === 409 || s === 429 || s >= 500;
+  if (s === undefined) return "transient"; // connection refused/reset, DNS, timeout, TLS
+  return s === 408 || s === 409 || s === 429 || s >= 500 ? "transient" : "permanent";
 }
 
-/** A short, value-free description of an error for reports and logs. */
-export function describe(err: unknown): string {
+/** A short, value-free description of an error: HTTP status, error code, first line of the message. */
+export function describeError(err: unknown): string {
+  if (err instanceof ClassifiedError) return err.failure.message;
   const s = statusOf(err);
   const e = err as { message?: string; code?: unknown; cause?: { code?: unknown; message?: string } };
   const code = typeof e?.code === "string" ? e.code : typeof e?.cause?.code === "string" ? e.cause.code : undefined;
@@ -33,4 +27,15 @@ export function describe(err: unknown): string {
   // client-node puts the whole response body in the message; keep the status line only.
   if (msg.length > 200) msg = msg.slice(0, 200) + "…";
   return [s !== undefined ? `HTTP ${s}` : undefined, code, msg].filter(Boolean).join(" ");
+}
+
+/** The failure an error from a Kubernetes call (or one already classified elsewhere) stands for. */
+export function kubeFailure(err: unknown): Failure {
+  if (err instanceof ClassifiedError) return err.failure;
+  const kind = kubeFailureKind(err);
+  const message = describeError(err);
+  const s = statusOf(err);
+  if (s === 403) return { kind, message, fix: "the pusher's identity lacks a permission: compare with infra/k8s/rbac.yaml" };
+  if (s === 401) return { kind, message, fix: "the API server rejected the pusher's credential: check the cluster's auth setting" };
+  return { kind, message };
 }

@@ -1,16 +1,15 @@
-// signal → inventory → plan → apply → report, for every configured cluster.
+// Event, HTTP and CLI pushes: signal → (per cluster) inventory → Key Vault → plan → apply → report.
 import { randomUUID } from "node:crypto";
-import type { Policy } from "../config/config.js";
-import { applyPlan } from "../apply/apply.js";
-import { collectInventory, spcsForSignals } from "../inventory/collect.js";
-import { matchingObjects, type Spc } from "../inventory/spc.js";
-import type { ClusterApi } from "../kube/cluster-api.js";
-import { describe, isTransient } from "../kube/errors.js";
-import { planCluster, type Action, type VaultState } from "../plan/plan.js";
-import { countActions, timings, toReportAction, type ClusterReport, type Report } from "../report/report.js";
-import type { RotationSignal } from "../types.js";
+import { spcsForSignals } from "../inventory/source.js";
+import type { Policy, RotationSignal, Spc } from "../model/index.js";
+import type { PlannedObject } from "../plan/plan.js";
+import { buildReport } from "../report/report.js";
+import type { Report } from "../model/index.js";
 import { VaultReader } from "../vault/reader.js";
+import { runClusterPass } from "./cluster-run.js";
+import { readObject, typesUsed } from "./objects.js";
 import type { Runtime } from "./runtime.js";
+import { kubeFailure } from "../kube/errors.js";
 
 export interface PushOptions {
   invocationId?: string;
@@ -40,58 +39,6 @@ export function scopedPolicy(policy: Policy, namespaces: string[] | undefined): 
   return { ...policy, namespacesInclude: include.length ? include : ["\u0000none"] };
 }
 
-/** Reads, once, every Key Vault endpoint the matched SPC objects need for this signal. */
-async function vaultState(rt: Runtime, reader: VaultReader, signal: RotationSignal, spcs: Spc[]): Promise<VaultState> {
-  const vault = rt.config.vaults.get(signal.vault);
-  const state: VaultState = { vault: signal.vault, objectName: signal.objectName, byType: {} };
-  if (!vault) return state;
-  const types = new Set(spcs.flatMap((s) => matchingObjects(s, signal).map((o) => o.objectType)));
-  await Promise.all(
-    [...types].map(async (t) => {
-      state.byType[t] = await reader.read(vault, t, signal.objectName);
-    }),
-  );
-  return state;
-}
-
-async function pushCluster(
-  rt: Runtime,
-  api: ClusterApi,
-  reader: VaultReader,
-  signals: RotationSignal[],
-  policy: Policy,
-  dryRun: boolean,
-  receivedAt: number,
-): Promise<ClusterReport> {
-  const t0 = Date.now();
-  const report: ClusterReport = { cluster: api.name, ok: true, durationMs: 0, actions: [] };
-  try {
-    const matched = await spcsForSignals(rt.spcSource, api, signals);
-    for (const [i, signal] of signals.entries()) {
-      const spcs = matched[i] ?? [];
-      if (spcs.length === 0) continue;
-      // Inventory first, Key Vault second: a write another instance makes after our inventory read fails our
-      // conditional patches (409 → redelivery), and one made before it was made from a read no newer than ours.
-      const inv = await collectInventory(api, spcs, [signal.objectName], policy, rt.config.concurrency);
-      const vault = await vaultState(rt, reader, signal, spcs);
-      const actions: Action[] = planCluster(signal, inv, vault, { policy, trigger: "event", now: new Date() });
-      const out = await applyPlan(api, actions, { concurrency: rt.config.concurrency, dryRun, receivedAt });
-      report.actions.push(...out.results.map(toReportAction));
-      if (out.transientError) {
-        report.ok = false;
-        report.error = out.transientError;
-        break;
-      }
-    }
-  } catch (e) {
-    report.ok = false;
-    report.error = describe(e);
-    if (!isTransient(e)) report.error = `permanent: ${report.error}`;
-  }
-  report.durationMs = Date.now() - t0;
-  return report;
-}
-
 /** Pushes signals to every (selected) cluster. Clusters are independent: one failing does not stop the others. */
 export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushOptions = {}): Promise<Report> {
   const receivedAt = (opts.receivedAt ?? new Date()).getTime();
@@ -100,35 +47,40 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
   const dryRun = opts.dryRun ?? rt.config.dryRun;
   const policy = scopedPolicy(rt.config.policy, opts.namespaces);
   const apis = rt.clusters.filter((c) => !opts.clusters?.length || opts.clusters.includes(c.name));
-  const clusters = await Promise.all(apis.map((api) => pushCluster(rt, api, reader, signals, policy, dryRun, receivedAt)));
-  const { counts, skipsByReason } = countActions(clusters);
-  return {
+  const clusters = await Promise.all(
+    apis.map(async (api) => {
+      let matched: Spc[][];
+      try {
+        matched = await spcsForSignals(rt.spcSource, api, signals);
+      } catch (e) {
+        return { cluster: api.name, ok: false, failure: kubeFailure(e), durationMs: Date.now() - receivedAt, actions: [] };
+      }
+      const used = signals.map((s, i) => ({ signal: s, types: typesUsed(matched[i] ?? [], s) })).filter((u) => u.types.length > 0);
+      const { report } = await runClusterPass(rt, api, {
+        spcs: [...new Set(matched.flat())],
+        objectNames: used.map((u) => u.signal.objectName),
+        // Inventory first, Key Vault second: a write another instance makes after our inventory read fails our
+        // conditional patches (409 → redelivery), and one made before it was made from a read no newer than ours.
+        objects: (): Promise<PlannedObject[]> => Promise.all(used.map((u) => readObject(reader, rt.config.vaults, u.signal, u.types))),
+        ctx: { policy, trigger: "event", now: new Date() },
+        dryRun,
+        receivedAt,
+        reader,
+      });
+      return report;
+    }),
+  );
+  return buildReport({
     invocationId: opts.invocationId ?? randomUUID(),
     trigger: "event",
     dryRun,
-    receivedAt: new Date(receivedAt).toISOString(),
-    durationMs: Date.now() - receivedAt,
-    signals: signals.map((s) => ({
-      vault: s.vault,
-      objectType: s.objectType,
-      objectName: s.objectName,
-      eventTime: s.eventTime,
-      source: s.source,
-      ...(s.version ? { version: s.version } : {}),
-      ...(s.eventId ? { eventId: s.eventId } : {}),
-    })),
-    vaultReads: reader.reads,
-    clusters,
-    counts,
-    skipsByReason,
-    timings: {
-      ...(reader.lastReadDoneAt !== undefined ? { receiptToVaultReadMs: reader.lastReadDoneAt - receivedAt } : {}),
-      ...timings(
-        clusters,
-        receivedAt,
-        signals.map((s) => s.eventTime),
-      ),
+    receivedAt,
+    signals,
+    reads: {
+      total: reader.reads,
+      proof: reader.versionReads,
+      ...(reader.lastReadDoneAt !== undefined ? { lastDoneAt: reader.lastReadDoneAt } : {}),
     },
-    retry: clusters.some((c) => !c.ok && !(c.error ?? "").startsWith("permanent:")),
-  };
+    clusters,
+  });
 }

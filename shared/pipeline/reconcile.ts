@@ -1,15 +1,25 @@
 // The timer's pull fallback: find drift between Key Vault's current versions and what clusters hold, push it.
-// One Key Vault read per distinct referenced object per run, however many SPCs, pods or clusters use it.
+// One Key Vault read per distinct referenced object per run, however many SPCs, pods or clusters use it, and at most
+// a budget of distinct objects per namespace.
 import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
-import { applyPlan } from "../apply/apply.js";
-import { collectInventory } from "../inventory/collect.js";
-import { isPinned, type Spc } from "../inventory/spc.js";
-import { describe, isTransient } from "../kube/errors.js";
-import { namespaceInScope, planCluster, type Action, type VaultState } from "../plan/plan.js";
-import { countActions, timings, toReportAction, type ClusterReport, type Report } from "../report/report.js";
-import type { RotationSignal, SpcObject, VaultObjectType } from "../types.js";
+import { DEFAULT_NAMESPACE_READ_BUDGET } from "../config/config.js";
+import { kubeFailure } from "../kube/errors.js";
+import {
+  ClassifiedError,
+  vaultTypeCovering,
+  type ClusterReport,
+  type Failure,
+  type ObjectState,
+  type Report,
+  type RotationSignal,
+  type Spc,
+} from "../model/index.js";
+import { inScope, type PlannedObject } from "../plan/plan.js";
+import { buildReport } from "../report/report.js";
 import { VaultReader } from "../vault/reader.js";
+import { objectKey, referencedObjects, withinBudget, type Referenced } from "./budget.js";
+import { runClusterPass } from "./cluster-run.js";
 import type { Runtime } from "./runtime.js";
 
 export interface ReconcileOptions {
@@ -21,98 +31,52 @@ export interface ReconcileOptions {
   vaultConcurrency?: number;
 }
 
-interface Referenced {
-  vault: string;
-  objectName: string;
-  types: Set<SpcObject["objectType"]>;
-}
-
-/** Distinct (vault, object) pairs referenced, unpinned, by in-scope SPCs of allow-listed vaults. */
-export function referencedObjects(spcsByCluster: Spc[][], rt: Pick<Runtime, "config">): Referenced[] {
-  const m = new Map<string, Referenced>();
-  for (const spcs of spcsByCluster)
-    for (const spc of spcs) {
-      if (spc.provider !== "azure" || !rt.config.vaults.has(spc.keyvaultName)) continue;
-      if (!namespaceInScope(spc.namespace, rt.config.policy)) continue;
-      for (const o of spc.objects) {
-        if (isPinned(o)) continue;
-        const k = `${spc.keyvaultName}|${o.objectName}`;
-        const r = m.get(k) ?? { vault: spc.keyvaultName, objectName: o.objectName, types: new Set() };
-        r.types.add(o.objectType);
-        m.set(k, r);
-      }
-    }
-  return [...m.values()];
-}
-
-/** The signal whose matching rules cover every provider type referenced (certificate covers secret, cert and key). */
 function signalFor(r: Referenced, now: Date): RotationSignal {
-  const t: VaultObjectType =
-    r.types.size === 1 && r.types.has("secret") ? "secret" : r.types.size === 1 && r.types.has("key") ? "key" : "certificate";
-  return { vault: r.vault, objectType: t, objectName: r.objectName, eventTime: now.toISOString(), source: "timer" };
+  return {
+    vault: r.vault,
+    objectType: vaultTypeCovering(r.types),
+    objectName: r.objectName,
+    eventTime: now.toISOString(),
+    source: "timer",
+  };
 }
 
-/**
- * Folds actions of one type that target the same object into the first of them (copied, so plans stay untouched);
- * every other action keeps its place.
- */
-function mergeSame<T extends Action["type"]>(
-  actions: Action[],
-  type: T,
-  key: (a: Extract<Action, { type: T }>) => string,
-  copy: (a: Extract<Action, { type: T }>) => Extract<Action, { type: T }>,
-  fold: (into: Extract<Action, { type: T }>, a: Extract<Action, { type: T }>) => void,
-): Action[] {
-  const out: Action[] = [];
-  const seen = new Map<string, Extract<Action, { type: T }>>();
-  for (const a of actions) {
-    if (a.type !== type) {
-      out.push(a);
-      continue;
-    }
-    const act = a as Extract<Action, { type: T }>;
-    const prev = seen.get(key(act));
-    if (prev) fold(prev, act);
-    else {
-      const c = copy(act);
-      seen.set(key(act), c);
-      out.push(c);
-    }
-  }
-  return out;
-}
-
-const addReason = (into: { reason: string }, reason: string) => {
-  if (!into.reason.split("; ").includes(reason)) into.reason = `${into.reason}; ${reason}`;
-};
-
-/** Several objects feeding one Secret: one merge patch, so a Secret never shows some keys new and some old. */
-export function mergeSecretPatches(actions: Action[]): Action[] {
-  return mergeSame(
-    actions,
-    "patchSecret",
-    (a) => `${a.namespace}/${a.name}`,
-    (a) => ({ ...a, data: { ...a.data }, keys: [...a.keys] }),
-    (into, a) => {
-      Object.assign(into.data, a.data);
-      into.keys = [...new Set([...into.keys, ...a.keys])].sort();
-      addReason(into, a.reason);
-    },
+/** Reads the admitted objects (one read per object and endpoint, bounded per vault); remembers what is unreadable. */
+async function readAll(rt: Runtime, reader: VaultReader, refs: Referenced[], concurrency: number) {
+  const perVault = new Map<string, ReturnType<typeof pLimit>>();
+  const states = new Map<string, ObjectState>();
+  let failure: Failure | undefined;
+  await Promise.all(
+    refs.flatMap((r) => {
+      const key = objectKey(r.vault, r.objectName);
+      const state: ObjectState = { vault: r.vault, objectName: r.objectName, byType: {} };
+      states.set(key, state);
+      const cached = rt.instance.negative.get(key);
+      if (cached) {
+        for (const t of r.types)
+          state.byType[t] = { unavailable: "object-not-found", detail: `${cached} (remembered; not read again yet)` };
+        return [];
+      }
+      const limit = perVault.get(r.vault) ?? pLimit(concurrency);
+      perVault.set(r.vault, limit);
+      rt.instance.lastRead.set(key, Date.now());
+      return [...r.types].map((t) =>
+        limit(async () => {
+          try {
+            const read = await reader.read(rt.config.vaults.get(r.vault)!, t, r.objectName);
+            state.byType[t] = read;
+            if ("unavailable" in read && read.unavailable === "object-not-found") rt.instance.negative.remember(key, read.detail);
+          } catch (e) {
+            const f: Failure = e instanceof ClassifiedError ? e.failure : kubeFailure(e);
+            failure ??= f;
+            if (f.kind === "access") rt.instance.negative.remember(key, f.message);
+            state.byType[t] = { unavailable: "object-unusable", detail: `not read this run: ${f.message}` };
+          }
+        }),
+      );
+    }),
   );
-}
-
-/** Several objects behind on one workload: one template patch (one rollout, one version set), not one per object. */
-export function mergeWorkloadRestarts(actions: Action[]): Action[] {
-  return mergeSame(
-    actions,
-    "restartWorkload",
-    (a) => `${a.kind}/${a.namespace}/${a.name}`,
-    (a) => ({ ...a, annotations: { ...a.annotations } }),
-    (into, a) => {
-      Object.assign(into.annotations, a.annotations);
-      addReason(into, a.reason);
-    },
-  );
+  return { states, failure };
 }
 
 export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promise<Report> {
@@ -120,109 +84,80 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
   const receivedAt = Date.now();
   const dryRun = opts.dryRun ?? rt.config.dryRun;
   const apis = rt.clusters.filter((c) => !opts.clusters?.length || opts.clusters.includes(c.name));
-  const reports: ClusterReport[] = apis.map((a) => ({ cluster: a.name, ok: true, durationMs: 0, actions: [] }));
+  const ctx = { policy: rt.config.policy, trigger: "drift" as const, now, driftGraceSeconds: rt.config.driftGraceSeconds };
 
   // 1. What every cluster references.
   const listed = await Promise.all(
-    apis.map(async (api, i) => {
+    apis.map(async (api): Promise<Spc[] | ClusterReport> => {
       try {
         return await rt.spcSource.list(api);
       } catch (e) {
-        reports[i]!.ok = false;
-        reports[i]!.error = isTransient(e) ? describe(e) : `permanent: ${describe(e)}`;
-        return null;
+        return { cluster: api.name, ok: false, failure: kubeFailure(e), durationMs: 0, actions: [] };
       }
     }),
   );
+  const spcsOf = (i: number) => (Array.isArray(listed[i]) ? (listed[i] as Spc[]) : []);
+  const scope = inScope({ policy: rt.config.policy, vaults: rt.config.vaults });
   const refs = referencedObjects(
-    listed.map((l) => l ?? []),
-    rt,
+    apis.map((_, i) => spcsOf(i)),
+    scope,
+    (v) => rt.config.vaults.has(v),
+  );
+  const { admitted, overBudget } = withinBudget(
+    refs,
+    rt.config.namespaceReadBudget ?? DEFAULT_NAMESPACE_READ_BUDGET,
+    (k) => rt.instance.lastRead.get(k) ?? 0,
   );
 
-  // 2. Key Vault: one read per distinct object and endpoint, bounded per vault.
+  // 2. Key Vault: one read per distinct admitted object and endpoint.
   const reader = new VaultReader(rt.vaults);
-  const perVault = new Map<string, ReturnType<typeof pLimit>>();
-  const states = new Map<string, VaultState>();
-  let vaultError: string | undefined;
-  await Promise.all(
-    refs.flatMap((r) => {
-      const state: VaultState = { vault: r.vault, objectName: r.objectName, byType: {} };
-      states.set(`${r.vault}|${r.objectName}`, state);
-      const limit = perVault.get(r.vault) ?? pLimit(opts.vaultConcurrency ?? 16);
-      perVault.set(r.vault, limit);
-      return [...r.types].map((t) =>
-        limit(async () => {
-          try {
-            state.byType[t] = await reader.read(rt.config.vaults.get(r.vault)!, t, r.objectName);
-          } catch (e) {
-            vaultError ??= describe(e);
-            state.byType[t] = { error: `not read this run: ${describe(e)}` };
-          }
-        }),
-      );
-    }),
-  );
+  const { states, failure: vaultFailure } = await readAll(rt, reader, admitted, opts.vaultConcurrency ?? 16);
+  const objects: PlannedObject[] = admitted.map((r) => ({
+    signal: signalFor(r, now),
+    state: states.get(objectKey(r.vault, r.objectName))!,
+  }));
 
-  // 3. Per cluster: one inventory for all objects, plans per object, one ordered apply.
-  let oldest: number | undefined;
-  let driftFound = 0;
-  await Promise.all(
+  // 3. Per cluster: one inventory for all objects, one plan, one ordered apply.
+  const behind = new Set<string>();
+  const clusters = await Promise.all(
     apis.map(async (api, i) => {
-      const rep = reports[i]!;
-      const spcs = listed[i];
-      if (!spcs) return;
-      const t0 = Date.now();
-      try {
-        const names = [...new Set(refs.map((r) => r.objectName))];
-        const inv = await collectInventory(api, spcs, names, rt.config.policy, rt.config.concurrency);
-        let actions: Action[] = [];
-        for (const r of refs) {
-          const state = states.get(`${r.vault}|${r.objectName}`)!;
-          const planned = planCluster(signalFor(r, now), inv, state, {
-            policy: rt.config.policy,
-            trigger: "drift",
-            now,
-            driftGraceSeconds: rt.config.driftGraceSeconds,
-          });
-          const drifted = planned.some((a) => a.type !== "skip" || a.reason === "driver-no-republish");
-          if (drifted) {
-            driftFound++;
-            for (const s of Object.values(state.byType))
-              if (s && "created" in s && s.created) oldest = Math.max(oldest ?? 0, (now.getTime() - s.created.getTime()) / 1000);
-          }
-          // Up-to-date objects are the normal case: report only what is behind or blocked.
-          actions.push(...planned.filter((a) => a.type !== "skip" || a.reason !== "up-to-date"));
-        }
-        actions = mergeWorkloadRestarts(mergeSecretPatches(actions));
-        const out = await applyPlan(api, actions, { concurrency: rt.config.concurrency, dryRun, receivedAt });
-        rep.actions.push(...out.results.map(toReportAction));
-        if (out.transientError) {
-          rep.ok = false;
-          rep.error = out.transientError;
-        }
-      } catch (e) {
-        rep.ok = false;
-        rep.error = isTransient(e) ? describe(e) : `permanent: ${describe(e)}`;
-      }
-      rep.durationMs = Date.now() - t0;
+      const l = listed[i]!;
+      if (!Array.isArray(l)) return l;
+      const r = await runClusterPass(rt, api, {
+        spcs: l,
+        objectNames: [...new Set(admitted.map((o) => o.objectName))],
+        objects: async () => objects,
+        ctx,
+        dryRun,
+        receivedAt,
+        reader,
+        quietUpToDate: true,
+      });
+      for (const k of r.behind) behind.add(k);
+      return r.report;
     }),
   );
 
-  const { counts, skipsByReason } = countActions(reports);
-  const report: Report = {
+  let oldest: number | undefined;
+  for (const o of objects)
+    if (behind.has(objectKey(o.state.vault, o.state.objectName)))
+      for (const s of Object.values(o.state.byType))
+        if (s && "created" in s && s.created) oldest = Math.max(oldest ?? 0, (now.getTime() - s.created.getTime()) / 1000);
+
+  return buildReport({
     invocationId: opts.invocationId ?? randomUUID(),
     trigger: "drift",
     dryRun,
-    receivedAt: new Date(receivedAt).toISOString(),
-    durationMs: Date.now() - receivedAt,
+    receivedAt,
     signals: [],
-    vaultReads: reader.reads,
-    clusters: reports,
-    counts,
-    skipsByReason,
-    timings: timings(reports, receivedAt, []),
-    retry: !!vaultError || reports.some((c) => !c.ok && !(c.error ?? "").startsWith("permanent:")),
-    drift: { objectsChecked: refs.length, driftFound, ...(oldest !== undefined ? { oldestDriftSeconds: Math.round(oldest) } : {}) },
-  };
-  return report;
+    reads: { total: reader.reads, proof: reader.versionReads },
+    clusters,
+    ...(vaultFailure ? { vaultFailure } : {}),
+    overBudget,
+    drift: {
+      objectsChecked: refs.length,
+      driftFound: behind.size,
+      ...(oldest !== undefined ? { oldestDriftSeconds: Math.round(oldest) } : {}),
+    },
+  });
 }

@@ -1,12 +1,27 @@
-// Builds long-lived clients from configuration: one per cluster and per vault, reused across warm invocations.
+// Builds long-lived clients from configuration: one per cluster and per vault, reused across warm invocations, and
+// what a warm instance remembers (proof renderings, negative reads, read rotation).
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import { KubeConfig } from "@kubernetes/client-node";
-import { AKS_SCOPE, type ClusterConfig, type Config } from "../config/config.js";
-import type { SpcSource } from "../inventory/collect.js";
+import { AKS_SCOPE, DEFAULT_PROOF_VERSIONS, type ClusterConfig, type Config } from "../config/config.js";
+import type { SpcSource } from "../inventory/source.js";
 import { SpcCache } from "../inventory/spc-cache.js";
 import { ClusterApi } from "../kube/cluster-api.js";
+import { KeyedDigest } from "../lib/digest.js";
+import type { Renderer } from "../plan/plan.js";
 import { VaultClients, type VaultClientOptions } from "../vault/reader.js";
+import { KnownRenderings } from "./known-renderings.js";
+import { NegativeCache } from "./negative-cache.js";
+import { providerRenderer } from "./renderer.js";
+
+/** What a warm instance keeps between invocations. None of it is a source of truth; all of it is bounded. */
+export interface InstanceState {
+  digest: KeyedDigest;
+  known: KnownRenderings;
+  negative: NegativeCache;
+  /** When each object was last read by a drift run (objects are read least-recently-read first under a budget). */
+  lastRead: Map<string, number>;
+}
 
 export interface Runtime {
   config: Config;
@@ -15,7 +30,11 @@ export interface Runtime {
   clusters: ClusterApi[];
   vaults: VaultClients;
   spcSource: SpcSource;
+  render: Renderer;
+  instance: InstanceState;
 }
+
+export type LogFn = (msg: string, fields: Record<string, unknown>) => void;
 
 function pem(caData: string | undefined): string | undefined {
   if (!caData) return undefined;
@@ -49,9 +68,19 @@ export function clusterApi(c: ClusterConfig, credential: () => TokenCredential):
   }
 }
 
+export function instanceState(config: Config): InstanceState {
+  const digest = new KeyedDigest(config.digestKey);
+  return {
+    digest,
+    known: new KnownRenderings(digest, config.proofVersions ?? DEFAULT_PROOF_VERSIONS),
+    negative: new NegativeCache(),
+    lastRead: new Map(),
+  };
+}
+
 export function createRuntime(
   config: Config,
-  opts: { credential?: TokenCredential; vault?: VaultClientOptions; spcSource?: SpcSource } = {},
+  opts: { credential?: TokenCredential; vault?: VaultClientOptions; spcSource?: SpcSource; log?: LogFn } = {},
 ): Runtime {
   let cred = opts.credential;
   const credential = () => (cred ??= new DefaultAzureCredential());
@@ -62,7 +91,9 @@ export function createRuntime(
     clusters: config.clusters.map((c) => clusterApi(c, credential)),
     vaults: new VaultClients(lazy, { ...(config.keyVaultApiVersion ? { serviceVersion: config.keyVaultApiVersion } : {}), ...opts.vault }),
     // Warm instances keep SecretProviderClasses indexed, current through a watch (see spc-cache.ts).
-    spcSource: opts.spcSource ?? new SpcCache(),
+    spcSource: opts.spcSource ?? new SpcCache(opts.log ? { log: opts.log } : {}),
+    render: providerRenderer,
+    instance: instanceState(config),
   };
 }
 

@@ -1,7 +1,7 @@
 // Optional `RotationPushed` custom event to a configured Event Grid topic (downstream automation, audit).
 import type { TokenCredential } from "@azure/core-auth";
 import { EventGridPublisherClient } from "@azure/eventgrid";
-import type { Report } from "./report.js";
+import type { Report } from "../model/index.js";
 
 export const ROTATION_PUSHED = "KvRotationPusher.RotationPushed";
 
@@ -25,10 +25,10 @@ export function rotationPushedEvent(report: Report) {
       clusters: report.clusters.map((c) => ({
         cluster: c.cluster,
         ok: c.ok,
-        error: c.error,
+        failure: c.failure,
         changed: c.actions
           .filter((a) => a.status === "applied")
-          .map((a) => ({ type: a.type, target: a.target, keys: a.keys, digest: a.digest })),
+          .map((a) => ({ type: a.type, target: a.target, keys: a.keys, versions: a.versions, digest: a.digest })),
       })),
       ...(report.drift ? { drift: report.drift } : {}),
     },

@@ -1,87 +1,42 @@
-// The one result of an invocation: what changed, what was skipped and why, per cluster, with timings. Never a value.
+// The one result of an invocation: built from the clusters' results, counted by typed reason, with timings.
 import type { ActionResult } from "../apply/apply.js";
-import { label } from "../apply/apply.js";
-import type { RotationSignal } from "../types.js";
+import {
+  objectVersionLabel,
+  targetOf,
+  type ClusterReport,
+  type Counts,
+  type Failure,
+  type Report,
+  type ReportAction,
+  type RotationSignal,
+  isRetryable,
+} from "../model/index.js";
 
-export interface ReportAction {
-  type: "patchSecret" | "nudgePod" | "restartWorkload" | "skip";
-  target: string;
-  status: ActionResult["status"];
-  reason: string;
-  keys?: string[];
-  digest?: string;
-  atMs?: number;
-  error?: string;
-}
+export type { ClusterReport, Counts, Report, ReportAction } from "../model/index.js";
 
-export interface ClusterReport {
-  cluster: string;
-  ok: boolean;
-  error?: string;
-  durationMs: number;
-  actions: ReportAction[];
-}
-
-export interface Counts {
-  secretsPatched: number;
-  podsNudged: number;
-  workloadsRestarted: number;
-  skipped: number;
-  failed: number;
-  planned: number;
-}
-
-export interface Report {
-  invocationId: string;
-  trigger: "event" | "drift";
-  dryRun: boolean;
-  receivedAt: string;
-  durationMs: number;
-  signals: Pick<RotationSignal, "vault" | "objectType" | "objectName" | "version" | "eventId" | "eventTime" | "source">[];
-  vaultReads: number;
-  clusters: ClusterReport[];
-  counts: Counts;
-  skipsByReason: Record<string, number>;
-  /** Latency from the signal's eventTime (Key Vault's clock) and from receipt to the last Secret patch / rollout. */
-  timings: {
-    receiptToVaultReadMs?: number;
-    receiptToSecretsMs?: number;
-    receiptToRolloutsMs?: number;
-    eventToSecretsMs?: number;
-    eventToRolloutsMs?: number;
-  };
-  /** True when some part failed transiently and the trigger should fail for redelivery. */
-  retry: boolean;
-  /** Drift runs only. */
-  drift?: { objectsChecked: number; driftFound: number; oldestDriftSeconds?: number };
-}
-
-export function toReportAction(r: ActionResult): ReportAction {
+/** One action's line in the report. Digests appear only when keyed by the operator's key (`showDigest`). */
+export function toReportAction(r: ActionResult, showDigest: boolean): ReportAction {
   const a = r.action;
-  const out: ReportAction = {
-    type: a.type,
-    target: label(a),
-    status: r.status,
-    reason: a.type === "skip" ? `${a.reason}: ${a.detail}` : a.reason,
-  };
+  const out: ReportAction = { type: a.type, target: targetOf(a), status: r.status, reason: a.reason };
   if (a.type === "patchSecret") {
     out.keys = a.keys;
-    out.digest = a.digest;
+    out.versions = a.objects.map(objectVersionLabel);
+    if (showDigest && a.digest) out.digest = a.digest;
   }
+  if (a.type === "restartWorkload") out.versions = Object.values(a.annotations);
   if (r.atMs !== undefined) out.atMs = r.atMs;
   if (r.error) out.error = r.error;
   return out;
 }
 
-export function countActions(clusters: ClusterReport[]): { counts: Counts; skipsByReason: Record<string, number> } {
+export function countActions(clusters: ClusterReport[]): Pick<Report, "counts" | "skipsByReason"> {
   const counts: Counts = { secretsPatched: 0, podsNudged: 0, workloadsRestarted: 0, skipped: 0, failed: 0, planned: 0 };
-  const skipsByReason: Record<string, number> = {};
+  const skipsByReason: Report["skipsByReason"] = {};
   for (const c of clusters)
     for (const a of c.actions) {
       if (a.status === "skipped") {
         counts.skipped++;
-        const reason = a.reason.split(":")[0] ?? a.reason;
-        skipsByReason[reason] = (skipsByReason[reason] ?? 0) + 1;
+        skipsByReason[a.reason.code] = (skipsByReason[a.reason.code] ?? 0) + 1;
       } else if (a.status === "failed" || a.status === "not-run") counts.failed++;
       else if (a.status === "planned") counts.planned++;
       else if (a.status === "applied") {
@@ -117,46 +72,63 @@ export function timings(clusters: ClusterReport[], receivedAt: number, eventTime
   return t;
 }
 
-/** A terminal table: one line per action, grouped by cluster. */
-export function formatTable(rep: Report): string {
-  const lines: string[] = [];
-  const sig = rep.signals
-    .map((s) => `${s.vault}/${s.objectType}/${s.objectName}${s.version ? "@" + s.version.slice(0, 8) : ""}`)
-    .join(", ");
-  lines.push(
-    `${rep.dryRun ? "PLAN (dry run)" : "PUSH"} ${sig || "(no signal)"} — ${rep.durationMs} ms, ${rep.vaultReads} Key Vault read(s)`,
-  );
-  for (const c of rep.clusters) {
-    lines.push("");
-    lines.push(`cluster ${c.cluster}: ${c.ok ? "ok" : "FAILED: " + (c.error ?? "")} (${c.durationMs} ms)`);
-    const rows = c.actions.map((a) => [
-      a.status.toUpperCase(),
-      a.type,
-      a.target,
-      a.atMs !== undefined ? `${a.atMs} ms` : "",
-      a.error ? `${a.reason} — ${a.error}` : a.reason,
-    ]);
-    if (rows.length === 0) lines.push("  (nothing references this object)");
-    const w = [0, 1, 2, 3].map((i) => Math.min(60, Math.max(...rows.map((r) => (r[i] ?? "").length), 0)));
-    for (const r of rows)
-      lines.push(
-        "  " +
-          r
-            .slice(0, 4)
-            .map((v, i) => (v ?? "").padEnd(w[i] ?? 0))
-            .join("  ") +
-          "  " +
-          (r[4] ?? ""),
-      );
-  }
-  const k = rep.counts;
-  lines.push("");
-  lines.push(
-    `secrets patched ${k.secretsPatched}, pods nudged ${k.podsNudged}, workloads restarted ${k.workloadsRestarted}, planned ${k.planned}, skipped ${k.skipped}, failed ${k.failed}${rep.retry ? " — will be retried" : ""}`,
-  );
-  if (rep.drift)
-    lines.push(
-      `drift: ${rep.drift.objectsChecked} objects checked, ${rep.drift.driftFound} drifted${rep.drift.oldestDriftSeconds !== undefined ? `, oldest ${rep.drift.oldestDriftSeconds} s` : ""}`,
-    );
-  return lines.join("\n");
+export interface ReportInput {
+  invocationId: string;
+  trigger: Report["trigger"];
+  dryRun: boolean;
+  receivedAt: number;
+  signals: RotationSignal[];
+  reads: { total: number; proof: number; lastDoneAt?: number };
+  clusters: ClusterReport[];
+  vaultFailure?: Failure;
+  overBudget?: Report["overBudget"];
+  drift?: Report["drift"];
+}
+
+/** The report; `retry` when any cluster or Key Vault failure is one the trigger should retry. */
+export function buildReport(i: ReportInput): Report {
+  const { counts, skipsByReason } = countActions(i.clusters);
+  return {
+    invocationId: i.invocationId,
+    trigger: i.trigger,
+    dryRun: i.dryRun,
+    receivedAt: new Date(i.receivedAt).toISOString(),
+    durationMs: Date.now() - i.receivedAt,
+    signals: i.signals.map((s) => ({
+      vault: s.vault,
+      objectType: s.objectType,
+      objectName: s.objectName,
+      eventTime: s.eventTime,
+      source: s.source,
+      ...(s.version ? { version: s.version } : {}),
+      ...(s.eventId ? { eventId: s.eventId } : {}),
+    })),
+    vaultReads: i.reads.total,
+    proofReads: i.reads.proof,
+    ...(i.vaultFailure ? { vaultFailure: i.vaultFailure } : {}),
+    clusters: i.clusters,
+    counts,
+    skipsByReason,
+    ...(i.overBudget?.length ? { overBudget: i.overBudget } : {}),
+    timings: {
+      ...(i.reads.lastDoneAt !== undefined ? { receiptToVaultReadMs: i.reads.lastDoneAt - i.receivedAt } : {}),
+      ...timings(
+        i.clusters,
+        i.receivedAt,
+        i.signals.map((s) => s.eventTime),
+      ),
+    },
+    retry:
+      (!!i.vaultFailure && isRetryable(i.vaultFailure.kind)) || i.clusters.some((c) => !c.ok && !!c.failure && isRetryable(c.failure.kind)),
+    ...(i.drift ? { drift: i.drift } : {}),
+  };
+}
+
+/** Failures of the clusters that did not finish, as one line (`cluster: message`). */
+export function failureSummary(r: Report): string {
+  return r.clusters
+    .filter((c) => !c.ok)
+    .map((c) => `${c.cluster}: ${c.failure?.message ?? "failed"}`)
+    .concat(r.vaultFailure ? [`Key Vault: ${r.vaultFailure.message}`] : [])
+    .join("; ");
 }

@@ -5,7 +5,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { AKS_SCOPE, type Config } from "../../shared/config/config.js";
 import { push } from "../../shared/pipeline/push.js";
 import { createRuntime } from "../../shared/pipeline/runtime.js";
-import { templateKey } from "../../shared/plan/annotations.js";
+import { templateKey } from "../../shared/lib/annotations.js";
 import { staticCredential, vaultClientOptions } from "../env/keyvault-emulator.js";
 import { podTemplate } from "../support/fixtures.js";
 import { createNamespace, createSpc, driver, startWorld, uniqueName, type World } from "../support/world.js";

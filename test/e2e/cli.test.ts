@@ -211,7 +211,9 @@ describe("against the local environment", () => {
     const plan = await cli(["plan", "--vault", "kv-alpha", "--name", name, "--namespace", ns]);
     expect(plan.code, plan.stderr).toBe(0);
     expect(plan.stderr).toBe(""); // no progress noise when stderr is not a terminal
-    expect(plan.stdout).toMatch(new RegExp(`^PLAN \\(dry run\\) kv-alpha/secret/${name} — \\d+ ms, 1 Key Vault read`));
+    expect(plan.stdout).toMatch(
+      new RegExp(`^PLAN \\(dry run\\) kv-alpha/secret/${name} — \\d+ ms, 2 Key Vault read\\(s\\) \\(1 for proofs\\)`),
+    );
     expect(plan.stdout).toMatch(/cluster c1: ok/);
     expect(plan.stdout).toMatch(new RegExp(`PLANNED\\s+patchSecret\\s+.*${ns}/app-creds`));
     expect(plan.stdout).toMatch(/PLANNED\s+restartWorkload/);
@@ -235,7 +237,8 @@ describe("against the local environment", () => {
     const pr = JSON.parse(planJson.stdout) as Report;
     expect(pr).toMatchObject({
       dryRun: true,
-      vaultReads: 1,
+      vaultReads: 2, // the latest version, and the version the pod reports (proof that the driver synced the Secret)
+      proofReads: 1,
       retry: false,
       counts: { secretsPatched: 0, workloadsRestarted: 0, failed: 0 },
     });

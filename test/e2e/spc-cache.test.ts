@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { CustomObjectsApi, CoreV1Api, RbacAuthorizationV1Api, setHeaderOptions } from "@kubernetes/client-node";
 import forge from "node-forge";
-import { freshSpcs, spcsForSignals } from "../../shared/inventory/collect.js";
+import { freshSpcs, spcsForSignals } from "../../shared/inventory/source.js";
 import { SpcCache } from "../../shared/inventory/spc-cache.js";
 import type { ClusterApi } from "../../shared/kube/cluster-api.js";
 import { push } from "../../shared/pipeline/push.js";
@@ -57,7 +57,11 @@ async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 
   return Date.now() - t0;
 }
 
+/** An SPC and its synced Secret as the driver leaves it: the key holds the object's current value (the pusher's proof). */
+const currentValue = async (objectName: string) => (await w.secrets("kv-alpha").getSecret(objectName)).value!;
+
 async function spcWithSecret(c: ClusterHandles, ns: string, name: string, objectName: string): Promise<void> {
+  const current = await currentValue(objectName);
   await createSpc(c, ns, {
     name,
     vault: "kv-alpha",
@@ -68,7 +72,7 @@ async function spcWithSecret(c: ClusterHandles, ns: string, name: string, object
     namespace: ns,
     body: {
       metadata: { name: `${name}-synced` },
-      data: { password: Buffer.from("before").toString("base64"), other: Buffer.from("kept").toString("base64") },
+      data: { password: Buffer.from(current).toString("base64"), other: Buffer.from("kept").toString("base64") },
     },
   });
 }
@@ -101,9 +105,10 @@ describe("SPC cache on a real API server", () => {
     const x = uniqueName("obj-x");
     const y = uniqueName("obj-y");
     const kv = w.secrets("kv-alpha");
-    await kv.setSecret(x, "x-1");
+    await kv.setSecret(x, "x-0");
     await kv.setSecret(y, "y-1");
     await spcWithSecret(c, ns, "a", x);
+    await kv.setSecret(x, "x-1");
 
     const rt = w.runtime({ namespacesInclude: [ns] }, ["c1"]);
     runtimes.push(rt);
@@ -152,9 +157,12 @@ describe("SPC cache on a real API server", () => {
     rep = await push(rt, [signal(x)]);
     expect(patchedSecrets(rep, ns)).toEqual(["a-synced"]);
     expect((await secretData(c, ns, "b-synced")).password).toBe("x-2");
+    // The index routes y to b; b-synced still holds x's rendering, which proves nothing about y: not written (the
+    // driver re-syncs it from b's mounts).
     rep = await push(rt, [signal(y)]);
-    expect(patchedSecrets(rep, ns)).toEqual(["b-synced"]);
-    expect((await secretData(c, ns, "b-synced")).password).toBe("y-1");
+    expect(patchedSecrets(rep, ns)).toEqual([]);
+    expect(rep.clusters[0]!.actions.filter((a) => a.target === `Secret ${ns}/b-synced`).map((a) => a.reason.code)).toEqual(["no-proof"]);
+    expect((await secretData(c, ns, "b-synced")).password).toBe("x-2");
 
     // Delete: a is gone; its Secret is left alone.
     await c.custom.deleteNamespacedCustomObject({ ...GROUP, namespace: ns, name: "a" });
@@ -236,17 +244,19 @@ describe("SPC cache on a real API server", () => {
       });
       await writer.core.createNamespacedSecret({
         namespace: ns,
-        body: { metadata: { name: `${name}-synced` }, data: { password: Buffer.from("before").toString("base64") } },
+        // As the driver syncs it: the object's current value (what lets the pusher prove and patch it later).
+        body: { metadata: { name: `${name}-synced` }, data: { password: Buffer.from(await currentValue(objectName)).toString("base64") } },
       });
     }
 
     it("answers from fresh lists while it is down, then is warm again", async () => {
       const x = uniqueName("obj-k");
       const kv = w.secrets("kv-alpha");
-      await kv.setSecret(x, "k-1");
+      await kv.setSecret(x, "k-0");
       const ns = uniqueName("killed");
       await writer.core.createNamespace({ body: { metadata: { name: ns } } });
       await writeSpc(ns, "first", x);
+      await kv.setSecret(x, "k-1");
 
       const rt = w.runtime({ namespacesInclude: [ns] }, ["spccache"], [info]);
       runtimes.push(rt);
@@ -266,7 +276,7 @@ describe("SPC cache on a real API server", () => {
       await kv.setSecret(x, "k-2");
       const listsBefore = api.stats.counts.get("list secretproviderclasses") ?? 0;
       const rep = await push(rt, [signal(x)]);
-      expect(rep.clusters[0]!.ok, rep.clusters[0]!.error).toBe(true);
+      expect(rep.clusters[0]!.ok, rep.clusters[0]!.failure?.message).toBe(true);
       expect(patchedSecrets(rep, ns)).toEqual(["second-synced"]);
       // It answered from a fresh list (its own, or the background relist it joined).
       expect(cache.status(api).relists).toBeGreaterThanOrEqual(2);
@@ -292,10 +302,11 @@ describe("SPC cache on a real API server", () => {
       await rbac.replaceClusterRole({ name: "kv-rotation-pusher", body: { ...role, rules } });
       try {
         const x = uniqueName("obj-f");
-        await w.secrets("kv-alpha").setSecret(x, "f-1");
+        await w.secrets("kv-alpha").setSecret(x, "f-0");
         const ns = uniqueName("nowatch");
         await writer.core.createNamespace({ body: { metadata: { name: ns } } });
         await writeSpc(ns, "one", x);
+        await w.secrets("kv-alpha").setSecret(x, "f-1");
         const rt = w.runtime({ namespacesInclude: [ns] }, ["spccache"], [info]);
         runtimes.push(rt);
         const cache = rt.spcSource as SpcCache;

@@ -6,7 +6,8 @@
 // - v1.5 mode: nudges are ignored; poll() is the rotation reconciler's tick.
 // The bytes come from the product's renderer, which the render unit tests pin to the provider's rules.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
-import { fileName, parseObjects, spcpsId } from "../../shared/inventory/spc.js";
+import { parseObjects } from "../../shared/kube/spc-objects.js";
+import { fileName, spcpsId } from "../../shared/model/index.js";
 import { renderFileContent, secretDataForKey } from "../../shared/render/index.js";
 import type { SpcObject, VaultConfig } from "../../shared/types.js";
 import type { VaultReader } from "../../shared/vault/reader.js";
@@ -76,7 +77,7 @@ export async function startDriverStandIn(opts: {
     const objects: SpcObject[] = parseObjects(spc.spec.parameters.objects);
     for (const o of objects) {
       const r = await reader.read(vault, o.objectType, o.objectName);
-      if ("error" in r) throw new Error(`stand-in: ${r.error}`);
+      if ("unavailable" in r) throw new Error(`stand-in: ${r.detail}`);
       m.files.set(fileName(o), renderFileContent(o, r.data));
       m.versions[spcpsId(o)] = r.data.version;
     }

@@ -7,7 +7,7 @@ import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { inject } from "vitest";
 import { handleDelivery, RedeliveryNeeded } from "../../shared/entry/event-delivery.js";
-import { templateKey } from "../../shared/plan/annotations.js";
+import { templateKey } from "../../shared/lib/annotations.js";
 import { closeRuntime, createRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import type { FaultAction } from "../env/keyvault-emulator.js";
 import { staticCredential, vaultClientOptions } from "../env/keyvault-emulator.js";
@@ -144,7 +144,7 @@ describe("Key Vault faults on the event path", () => {
         expect(after.value).toBe(fresh);
       } else {
         expect(err, `${k.name}: fails the invocation`).toBeInstanceOf(RedeliveryNeeded);
-        expect((err as RedeliveryNeeded).report.clusters[0]!.error).toMatch(/Key Vault kv-alpha: read secret/);
+        expect((err as RedeliveryNeeded).report.clusters[0]!.failure?.message).toMatch(/Key Vault kv-alpha: read secret/);
         expect(after, `${k.name}: Secret untouched`).toEqual(before);
         ledger.add("redeliveries");
         const again = await deliver(event); // Event Grid's redelivery, the vault healthy again

@@ -1,15 +1,17 @@
 // The world changes between plan and apply: a Secret, pod or workload deleted, a Secret or workload edited by
 // someone else, a Secret made immutable, a namespace being deleted, a newer rotation pushed by another instance.
-// planCluster / applyPlan are called directly (restricted token) to get in between. Nothing crashes, nothing deleted
+// planPass / applyActions are called directly (restricted token) to get in between. Nothing crashes, nothing deleted
 // comes back, other writers' changes survive, and nothing is left behind an older version.
 import { randomBytes, randomUUID } from "node:crypto";
 import { setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { applyPlan, type ApplyOutcome } from "../../shared/apply/apply.js";
+import { applyActions, type ApplyOutcome } from "../../shared/apply/apply.js";
 import { handleDelivery } from "../../shared/entry/event-delivery.js";
-import { collectInventory, spcsForSignal } from "../../shared/inventory/collect.js";
-import { templateKey } from "../../shared/plan/annotations.js";
-import { planCluster, type Action } from "../../shared/plan/plan.js";
+import { spcsForSignal } from "../../shared/inventory/source.js";
+import { planPass } from "../../shared/pipeline/cluster-run.js";
+import { readObject, typesUsed } from "../../shared/pipeline/objects.js";
+import { templateKey } from "../../shared/lib/annotations.js";
+import type { Action } from "../../shared/model/index.js";
 import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import { reconcile } from "../../shared/pipeline/reconcile.js";
 import { toReportAction } from "../../shared/report/report.js";
@@ -92,24 +94,29 @@ async function scene(tag: string, opts: { driver?: "v1.5" | "v1.6" } = {}) {
   return { c, ns, object, fresh, staticValue, version: v.properties.version!, signal, d };
 }
 
-/** Inventory + one Key Vault read + plan, exactly as push() does it for one cluster. */
+/** Inventory + one Key Vault read + proofs + plan, exactly as push() does it for one cluster. */
 async function planNow(signal: RotationSignal): Promise<Action[]> {
   const api = rt.clusters[0]!;
   const spcs = spcsForSignal(await api.listSpcs(), signal);
   const reader = new VaultReader(rt.vaults);
-  const vault = {
-    vault: signal.vault,
-    objectName: signal.objectName,
-    byType: { secret: await reader.read(rt.config.vaults.get(signal.vault)!, "secret", signal.objectName) },
-  };
-  const inv = await collectInventory(api, spcs, [signal.objectName], rt.config.policy, rt.config.concurrency);
-  return planCluster(signal, inv, vault, { policy: rt.config.policy, trigger: "event", now: new Date() });
+  return planPass(rt, api, {
+    spcs,
+    objectNames: [signal.objectName],
+    objects: async () => [await readObject(reader, rt.config.vaults, signal, typesUsed(spcs, signal))],
+    ctx: { policy: rt.config.policy, trigger: "event", now: new Date() },
+    dryRun: false,
+    receivedAt: Date.now(),
+    reader,
+  });
 }
 
 async function applyNow(actions: Action[]): Promise<ApplyOutcome> {
   try {
-    const out = await applyPlan(rt.clusters[0]!, actions, { concurrency: 8, dryRun: false, receivedAt: Date.now() });
-    leaks.capture("apply results (as reported)", out.results.map(toReportAction));
+    const out = await applyActions(rt.clusters[0]!, actions, { concurrency: 8, dryRun: false, receivedAt: Date.now() });
+    leaks.capture(
+      "apply results (as reported)",
+      out.results.map((r) => toReportAction(r, false)),
+    );
     return out;
   } catch (e) {
     ledger.add("crashes");
@@ -133,7 +140,7 @@ describe("deleted between plan and apply", () => {
     await s.c.apps.deleteNamespacedDeployment({ namespace: s.ns, name: "env" });
     ledger.fault("deleted between plan and apply", 3);
     const out = await applyNow(actions);
-    expect(out.transientError).toBeUndefined();
+    expect(out.retryable?.message).toBeUndefined();
     expect(out.results.map((r) => `${r.action.type}:${r.status}`).sort()).toEqual([
       "nudgePod:gone",
       "patchSecret:gone",
@@ -177,12 +184,12 @@ describe("changed between plan and apply", () => {
     );
     ledger.fault("edited between plan and apply", 2);
     const out = await applyNow(actions);
-    expect(out.transientError, "409 Conflict is transient: the invocation is redelivered").toMatch(/HTTP 409/);
+    expect(out.retryable?.message, "409 Conflict is transient: the invocation is redelivered").toMatch(/HTTP 409/);
     expect(status(out, "patchSecret")).toEqual(["failed"]);
     expect(status(out, "restartWorkload")).toEqual(["not-run"]);
     ledger.add("redeliveries");
     const again = await applyNow(await planNow(s.signal)); // the redelivery plans from what is there now
-    expect(again.transientError).toBeUndefined();
+    expect(again.retryable?.message).toBeUndefined();
     expect(status(again, "patchSecret")).toEqual(["applied"]);
     expect(status(again, "restartWorkload")).toEqual(["applied"]);
     expect(await secretOf(s.ns)).toEqual({ password: s.fresh, static: edited });
@@ -204,10 +211,10 @@ describe("changed between plan and apply", () => {
     await s.c.core.patchNamespacedSecret({ namespace: s.ns, name: "creds", body: { immutable: true } }, mergePatch);
     ledger.fault("Secret made immutable between plan and apply");
     const first = await applyNow(actions);
-    expect(first.transientError).toMatch(/HTTP 409/); // changed since the plan
+    expect(first.retryable?.message).toMatch(/HTTP 409/); // changed since the plan
     ledger.add("redeliveries");
     const out = await applyNow(await planNow(s.signal));
-    expect(out.transientError, "immutable is permanent: no endless redelivery").toBeUndefined();
+    expect(out.retryable?.message, "immutable is permanent: no endless redelivery").toBeUndefined();
     expect(status(out, "patchSecret")).toEqual(["failed"]);
     expect(out.results.find((r) => r.action.type === "patchSecret")!.error).toMatch(/HTTP 422/);
     expect(status(out, "restartWorkload")).toEqual(["not-run"]);
@@ -222,7 +229,7 @@ describe("changed between plan and apply", () => {
     await s.c.core.deleteNamespace({ name: s.ns });
     ledger.fault("namespace terminating between plan and apply");
     const out = await applyNow(actions);
-    expect(out.transientError).toBeUndefined();
+    expect(out.retryable?.message).toBeUndefined();
     for (const r of out.results) expect(["applied", "gone", "skipped"]).toContain(r.status);
   });
 });
@@ -283,7 +290,7 @@ describe("a newer rotation pushed by another instance between plan and apply", (
       );
       expect(regressed, "the stale apply moved the Secret or the template back to an older version").toBe(false);
       expect(rollouts, "B's rollout only: the stale plan rolls nothing back or again").toBe(1);
-      expect(out.transientError, "the stale plan's conditional write fails: 409 → redelivery").toMatch(/HTTP 409/);
+      expect(out.retryable?.message, "the stale plan's conditional write fails: 409 → redelivery").toMatch(/HTTP 409/);
     } finally {
       s.d.stop();
     }

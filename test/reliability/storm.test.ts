@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleDelivery, RedeliveryNeeded } from "../../shared/entry/event-delivery.js";
-import { templateKey } from "../../shared/plan/annotations.js";
+import { templateKey } from "../../shared/lib/annotations.js";
 import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import {
   createNamespace,

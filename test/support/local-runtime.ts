@@ -1,7 +1,7 @@
 // The pusher's runtime on the local environment (restricted pusher token, Key Vault emulator trust). No test-runner
 // imports: world.ts (vitest), the demo and the benchmark all build their runtimes here.
 import type { Config, Policy } from "../../shared/config/config.js";
-import type { SpcSource } from "../../shared/inventory/collect.js";
+import type { SpcSource } from "../../shared/inventory/source.js";
 import { createRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import type { VaultConfig } from "../../shared/types.js";
 import type { ClusterInfo } from "../env/environment.js";

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import forge from "node-forge";
 import { inject } from "vitest";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, StorageV1Api } from "@kubernetes/client-node";
-import { templateKey } from "../../../shared/plan/annotations.js";
+import { templateKey } from "../../../shared/lib/annotations.js";
 import { newTokens, startApiServer, startEtcd, type ApiServer, type Etcd } from "../../env/control-plane.js";
 import { kubeConfigFor, prepareCluster } from "../../env/environment.js";
 import { issueServerCert } from "../../env/tls.js";

@@ -1,7 +1,7 @@
 // Helpers for storms: a seeded PRNG, CloudEvents conversion, and a rollout tracker that watches workloads on the
 // real API server and records every pod-template change (so duplicate rollouts and version regressions show).
 import { Watch, type KubeConfig } from "@kubernetes/client-node";
-import { PREFIX } from "../../../shared/plan/annotations.js";
+import { PREFIX } from "../../../shared/lib/annotations.js";
 
 /** mulberry32: small, fast, seeded (the seed is printed so a failing storm can be replayed). */
 export function prng(seed: number): {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { ConfigError, loadConfig, SETTINGS } from "../../../shared/config/config.js";
-import { parseObjects } from "../../../shared/inventory/spc.js";
+import { parseObjects } from "../../../shared/kube/spc-objects.js";
 
 const env = (over: Record<string, string> = {}) => ({
   KVRP_CLUSTERS: '[{"name":"aks-1","server":"https://aks-1.hcp.westeurope.azmk8s.io:443","auth":"azure"}]',

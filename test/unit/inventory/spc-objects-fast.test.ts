@@ -3,7 +3,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
-import { fastObjectItems, parseObjects } from "../../../shared/inventory/spc.js";
+import { fastObjectItems, parseObjects } from "../../../shared/kube/spc-objects.js";
 import { objectsYaml } from "../../support/fixtures.js";
 
 /** The YAML parser's reading, item by item (what parseObjects did before the fast path). */

@@ -1,12 +1,18 @@
 // The plan is pure: these tests build inventories by hand and check every decision and its reason.
 import { describe, expect, it } from "vitest";
-import type { Policy } from "../../../shared/config/config.js";
-import { toSpc } from "../../../shared/inventory/spc.js";
-import { toWorkload } from "../../../shared/inventory/workload.js";
-import type { SecretState, SpcpsState } from "../../../shared/kube/cluster-api.js";
-import { POD_REFRESH, templateKey } from "../../../shared/plan/annotations.js";
-import { planCluster, type Action, type ClusterInventory, type PlanContext, type VaultState } from "../../../shared/plan/plan.js";
-import type { RotationSignal } from "../../../shared/types.js";
+import { toSpc, toWorkload } from "../../../shared/kube/translate.js";
+import { POD_REFRESH, templateKey } from "../../../shared/lib/annotations.js";
+import type {
+  Action,
+  ClusterInventory,
+  ObjectState,
+  Policy,
+  RotationSignal,
+  SecretState,
+  SpcpsState,
+} from "../../../shared/model/index.js";
+import { analyzeSecrets, planCluster, type PlanContext, type PlannedObject, type Proof } from "../../../shared/plan/plan.js";
+import { providerRenderer } from "../../../shared/pipeline/renderer.js";
 
 const V1 = "1".repeat(32);
 const V2 = "2".repeat(32);
@@ -23,6 +29,8 @@ const ctx = (p: Partial<Policy> = {}, extra: Partial<PlanContext> = {}): PlanCon
   policy: policy(p),
   trigger: "event",
   now: new Date("2026-11-27T12:00:00Z"),
+  vaults: new Map([["kv-a", {}]]),
+  render: providerRenderer,
   ...extra,
 });
 const signal: RotationSignal = {
@@ -32,11 +40,18 @@ const signal: RotationSignal = {
   eventTime: "2026-11-27T12:00:00Z",
   source: "eventgrid",
 };
-const vault = (value = "new", created = new Date("2026-11-27T11:59:00Z")): VaultState => ({
+const vault = (value = "new", created = new Date("2026-11-27T11:59:00Z")): ObjectState => ({
   vault: "kv-a",
   objectName: "db",
   byType: { secret: { data: { kind: "secret", name: "db", version: V2, value }, created } },
 });
+
+/** The plan with every lagging Secret proven to hold V1 (the driver's previous sync), unless `proof` says otherwise. */
+function plan(signal: RotationSignal, i: ClusterInventory, state: ObjectState, c: PlanContext, proof: Proof = { proven: V1 }): Action[] {
+  const objects: PlannedObject[] = [{ signal, state }];
+  const proofs = new Map(analyzeSecrets(objects, i, c).behind.map((t) => [t.id, proof]));
+  return planCluster(objects, i, c, proofs);
+}
 
 function spc(
   ns: string,
@@ -108,7 +123,7 @@ function inv(p: Partial<ClusterInventory>): ClusterInventory {
 }
 const ofType = <T extends Action["type"]>(actions: Action[], t: T) =>
   actions.filter((a): a is Extract<Action, { type: T }> => a.type === t);
-const skips = (actions: Action[]) => ofType(actions, "skip").map((s) => `${s.reason} ${s.target}`);
+const skips = (actions: Action[]) => ofType(actions, "skip").map((s) => `${s.reason.code} ${s.target}`);
 
 describe("planCluster", () => {
   const base = () =>
@@ -124,9 +139,11 @@ describe("planCluster", () => {
     });
 
   it("patches only the derived key, nudges only stale pods, restarts env and init-container consumers", () => {
-    const a = planCluster(signal, base(), vault(), ctx());
+    const a = plan(signal, base(), vault(), ctx());
     const [patch] = ofType(a, "patchSecret");
     expect(patch).toMatchObject({ namespace: "ns", name: "creds", data: { password: b64("new") }, keys: ["password"] });
+    expect(patch!.provenFrom).toEqual([{ vault: "kv-a", objectName: "db", version: V1 }]);
+    expect(patch!.reason.code).toBe("secret-behind");
     expect(ofType(a, "nudgePod").map((n) => n.name)).toEqual(["p-0"]);
     expect(ofType(a, "nudgePod")[0]!.annotations[POD_REFRESH]).toMatch(/^[0-9a-f]{12}$/);
     expect(ofType(a, "restartWorkload").map((r) => `${r.kind}/${r.name}`)).toEqual(["Deployment/env", "StatefulSet/init"]);
@@ -134,12 +151,12 @@ describe("planCluster", () => {
   });
 
   it("is deterministic and changes nothing when everything already holds the new version", () => {
-    expect(planCluster(signal, base(), vault(), ctx())).toEqual(planCluster(signal, base(), vault(), ctx()));
+    expect(plan(signal, base(), vault(), ctx())).toEqual(plan(signal, base(), vault(), ctx()));
     const done = base();
     done.secrets.set("ns/creds", secret("ns", "creds", { password: "new", other: "keep" }));
     done.spcps = [pod("ns", "p-0", "s", V2)];
     done.workloads = done.workloads.map((w) => ({ ...w, templateAnnotations: { [templateKey("kv-a", "db")]: `kv-a/db@${V2}` } }));
-    const a = planCluster(signal, done, vault(), ctx());
+    const a = plan(signal, done, vault(), ctx());
     expect(a.filter((x) => x.type !== "skip")).toEqual([]);
     expect(skips(a)).toContain("up-to-date Secret ns/creds");
   });
@@ -149,37 +166,35 @@ describe("planCluster", () => {
     i.workloads.push(workload("Deployment", "ns", "opted", { volume: "creds" }, { "reloader.stakater.com/auto": "true" }));
     i.workloads.push(workload("Deployment", "ns", "named", {}, { "secret.reloader.stakater.com/reload": "x, creds" }));
     i.workloads.push(workload("Deployment", "ns", "out", { env: "creds" }, { "kv-rotation-pusher.io/restart": "false" }));
-    const names = (p: Partial<Policy>) => ofType(planCluster(signal, i, vault(), ctx(p)), "restartWorkload").map((r) => r.name);
+    const names = (p: Partial<Policy>) => ofType(plan(signal, i, vault(), ctx(p)), "restartWorkload").map((r) => r.name);
     expect(names({ restart: "env" })).toEqual(["env", "init", "opted", "named"]);
     expect(names({ restart: "annotated" })).toEqual(["opted", "named"]);
     expect(names({ restart: "off" })).toEqual([]);
-    expect(skips(planCluster(signal, i, vault(), ctx()))).toContain("opt-out Deployment ns/out");
+    expect(skips(plan(signal, i, vault(), ctx()))).toContain("opt-out Deployment ns/out");
   });
 
   it("honours Reloader's ignore on the Secret and its exclude list on the workload", () => {
     const i = base();
     i.workloads = [workload("Deployment", "ns", "excl", { env: "creds" }, { "secrets.exclude.reloader.stakater.com/reload": "creds" })];
-    expect(ofType(planCluster(signal, i, vault(), ctx()), "restartWorkload")).toEqual([]);
+    expect(ofType(plan(signal, i, vault(), ctx()), "restartWorkload")).toEqual([]);
     const j = base();
     j.secrets.set("ns/creds", secret("ns", "creds", { password: "old" }, { "reloader.stakater.com/ignore": "true" }));
-    expect(ofType(planCluster(signal, j, vault(), ctx()), "restartWorkload")).toEqual([]);
+    expect(ofType(plan(signal, j, vault(), ctx()), "restartWorkload")).toEqual([]);
   });
 
   it("skips paused Deployments with a reason", () => {
     const i = base();
     i.workloads = [workload("Deployment", "ns", "paused", { env: "creds" }, {}, {}, true)];
-    expect(skips(planCluster(signal, i, vault(), ctx()))).toContain("paused Deployment ns/paused");
+    expect(skips(plan(signal, i, vault(), ctx()))).toContain("paused Deployment ns/paused");
   });
 
   it("mount refresh: v1.5 driver reports mounts as waiting; `restart` restarts the mounting workloads; `off` does nothing", () => {
     const i = { ...base(), driverRepublish: false };
-    const a = planCluster(signal, i, vault(), ctx());
+    const a = plan(signal, i, vault(), ctx());
     expect(ofType(a, "nudgePod")).toEqual([]);
     expect(skips(a)).toContain("driver-no-republish Pod ns/p-0");
-    expect(ofType(planCluster(signal, i, vault(), ctx({ mountRefresh: "restart" })), "restartWorkload").map((r) => r.name)).toContain(
-      "vol",
-    );
-    const off = planCluster(signal, base(), vault(), ctx({ mountRefresh: "off" }));
+    expect(ofType(plan(signal, i, vault(), ctx({ mountRefresh: "restart" })), "restartWorkload").map((r) => r.name)).toContain("vol");
+    const off = plan(signal, base(), vault(), ctx({ mountRefresh: "off" }));
     expect(ofType(off, "nudgePod")).toEqual([]);
     expect(skips(off)).toContain("mount-refresh-off Pod ns/p-0");
   });
@@ -187,9 +202,9 @@ describe("planCluster", () => {
   it("namespace include/exclude: out-of-scope SPCs are reported, not acted on", () => {
     const i = base();
     i.spcs.push(spc("kube-system", "s", plain));
-    const a = planCluster(signal, i, vault(), ctx({ namespacesExclude: ["kube-system"] }));
+    const a = plan(signal, i, vault(), ctx({ namespacesExclude: ["kube-system"] }));
     expect(skips(a)).toContain("namespace-excluded SecretProviderClass kube-system/s");
-    const inc = planCluster(signal, base(), vault(), ctx({ namespacesInclude: ["other"] }));
+    const inc = plan(signal, base(), vault(), ctx({ namespacesInclude: ["other"] }));
     expect(inc.filter((x) => x.type !== "skip")).toEqual([]);
   });
 
@@ -209,13 +224,13 @@ describe("planCluster", () => {
         ["ns/h", secret("ns", "h", { v: "old" })],
       ]),
     });
-    const s = skips(planCluster(signal, i, vault(), ctx()));
+    const s = skips(plan(signal, i, vault(), ctx()));
     expect(s).toContain("pinned-version SecretProviderClass ns/pinned object secret/db");
     expect(s).toContain("version-history Secret ns/h");
     expect(s).toContain("secret-not-synced Secret ns/missing");
     expect(s).toContain("spc-invalid SecretProviderClass ns/broken");
     expect(s.some((x) => x.includes("elsewhere"))).toBe(false);
-    expect(ofType(planCluster(signal, i, vault(), ctx()), "patchSecret")).toEqual([]);
+    expect(ofType(plan(signal, i, vault(), ctx()), "patchSecret")).toEqual([]);
   });
 
   it("uses the alias as the file name and renders objectEncoding", () => {
@@ -227,34 +242,93 @@ describe("planCluster", () => {
       ],
       secrets: new Map([["ns/bin", secret("ns", "bin", { raw: "x" })]]),
     });
-    const [patch] = ofType(planCluster(signal, i, vault(b64("decoded!")), ctx()), "patchSecret");
+    const [patch] = ofType(plan(signal, i, vault(b64("decoded!")), ctx()), "patchSecret");
     expect(Buffer.from(patch!.data.raw!, "base64").toString()).toBe("decoded!");
   });
 
   it("reports an object Key Vault could not return, and restarts nothing for it", () => {
-    const a = planCluster(signal, base(), { vault: "kv-a", objectName: "db", byType: { secret: { error: "not found" } } }, ctx());
-    expect(skips(a)).toContain("object-unavailable SecretProviderClass ns/s object secret/db");
+    const a = plan(
+      signal,
+      base(),
+      { vault: "kv-a", objectName: "db", byType: { secret: { unavailable: "object-not-found", detail: "not found" } } },
+      ctx(),
+    );
+    expect(skips(a)).toContain("object-not-found SecretProviderClass ns/s object secret/db");
     expect(a.filter((x) => x.type !== "skip")).toEqual([]);
   });
 
   it("drift: stale mounts within the grace period are left to the driver; a never-annotated workload is restarted only when its Secret is patched", () => {
     const i = base();
     i.secrets.set("ns/creds", secret("ns", "creds", { password: "new" }));
-    const young = planCluster(
-      signal,
-      i,
-      vault("new", new Date("2026-11-27T11:59:30Z")),
-      ctx({}, { trigger: "drift", driftGraceSeconds: 180 }),
-    );
+    const young = plan(signal, i, vault("new", new Date("2026-11-27T11:59:30Z")), ctx({}, { trigger: "drift", driftGraceSeconds: 180 }));
     expect(skips(young)).toContain("within-grace Pod ns/p-0");
     expect(ofType(young, "restartWorkload")).toEqual([]);
-    const old = planCluster(
-      signal,
-      i,
-      vault("new", new Date("2026-11-27T11:00:00Z")),
-      ctx({}, { trigger: "drift", driftGraceSeconds: 180 }),
-    );
+    const old = plan(signal, i, vault("new", new Date("2026-11-27T11:00:00Z")), ctx({}, { trigger: "drift", driftGraceSeconds: 180 }));
     expect(ofType(old, "nudgePod").map((n) => n.name)).toEqual(["p-0"]);
     expect(ofType(old, "nudgePod")[0]!.annotations[POD_REFRESH]).toMatch(/\.\d+$/);
+  });
+  it("trust: without proof nothing is written and no env consumer restarts for that Secret; mounts are still nudged", () => {
+    const a = plan(signal, base(), vault(), ctx(), { unproven: "keys hold none of the newest versions" });
+    expect(ofType(a, "patchSecret")).toEqual([]);
+    expect(skips(a)).toContain("no-proof Secret ns/creds");
+    expect(ofType(a, "restartWorkload")).toEqual([]);
+    expect(ofType(a, "nudgePod").map((n) => n.name)).toEqual(["p-0"]);
+  });
+
+  it("trust: a Secret proven to hold a newer version than this read is not moved back", () => {
+    const a = plan(signal, base(), vault(), ctx(), { proven: V1, newer: true });
+    expect(ofType(a, "patchSecret")).toEqual([]);
+    expect(skips(a)).toContain("up-to-date Secret ns/creds");
+  });
+
+  it("vault bindings: an SPC in a namespace the vault is not bound to is reported and not read", () => {
+    const i = base();
+    const a = plan(signal, i, vault(), ctx({}, { vaults: new Map([["kv-a", { namespaces: ["team-*"] }]]) }));
+    expect(skips(a)).toContain("vault-not-bound SecretProviderClass ns/s");
+    expect(a.filter((x) => x.type !== "skip")).toEqual([]);
+    const bound = plan(signal, i, vault(), ctx({}, { vaults: new Map([["kv-a", { namespaces: ["n*"] }]]) }));
+    expect(ofType(bound, "patchSecret")).toHaveLength(1);
+  });
+
+  it("several objects at once: one patch per Secret with every key, one restart per workload with every object", () => {
+    const two = objs("objectName: db\nobjectType: secret", "objectName: api\nobjectType: secret");
+    const i = inv({
+      spcs: [
+        spc("ns", "s", two, [
+          {
+            secretName: "creds",
+            type: "Opaque",
+            data: [
+              { objectName: "db", key: "password" },
+              { objectName: "api", key: "token" },
+            ],
+          },
+        ]),
+      ],
+      secrets: new Map([["ns/creds", secret("ns", "creds", { password: "old", token: "old-api" })]]),
+      workloads: [workload("Deployment", "ns", "env", { env: "creds" })],
+    });
+    const apiSignal: RotationSignal = { ...signal, objectName: "api" };
+    const apiState: ObjectState = {
+      vault: "kv-a",
+      objectName: "api",
+      byType: { secret: { data: { kind: "secret", name: "api", version: V2, value: "new-api" } } },
+    };
+    const objects: PlannedObject[] = [
+      { signal, state: vault() },
+      { signal: apiSignal, state: apiState },
+    ];
+    const c = ctx();
+    const proofs = new Map(analyzeSecrets(objects, i, c).behind.map((t) => [t.id, { proven: V1 } as Proof]));
+    const a = planCluster(objects, i, c, proofs);
+    const patches = ofType(a, "patchSecret");
+    expect(patches).toHaveLength(1);
+    expect(patches[0]).toMatchObject({ keys: ["password", "token"], data: { password: b64("new"), token: b64("new-api") } });
+    const restarts = ofType(a, "restartWorkload");
+    expect(restarts).toHaveLength(1);
+    expect(restarts[0]!.annotations).toEqual({
+      [templateKey("kv-a", "db")]: `kv-a/db@${V2}`,
+      [templateKey("kv-a", "api")]: `kv-a/api@${V2}`,
+    });
   });
 });

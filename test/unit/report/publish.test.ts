@@ -33,12 +33,22 @@ const report: Report = {
   durationMs: 42,
   signals: [{ vault: "kv-a", objectType: "secret", objectName: "db", eventTime: new Date().toISOString(), source: "eventgrid" }],
   vaultReads: 1,
+  proofReads: 0,
   clusters: [
     {
       cluster: "c1",
       ok: true,
       durationMs: 40,
-      actions: [{ type: "patchSecret", target: "Secret ns/s", status: "applied", reason: "r", keys: ["password"], digest: "abc" }],
+      actions: [
+        {
+          type: "patchSecret",
+          target: "Secret ns/s",
+          status: "applied",
+          reason: { code: "secret-behind", detail: "r" },
+          keys: ["password"],
+          digest: "abc",
+        },
+      ],
     },
   ],
   counts: { secretsPatched: 1, podsNudged: 0, workloadsRestarted: 0, skipped: 0, failed: 0, planned: 0 },

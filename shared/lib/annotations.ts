@@ -1,5 +1,5 @@
 // Annotation keys we write or honour. Ours share one domain-style prefix.
-import { createHash } from "node:crypto";
+import { nameDigest } from "./digest.js";
 
 export const PREFIX = "kv-rotation-pusher.io";
 /** On pods: touching it makes kubelet republish the CSI mount (driver v1.6+ with requiresRepublish). */
@@ -8,8 +8,9 @@ export const POD_REFRESH = `${PREFIX}/refresh`;
 export const RESTART = `${PREFIX}/restart`;
 /** Pod-template annotation per Key Vault object: value `<vault>/<name>@<version>`, so equal versions never roll twice. */
 export function templateKey(vault: string, objectName: string): string {
-  return `${PREFIX}/v-${shortDigest(`${vault.toLowerCase()}/${objectName}`, 16)}`;
+  return `${PREFIX}/v-${nameDigest(`${vault.toLowerCase()}/${objectName}`, 16)}`;
 }
+export const templateValue = (vault: string, objectName: string, version: string): string => `${vault}/${objectName}@${version}`;
 
 /** Reloader's annotations, honoured as Reloader documents them (see ../shared/research/peers.md). */
 export const RELOADER = {
@@ -25,13 +26,13 @@ export const RELOADER = {
   ignore: "reloader.stakater.com/ignore",
 } as const;
 
-export function shortDigest(s: string | Uint8Array, len = 12): string {
-  return createHash("sha256").update(s).digest("hex").slice(0, len);
-}
-
 export function csv(v: string | undefined): string[] {
   return (v ?? "")
     .split(",")
     .map((s) => s.trim())
     .filter(Boolean);
+}
+
+export function truthy(v: string | undefined): boolean {
+  return (v ?? "").trim().toLowerCase() === "true";
 }

@@ -1,0 +1,80 @@
+// Kubernetes Events on the objects we changed: what changed and why — key names, versions and keyed digests only.
+import pLimit from "p-limit";
+import type { ClusterApi } from "../kube/cluster-api.js";
+import { apiVersionOf, objectVersionLabel, workloadKind, type Write } from "../model/index.js";
+
+export interface EventSpec {
+  namespace: string;
+  kind: string;
+  apiVersion: string;
+  name: string;
+  reason: string;
+  message: string;
+  type?: "Normal" | "Warning";
+}
+
+export function eventFor(a: Write): EventSpec {
+  switch (a.type) {
+    case "patchSecret":
+      return {
+        namespace: a.namespace,
+        kind: "Secret",
+        apiVersion: "v1",
+        name: a.name,
+        reason: "SecretPushed",
+        message: `kv-rotation-pusher updated keys ${a.keys.join(", ")} to ${a.objects.map(objectVersionLabel).join(", ")}${a.digest ? ` (digest ${a.digest})` : ""}`,
+      };
+    case "nudgePod":
+      return {
+        namespace: a.namespace,
+        kind: "Pod",
+        apiVersion: "v1",
+        name: a.name,
+        reason: "MountRefreshRequested",
+        message: `kv-rotation-pusher asked kubelet to republish SecretProviderClass ${a.spc}: ${a.reason.detail}`,
+      };
+    case "restartWorkload":
+      return {
+        namespace: a.namespace,
+        kind: a.kind,
+        apiVersion: apiVersionOf(workloadKind(a.kind)),
+        name: a.name,
+        reason: "RolloutTriggered",
+        message: `kv-rotation-pusher restarted it: ${a.reason.detail}`,
+      };
+  }
+}
+
+/**
+ * A Warning on a synced Secret the pusher refused to write for lack of proof. The tenant reads it, so it names the rule
+ * only: no value, no digest, no version of the object (the operator's report has the details).
+ */
+export function noProofEvent(namespace: string, secretName: string): EventSpec {
+  return {
+    namespace,
+    kind: "Secret",
+    apiVersion: "v1",
+    name: secretName,
+    reason: "PushRefused",
+    type: "Warning",
+    message:
+      "kv-rotation-pusher did not write this Secret: its keys do not hold a rendering of a recent version of the object, " +
+      "so nothing proves the CSI driver synced it for a workload allowed to read it. The driver syncs it on its own.",
+  };
+}
+
+/** Records Events, best effort (a failed Event is not a failed push), at most `concurrency` at a time. */
+export async function recordEvents(api: ClusterApi, events: EventSpec[], concurrency: number): Promise<void> {
+  const limit = pLimit(concurrency);
+  await Promise.all(
+    events.map((e) =>
+      limit(async () => {
+        try {
+          await api.recordEvent(e);
+        } catch {
+          /* events are best effort */
+        }
+      }),
+    ),
+  );
+}

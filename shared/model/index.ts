@@ -1,0 +1,10 @@
+// The domain model every stage shares. It imports nothing outside this folder.
+export * from "./action.js";
+export * from "./cluster.js";
+export * from "./failure.js";
+export * from "./policy.js";
+export * from "./report.js";
+export * from "./signal.js";
+export * from "./spc.js";
+export * from "./vault.js";
+export * from "./workload.js";

@@ -1,0 +1,69 @@
+// The one result of an invocation: what changed, what was skipped and why, per cluster, with timings. Never a value.
+import type { Failure } from "./failure.js";
+import type { ReasonCode, Reason } from "./action.js";
+import type { RotationSignal } from "./signal.js";
+
+export type ResultStatus = "applied" | "gone" | "failed" | "not-run" | "planned" | "skipped";
+
+export interface ReportAction {
+  type: "patchSecret" | "nudgePod" | "restartWorkload" | "skip";
+  target: string;
+  status: ResultStatus;
+  reason: Reason<ReasonCode>;
+  keys?: string[];
+  /** Keyed digest (KVRP_DIGEST_KEY) of the written values; absent without a key. Never an unkeyed hash of a value. */
+  digest?: string;
+  /** `object@version` each write moved the target to. */
+  versions?: string[];
+  atMs?: number;
+  error?: string;
+}
+
+export interface ClusterReport {
+  cluster: string;
+  ok: boolean;
+  failure?: Failure;
+  durationMs: number;
+  actions: ReportAction[];
+}
+
+export interface Counts {
+  secretsPatched: number;
+  podsNudged: number;
+  workloadsRestarted: number;
+  skipped: number;
+  failed: number;
+  planned: number;
+}
+
+export interface Report {
+  invocationId: string;
+  trigger: "event" | "drift";
+  dryRun: boolean;
+  receivedAt: string;
+  durationMs: number;
+  signals: Pick<RotationSignal, "vault" | "objectType" | "objectName" | "version" | "eventId" | "eventTime" | "source">[];
+  /** Key Vault reads: every call (latest, versions for proofs, version lists). */
+  vaultReads: number;
+  /** Of those, reads made only to prove a Secret's current content (trust). */
+  proofReads: number;
+  /** A Key Vault failure that stopped part of the work (the clusters that needed it say so too). */
+  vaultFailure?: Failure;
+  clusters: ClusterReport[];
+  counts: Counts;
+  skipsByReason: Partial<Record<ReasonCode, number>>;
+  /** Namespaces whose SecretProviderClasses referenced more distinct objects than the per-namespace read budget. */
+  overBudget?: { namespace: string; objects: number; budget: number }[];
+  /** Latency from the signal's eventTime (Key Vault's clock) and from receipt to the last Secret patch / rollout. */
+  timings: {
+    receiptToVaultReadMs?: number;
+    receiptToSecretsMs?: number;
+    receiptToRolloutsMs?: number;
+    eventToSecretsMs?: number;
+    eventToRolloutsMs?: number;
+  };
+  /** True when some part failed in a way the trigger should retry (Event Grid redelivers). */
+  retry: boolean;
+  /** Drift runs only. */
+  drift?: { objectsChecked: number; driftFound: number; oldestDriftSeconds?: number };
+}

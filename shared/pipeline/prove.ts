@@ -1,0 +1,99 @@
+// Proof before write (DESIGN.md "Trust"): a synced Secret is written only when its keys already hold the rendering of
+// one of the few newest enabled versions of the same object, as read by the pusher from Key Vault. Only the CSI
+// driver, syncing for a workload allowed to read the object, can have put it there. SPCPS versions (tenant-writable on
+// some clusters) only say which version to check first; they are never proof.
+import pLimit from "p-limit";
+import { isAvailable, shortVersion, type VaultConfig, type VersionInfo } from "../model/index.js";
+import { holdsRendering, renderValues, unprovable, type Proof, type Renderer, type SecretTarget } from "../plan/plan.js";
+import type { VaultReader } from "../vault/reader.js";
+import { KnownRenderings } from "./known-renderings.js";
+
+export interface ProofDeps {
+  reader: VaultReader;
+  vaults: ReadonlyMap<string, VaultConfig>;
+  render: Renderer;
+  known: KnownRenderings;
+  /** How many newest enabled versions may serve as proof (KVRP_PROOF_VERSIONS). */
+  window: number;
+}
+
+/** Remembers the latest renderings the analysis made (a warm instance then proves the next rotation without reads). */
+export function rememberLatest(targets: SecretTarget[], created: (t: SecretTarget) => Date | undefined, known: KnownRenderings): void {
+  for (const t of targets) {
+    const v = KnownRenderings.variantKey(t);
+    known.remember(v, t.latest.version, created(t), known.valuesDigest(v, t.keys, t.latest.values));
+  }
+}
+
+/** The proof window: the newest `n` enabled versions, newest first (Key Vault lists versions unordered). */
+export function proofWindow(listing: VersionInfo[], n: number): VersionInfo[] {
+  return listing
+    .filter((v) => v.enabled && v.version)
+    .sort((a, b) => (b.createdOn?.getTime() ?? 0) - (a.createdOn?.getTime() ?? 0))
+    .slice(0, n);
+}
+
+/** Checks candidate versions in order; the first whose rendering the keys hold is the proof. */
+async function firstHeld(t: SecretTarget, versions: string[], variant: string, deps: ProofDeps, vault: VaultConfig) {
+  const { objectType, objectName } = t.spcObject;
+  for (const version of versions) {
+    if (version === t.latest.version) continue;
+    const read = await deps.reader.readVersion(vault, objectType, objectName, version);
+    if (!isAvailable(read)) continue; // disabled or deleted versions prove nothing
+    let values: Record<string, string>;
+    try {
+      values = renderValues(deps, t.spcObject, read.data, t.secretType, t.keys);
+    } catch {
+      continue; // the provider could not have mounted this version either
+    }
+    deps.known.remember(variant, version, read.created, deps.known.valuesDigest(variant, t.keys, values));
+    if (holdsRendering(t, values)) return { version, created: read.created?.getTime() };
+  }
+  return undefined;
+}
+
+/**
+ * Where to look, cheapest first: what this instance already rendered (no read), the versions the mounting pods
+ * report (one read per distinct version, at most `window` of them: forged SPCPS cannot multiply reads), then the
+ * `window` newest enabled versions from the listing.
+ */
+async function proveOne(t: SecretTarget, latestCreated: Date | undefined, deps: ProofDeps): Promise<Proof> {
+  const why = unprovable(t);
+  if (why) return { unproven: why };
+  const variant = KnownRenderings.variantKey(t);
+  const newer = (created: number | undefined) => !!latestCreated && created !== undefined && created > latestCreated.getTime();
+  const proven = (p: { version: string; created?: number | undefined }): Proof => ({
+    proven: p.version,
+    ...(newer(p.created) ? { newer: true } : {}),
+  });
+  const hit = deps.known.find(variant, deps.known.valuesDigest(variant, t.keys, t.current));
+  if (hit) return proven(hit);
+
+  const vault = deps.vaults.get(t.vault);
+  if (!vault) return { unproven: `vault ${t.vault} is not allow-listed` };
+  const hints = t.hints.slice(0, deps.window);
+  const byHint = await firstHeld(t, hints, variant, deps, vault);
+  if (byHint) return proven(byHint);
+  const window = proofWindow(await deps.reader.listVersions(vault, t.spcObject.objectType, t.spcObject.objectName), deps.window);
+  const rest = window.map((v) => v.version).filter((v) => !hints.includes(v));
+  const byWindow = await firstHeld(t, rest, variant, deps, vault);
+  if (byWindow) return proven(byWindow);
+  return {
+    unproven:
+      `keys hold none of the versions checked (${[...hints, ...rest].map(shortVersion).join(", ") || "none"}; the ${window.length} newest enabled and the pods' own): ` +
+      "only the CSI driver, syncing for a workload allowed to read the object, can prove the Secret; it syncs it on its own",
+  };
+}
+
+/** Proof (or its absence) for every target that lags behind; Key Vault reads are shared by targets of one object. */
+export async function findProofs(
+  targets: SecretTarget[],
+  latestCreated: (t: SecretTarget) => Date | undefined,
+  deps: ProofDeps,
+  concurrency = 8,
+): Promise<Map<string, Proof>> {
+  const limit = pLimit(concurrency);
+  const out = new Map<string, Proof>();
+  await Promise.all(targets.map((t) => limit(async () => out.set(t.id, await proveOne(t, latestCreated(t), deps)))));
+  return out;
+}

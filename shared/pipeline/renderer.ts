@@ -1,0 +1,8 @@
+// The render stage behind the plan's Renderer interface (the pipeline wires siblings; the plan stays pure).
+import type { Renderer } from "../plan/plan.js";
+import { renderFileContent, secretDataForKey } from "../render/index.js";
+
+export const providerRenderer: Renderer = {
+  file: (obj, data) => renderFileContent(obj as Parameters<typeof renderFileContent>[0], data),
+  secretValue: (secretType, key, file) => secretDataForKey(secretType, key, file),
+};

@@ -1,0 +1,157 @@
+// Restarts: workloads that read a Secret holding the new version (as env, or opted in by annotation — Reloader's
+// rules included), or that mount a class the driver cannot refresh, roll out once per version: the pod-template
+// annotation records `vault/object@version`, so the same version never rolls twice.
+import { RELOADER, RESTART, csv, templateKey, templateValue, truthy } from "../lib/annotations.js";
+import {
+  isAvailable,
+  isPinned,
+  matchingObjects,
+  nsName,
+  objectVersionLabel,
+  workloadKind,
+  type Action,
+  type ClusterInventory,
+  type ObjectVersion,
+  type Reason,
+  type RestartCode,
+  type Spc,
+  type Workload,
+} from "../model/index.js";
+import { skip, type PlanContext, type PlannedObject } from "./context.js";
+import type { HeldSecret } from "./secrets.js";
+
+interface Why {
+  reasons: Reason<RestartCode>[];
+  /** Objects whose versions the template should record. */
+  objects: ObjectVersion[];
+  /** Some Secret it reads was written now. */
+  patched: boolean;
+  mount: boolean;
+  optOut?: string;
+}
+
+const addObject = (list: ObjectVersion[], o: ObjectVersion) => {
+  if (!list.some((x) => x.vault === o.vault && x.objectName === o.objectName)) list.push(o);
+};
+
+/** The objects (latest versions) an SPC takes from the plan's objects. */
+function spcObjects(spc: Spc, objects: PlannedObject[]): ObjectVersion[] {
+  const out: ObjectVersion[] = [];
+  for (const o of objects)
+    for (const so of matchingObjects(spc, o.signal)) {
+      const read = o.state.byType[so.objectType];
+      if (!isPinned(so) && isAvailable(read))
+        addObject(out, { vault: o.signal.vault, objectName: o.signal.objectName, version: read.data.version });
+    }
+  return out;
+}
+
+/** Why (and whether) a workload must restart for the held Secrets / unrefreshable mounts — Reloader's rules included. */
+export function restartWhy(
+  w: Workload,
+  secrets: Iterable<HeldSecret>,
+  mounts: Iterable<Spc>,
+  objects: PlannedObject[],
+  ctx: Pick<PlanContext, "policy">,
+): Why | null {
+  const a = { ...w.annotations, ...w.templateAnnotations };
+  const policy = ctx.policy.restart;
+  const why: Why = { reasons: [], objects: [], patched: false, mount: false };
+  for (const s of secrets) {
+    if (s.namespace !== w.namespace || truthy(s.annotations[RELOADER.ignore])) continue;
+    const spcs = [...s.spcs];
+    if (csv(a[RELOADER.secretExclude]).includes(s.name) || spcs.some((spc) => csv(a[RELOADER.spcExclude]).includes(spc))) continue;
+    const env = w.envSecrets.has(s.name);
+    const mountsSpc = spcs.some((spc) => w.spcVolumes.has(spc));
+    const uses = env || w.volumeSecrets.has(s.name) || mountsSpc;
+    const named = csv(a[RELOADER.secretReload]).includes(s.name) || spcs.some((spc) => csv(a[RELOADER.spcReload]).includes(spc));
+    const auto =
+      ((truthy(a[RELOADER.auto]) || truthy(a[RELOADER.secretAuto])) && (env || w.volumeSecrets.has(s.name))) ||
+      (truthy(a[RELOADER.spcAuto]) && mountsSpc) ||
+      (truthy(a[RELOADER.search]) && truthy(s.annotations[RELOADER.match]) && uses) ||
+      (truthy(a[RESTART]) && uses);
+    const wants = policy === "env" ? env || named || auto : policy === "annotated" ? named || auto : false;
+    if (!wants) continue;
+    why.reasons.push(
+      env
+        ? { code: "env-consumer", detail: `reads Secret ${s.name} as env` }
+        : named
+          ? { code: "reload-annotation", detail: `names ${s.name} in a reload annotation` }
+          : { code: "opted-in", detail: `opted in (annotation) and uses ${s.name}` },
+    );
+    for (const o of s.objects) addObject(why.objects, o);
+    if (s.patched) why.patched = true;
+  }
+  for (const spc of mounts)
+    if (spc.namespace === w.namespace && w.spcVolumes.has(spc.name)) {
+      why.reasons.push({
+        code: "mount-not-refreshable",
+        detail: `mounts SecretProviderClass ${spc.name} and the driver cannot refresh it (KVRP_MOUNT_REFRESH=restart)`,
+      });
+      for (const o of spcObjects(spc, objects)) addObject(why.objects, o);
+      why.mount = true;
+    }
+  if (why.reasons.length === 0) return null;
+  const optedOut = a[RESTART]?.trim().toLowerCase() === "false" || a[RELOADER.auto]?.trim().toLowerCase() === "false";
+  if (optedOut) why.optOut = `opted out (${RESTART}=false or ${RELOADER.auto}=false)`;
+  return why;
+}
+
+/**
+ * Pure: one restart per workload, annotating every object it takes a new version of. Runs after the Secrets stage so
+ * that only Secrets that really hold the new version (patched now, or already current) restart anything.
+ */
+export function planRestarts(
+  objects: PlannedObject[],
+  inv: Pick<ClusterInventory, "workloads">,
+  held: ReadonlyMap<string, HeldSecret>,
+  unrefreshable: ReadonlyMap<string, Spc>,
+  ctx: PlanContext,
+): Action[] {
+  const actions: Action[] = [];
+  const touched = new Set([...[...held.values()].map((s) => s.namespace), ...[...unrefreshable.values()].map((s) => s.namespace)]);
+  for (const w of inv.workloads) {
+    if (!touched.has(w.namespace)) continue;
+    const label = `${w.kind} ${nsName(w.namespace, w.name)}`;
+    const why = restartWhy(w, held.values(), unrefreshable.values(), objects, ctx);
+    if (!why || why.objects.length === 0) continue;
+    if (why.optOut) {
+      actions.push(skip(label, "opt-out", why.optOut, w.namespace));
+      continue;
+    }
+    const behind = why.objects.filter(
+      (o) => w.templateAnnotations[templateKey(o.vault, o.objectName)] !== templateValue(o.vault, o.objectName, o.version),
+    );
+    if (behind.length === 0) {
+      actions.push(
+        skip(label, "already-restarted", `pod template already carries ${why.objects.map(objectVersionLabel).join(", ")}`, w.namespace),
+      );
+      continue;
+    }
+    // The timer restarts only what it found behind: a Secret patched now, an unrefreshable mount, or a template that
+    // records an older version (never a workload that no push ever restarted).
+    if (
+      ctx.trigger === "drift" &&
+      !why.patched &&
+      !why.mount &&
+      !behind.some((o) => w.templateAnnotations[templateKey(o.vault, o.objectName)] !== undefined)
+    )
+      continue;
+    if (w.paused) {
+      actions.push(skip(label, "paused", workloadKind(w.kind).pausedHint, w.namespace));
+      continue;
+    }
+    actions.push({
+      type: "restartWorkload",
+      namespace: w.namespace,
+      kind: w.kind,
+      name: w.name,
+      annotations: Object.fromEntries(
+        behind.map((o) => [templateKey(o.vault, o.objectName), templateValue(o.vault, o.objectName, o.version)]),
+      ),
+      reason: { code: why.reasons[0]!.code, detail: why.reasons.map((r) => r.detail).join("; ") },
+      ...(w.resourceVersion ? { resourceVersion: w.resourceVersion } : {}),
+    });
+  }
+  return actions;
+}

@@ -1,0 +1,51 @@
+// The report as a terminal table (CLI): one line per action, grouped by cluster.
+import type { Report } from "../model/index.js";
+
+/** A terminal table: one line per action, grouped by cluster. */
+export function formatTable(rep: Report): string {
+  const lines: string[] = [];
+  const sig = rep.signals
+    .map((s) => `${s.vault}/${s.objectType}/${s.objectName}${s.version ? "@" + s.version.slice(0, 8) : ""}`)
+    .join(", ");
+  lines.push(
+    `${rep.dryRun ? "PLAN (dry run)" : "PUSH"} ${sig || "(no signal)"} — ${rep.durationMs} ms, ${rep.vaultReads} Key Vault read(s)${rep.proofReads ? ` (${rep.proofReads} for proofs)` : ""}`,
+  );
+  for (const c of rep.clusters) {
+    lines.push("");
+    lines.push(`cluster ${c.cluster}: ${c.ok ? "ok" : "FAILED: " + (c.failure?.message ?? "")} (${c.durationMs} ms)`);
+    if (!c.ok && c.failure?.fix) lines.push(`  fix: ${c.failure.fix}`);
+    const rows = c.actions.map((a) => [
+      a.status.toUpperCase(),
+      a.type,
+      a.target,
+      a.atMs !== undefined ? `${a.atMs} ms` : "",
+      `${a.reason.code}: ${a.reason.detail}${a.error ? ` — ${a.error}` : ""}`,
+    ]);
+    if (rows.length === 0) lines.push("  (nothing references this object)");
+    const w = [0, 1, 2, 3].map((i) => Math.min(60, Math.max(...rows.map((r) => (r[i] ?? "").length), 0)));
+    for (const r of rows)
+      lines.push(
+        "  " +
+          r
+            .slice(0, 4)
+            .map((v, i) => (v ?? "").padEnd(w[i] ?? 0))
+            .join("  ") +
+          "  " +
+          (r[4] ?? ""),
+      );
+  }
+  const k = rep.counts;
+  lines.push("");
+  lines.push(
+    `secrets patched ${k.secretsPatched}, pods nudged ${k.podsNudged}, workloads restarted ${k.workloadsRestarted}, planned ${k.planned}, skipped ${k.skipped}, failed ${k.failed}${rep.retry ? " — will be retried" : ""}`,
+  );
+  if (rep.drift)
+    lines.push(
+      `drift: ${rep.drift.objectsChecked} objects checked, ${rep.drift.driftFound} drifted${rep.drift.oldestDriftSeconds !== undefined ? `, oldest ${rep.drift.oldestDriftSeconds} s` : ""}`,
+    );
+  if (rep.vaultFailure)
+    lines.push(`Key Vault: ${rep.vaultFailure.message}${rep.vaultFailure.fix ? ` — fix: ${rep.vaultFailure.fix}` : ""}`);
+  for (const o of rep.overBudget ?? [])
+    lines.push(`namespace ${o.namespace}: over its read budget (${o.objects} objects referenced, ${o.budget} read per run)`);
+  return lines.join("\n");
+}
