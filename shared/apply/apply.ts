@@ -3,15 +3,9 @@
 import pLimit from "p-limit";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { describeError, kubeFailure } from "../kube/errors.js";
-import { targetOf, type Action, type Failure, type ResultStatus, type Write } from "../model/index.js";
+import { targetOf, type Action, type ActionResult, type Failure, type Write } from "../model/index.js";
 
-export interface ActionResult {
-  action: Action;
-  status: ResultStatus;
-  error?: string;
-  /** ms since the invocation's receipt when the action finished */
-  atMs?: number;
-}
+export type { ActionResult } from "../model/index.js";
 
 export interface ApplyOptions {
   concurrency: number;

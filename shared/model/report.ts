@@ -1,9 +1,18 @@
 // The one result of an invocation: what changed, what was skipped and why, per cluster, with timings. Never a value.
 import type { Failure } from "./failure.js";
-import type { ReasonCode, Reason } from "./action.js";
+import type { Action, ReasonCode, Reason } from "./action.js";
 import type { RotationSignal } from "./signal.js";
 
 export type ResultStatus = "applied" | "gone" | "failed" | "not-run" | "planned" | "skipped";
+
+/** What became of one planned action. */
+export interface ActionResult {
+  action: Action;
+  status: ResultStatus;
+  error?: string;
+  /** ms since the invocation's receipt when the action finished */
+  atMs?: number;
+}
 
 export interface ReportAction {
   type: "patchSecret" | "nudgePod" | "restartWorkload" | "skip";

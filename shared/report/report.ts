@@ -1,7 +1,7 @@
 // The one result of an invocation: built from the clusters' results, counted by typed reason, with timings.
-import type { ActionResult } from "../apply/apply.js";
 import {
   objectVersionLabel,
+  type ActionResult,
   targetOf,
   type ClusterReport,
   type Counts,
