@@ -20,11 +20,15 @@ export interface ServerTls {
   keyPem: string;
 }
 
-/** Token users of every API server: admin (system:masters), the pusher's restricted identity, a user with no rights. */
+/**
+ * Token users of every API server: admin (system:masters), the pusher's restricted identity, a user with no rights, and
+ * a tenant (group "tenants") that tests bind to one namespace's rights.
+ */
 export interface Tokens {
   admin: string;
   pusher: string;
   nobody: string;
+  tenant: string;
 }
 
 export interface Etcd {
@@ -121,7 +125,7 @@ export async function startEtcd(binDir: string, dir: string): Promise<Etcd> {
 
 export function newTokens(): Tokens {
   const t = () => randomBytes(24).toString("hex");
-  return { admin: t(), pusher: t(), nobody: t() };
+  return { admin: t(), pusher: t(), nobody: t(), tenant: t() };
 }
 
 /** HTTPS GET with the given CA (TLS verification stays on). */
@@ -165,6 +169,7 @@ export async function startApiServer(opts: {
       `${t.admin},admin,uid-admin,"system:masters"`,
       `${t.pusher},kv-rotation-pusher,uid-pusher,"kv-rotation-pusher"`,
       `${t.nobody},nobody,uid-nobody,"nobody"`,
+      `${t.tenant},tenant,uid-tenant,"tenants"`,
     ].join("\n") + "\n",
     { mode: 0o600 },
   );
