@@ -68,4 +68,9 @@ export interface VaultConfig {
   resourceId: string;
   /** Data-plane URL, e.g. `https://<name>.vault.azure.net` (an emulator URL in tests). */
   url: string;
+  /**
+   * Namespaces whose SecretProviderClasses may name this vault: names or globs (`team-a-*`; `*` = any run of
+   * characters), deduplicated, never empty. Absent = every namespace. Match with `namespaceMatchesGlob`.
+   */
+  namespaces?: string[];
 }

@@ -1,12 +1,7 @@
 import { describe, expect, it } from "vitest";
-import {
-  isDns1123Label,
-  isDns1123Subdomain,
-  isValidObjectName,
-  isValidVaultName,
-  quoteForLog,
-  sanitizeForLog,
-} from "../../../shared/signal/names.js";
+import { isValidObjectName, isValidVaultName } from "../../../shared/names/keyvault.js";
+import { isDns1123Label, isDns1123Subdomain } from "../../../shared/names/kubernetes.js";
+import { quoteForLog, sanitizeForLog } from "../../../shared/names/untrusted.js";
 
 describe("name validators", () => {
   it.each(["abc", "kv-prod", "Sample-KV", "a12", "a".repeat(24), "a-b-c"])("vault name ok: %s", (n) => {
