@@ -118,6 +118,11 @@ const optionalHttps = (what: string) =>
 /** Used exactly as given (not trimmed): a key is bytes, not text. Messages never include it, not even its length. */
 const digestKey = v.pipe(
   v.optional(v.string(), ""),
+  // App Service leaves a Key Vault reference it could not resolve in place: long enough, and public.
+  v.check(
+    (s) => !s.trim().startsWith("@Microsoft.KeyVault("),
+    "is a Key Vault reference the platform could not resolve: give the function app's identity read access to that secret",
+  ),
   v.check(
     (s) => s.trim() === "" || s.length >= DIGEST_KEY_MIN_LENGTH,
     `is too short: use a random key of at least ${DIGEST_KEY_MIN_LENGTH} characters (e.g. \`openssl rand -base64 48\`), or leave it unset`,
