@@ -39,14 +39,15 @@ export function objectMessage(what: string, allowed: readonly string[]) {
   };
 }
 
-/** A JSON.parse error message without the slice of input V8 quotes into it (a setting can hold a token). */
+/**
+ * A JSON.parse error message without any of the input (a setting can hold a token). V8's "… JSON at position N"
+ * messages are fixed text plus a position; its "Unexpected token 'x', "…" is not valid JSON" quotes the input.
+ */
 export function jsonErrorWithoutInput(m: string): string {
-  return (
-    m
-      .replace(/, ".*$/s, "")
-      .replace(/^(Unexpected token) '.*'$/s, "$1")
-      .trim() || "parse error"
-  );
+  if (/JSON at position \d+( \(line \d+ column \d+\))?$/.test(m))
+    return m.replace(/^Unexpected token .*? in JSON/s, "Unexpected token in JSON");
+  if (m === "Unexpected end of JSON input") return m;
+  return "Unexpected token";
 }
 
 /** The first issue of a parse of the whole environment: the path starts with the setting's name. */

@@ -1,6 +1,7 @@
+import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { isValidObjectName, isValidVaultName } from "../../../shared/names/keyvault.js";
-import { isDns1123Label, isDns1123Subdomain } from "../../../shared/names/kubernetes.js";
+import { isValidObjectName, isValidVaultName, parseVaultResourceId, vaultResourceId } from "../../../shared/names/keyvault.js";
+import { isDns1123Label, isDns1123Subdomain, isNamespaceGlob, namespaceMatchesGlob } from "../../../shared/names/kubernetes.js";
 import { quoteForLog, sanitizeForLog } from "../../../shared/names/untrusted.js";
 
 describe("name validators", () => {
@@ -48,5 +49,68 @@ describe("sanitizeForLog", () => {
     expect(sanitizeForLog(1.5)).toBe("<number 1.5>");
     expect(quoteForLog("a")).toBe('"a"');
     expect(quoteForLog(1)).toBe("<number 1>");
+  });
+});
+
+describe("namespace globs", () => {
+  it.each(["team-a", "team-a-*", "*-prod", "*", "a*b*c", "0"])("valid: %s", (g) => {
+    expect(isNamespaceGlob(g)).toBe(true);
+  });
+  it.each(["", "Team-a", "team_a", "-team*", "team-*-", "a.b", "a/b", "a".repeat(64), "*".repeat(64), " team", 3, null])(
+    "invalid: %j",
+    (g) => {
+      expect(isNamespaceGlob(g)).toBe(false);
+    },
+  );
+  it.each([
+    ["team-a", "team-a", true],
+    ["team-a", "team-ab", false],
+    ["team-a-*", "team-a-", true],
+    ["team-a-*", "team-a-prod", true],
+    ["team-a-*", "team-b-prod", false],
+    ["*-prod", "payments-prod", true],
+    ["*-prod", "payments-prod-2", false],
+    ["*", "kube-system", true],
+    ["a*b*c", "abc", true],
+    ["a*b*c", "axxbyyc", true],
+    ["a*b*c", "acb", false],
+    ["a*a", "a", false],
+    ["ab*ba", "aba", false],
+    ["a**b", "ab", true],
+  ])("%s matches %s: %s", (glob, ns, want) => {
+    expect(namespaceMatchesGlob(glob, ns)).toBe(want);
+  });
+  it("matches exactly as the equivalent regular expression would", () => {
+    const glob = fc.stringMatching(/^[ab*-]{1,8}$/);
+    const ns = fc.stringMatching(/^[ab-]{0,10}$/);
+    fc.assert(
+      fc.property(glob, ns, (g, n) => {
+        const re = new RegExp(`^${g.split("*").join(".*")}$`);
+        expect(namespaceMatchesGlob(g, n)).toBe(re.test(n));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
+describe("vault resource ids", () => {
+  const id = "/subscriptions/0b1f6471-1bf0-4dda-aec3-cb9272f09590/resourceGroups/rg-secrets/providers/Microsoft.KeyVault/vaults/kv-prod";
+  it("parse and build are inverses; case-insensitive as ARM ids are", () => {
+    const parts = parseVaultResourceId(id);
+    expect(parts).toEqual({ subscription: "0b1f6471-1bf0-4dda-aec3-cb9272f09590", resourceGroup: "rg-secrets", vault: "kv-prod" });
+    expect(vaultResourceId(parts!)).toBe(id);
+    expect(parseVaultResourceId(id.toUpperCase())?.vault).toBe("KV-PROD");
+  });
+  it.each([
+    id.replace("Microsoft.KeyVault/vaults", "Microsoft.Storage/storageAccounts"),
+    id + "/",
+    id + "/secrets/x",
+    id.replace("/subscriptions/", "/subscriptions//"),
+    id.replace("resourceGroups/rg-secrets", "resourceGroups/"),
+    `${id.slice(0, id.indexOf("/vaults/") + 8)}${"k".repeat(1024)}`,
+    "kv-prod",
+    42,
+  ])("not a vault id: %j", (s) => {
+    expect(parseVaultResourceId(s)).toBeUndefined();
   });
 });
