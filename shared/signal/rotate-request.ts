@@ -192,7 +192,8 @@ function validate(obj: unknown, ctx: RotateContext, labels: Labels): RotateReque
   if (!r.success) {
     const issue = r.issues[0];
     const key = issue.path?.[0]?.key;
-    const field = key === undefined ? undefined : (labels[key as BodyField] ?? sanitizeForLog(key, 40));
+    // An unknown field is named as sent (echoed safely); `labels` is only consulted for its own keys (`valueOf`!).
+    const field = key === undefined ? undefined : Object.hasOwn(labels, key as string) ? labels[key as BodyField] : sanitizeForLog(key, 40);
     return fail(400, issue.message, field);
   }
   const req = r.output;

@@ -218,6 +218,50 @@ describe("KVRP_VAULTS", () => {
   });
 });
 
+describe("JSON settings under arbitrary input", () => {
+  it("parseClusters / parseVaults either parse or throw a ConfigError naming the setting; nothing else escapes", () => {
+    const entry = fc.dictionary(
+      fc.constantFrom(
+        "name",
+        "server",
+        "auth",
+        "token",
+        "kubeconfig",
+        "context",
+        "caData",
+        "resourceId",
+        "url",
+        "namespaces",
+        "valueOf",
+        "__proto__",
+      ),
+      fc.oneof(fc.jsonValue(), fc.constantFrom("kv-a", "https://x", "token", "kubeconfig", "azure")),
+    );
+    const raw = fc.oneof(
+      fc.json(),
+      fc.string(),
+      fc.array(entry, { maxLength: 3 }).map((a) => JSON.stringify(a)),
+    );
+    fc.assert(
+      fc.property(raw, (text) => {
+        for (const [parse, setting] of [
+          [parseClusters, "KVRP_CLUSTERS"],
+          [parseVaults, "KVRP_VAULTS"],
+        ] as const) {
+          try {
+            parse(text);
+          } catch (e) {
+            expect(e).toBeInstanceOf(ConfigError);
+            expect((e as ConfigError).setting.startsWith(setting)).toBe(true);
+            expect([...(e as Error).message].some((ch) => ch.charCodeAt(0) < 0x20)).toBe(false);
+          }
+        }
+      }),
+      { numRuns: 3000 },
+    );
+  });
+});
+
 describe("settings list", () => {
   it("lists every setting in local.settings.sample.json", async () => {
     const { readFileSync } = await import("node:fs");
