@@ -1,5 +1,5 @@
 // The house rules for imports (issue "The house"), checked by `npm run lint`:
-//   model, lib   leaves: import nothing of the project (lib: node built-ins only)
+//   model, lib, names   leaves: import nothing of the project (lib, names: node built-ins only)
 //   kube, vault  adapters at the edge: translate API objects into the model
 //   config       settings, validated at start
 //   signal, inventory, render, plan, apply, report   stages: siblings, never import each other
@@ -19,23 +19,23 @@ module.exports = {
       to: { pathNot: ["^shared/model/"] },
     },
     {
-      name: "lib-is-a-leaf",
+      name: "lib-and-names-are-leaves",
       severity: "error",
-      from: { path: "^shared/lib/" },
-      to: { pathNot: ["^shared/lib/"], dependencyTypesNot: ["core"] },
+      from: { path: "^shared/(lib|names)/" },
+      to: { path: "^shared/", pathNot: ["^shared/$1/"] },
     },
     {
       name: "adapters-import-only-the-model",
       comment: "kube/ and vault/ translate API objects into the model; they know no stage, no pipeline, no other adapter.",
       severity: "error",
       from: { path: layer(["kube", "vault"]) },
-      to: { path: "^shared/", pathNot: [layer(["model", "lib"]), "^shared/$1/", "^shared/types\\.ts$"] },
+      to: { path: "^shared/", pathNot: [layer(["model", "lib", "names"]), "^shared/$1/", "^shared/types\\.ts$"] },
     },
     {
       name: "config-below-stages",
       severity: "error",
       from: { path: layer(["config"]) },
-      to: { path: "^shared/", pathNot: [layer(["model", "lib", "config", "vault"]), "^shared/types\\.ts$"] },
+      to: { path: "^shared/", pathNot: [layer(["model", "lib", "names", "config", "vault"]), "^shared/types\\.ts$"] },
     },
     ...STAGES.map((stage) => ({
       name: `stage-${stage}-imports-no-sibling`,
@@ -71,7 +71,7 @@ module.exports = {
       to: {
         path: "^shared/",
         pathNot: [
-          layer(["entry", "config", "model", "lib"]),
+          layer(["entry", "config", "model", "lib", "names"]),
           "^shared/pipeline/(instance|reconcile)\\.ts$",
           "^shared/report/report\\.ts$",
           "^shared/signal/rotate-request\\.ts$",

@@ -1,18 +1,18 @@
 // HTTP triggers (auth level function): `POST /api/rotate`, `GET /api/plan`, `GET /api/drift`. Translates the host's
-// request to the core (shared/entry/rotate-http.ts) and back; nothing else.
+// request to the core (shared/entry/http-api.ts) and back; nothing else.
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
-import { handleRotate, type RotateRoute } from "../shared/entry/rotate-http.js";
+import { handleHttpRequest, type HttpRoute } from "../shared/entry/http-api.js";
 import { contextLog } from "../shared/entry/log.js";
 import { getRuntime } from "../shared/pipeline/instance.js";
 import { MAX_REQUEST_BYTES } from "../shared/signal/rotate-request.js";
 
-function handlerFor(route: RotateRoute) {
+function handlerFor(route: HttpRoute) {
   return async (request: HttpRequest, context: InvocationContext): Promise<HttpResponseInit> => {
     const contentLength = request.headers.get("content-length");
-    // Declared too large: answer 413 without reading the body (handleRotate repeats the check on the text).
+    // Declared too large: answer 413 without reading the body (handleHttpRequest repeats the check on the text).
     const tooLarge = contentLength !== null && Number(contentLength) > MAX_REQUEST_BYTES;
     const bodyText = route === "rotate" && !tooLarge ? await request.text() : "";
-    const out = await handleRotate(getRuntime, {
+    const out = await handleHttpRequest(getRuntime, {
       route,
       method: request.method,
       url: request.url,

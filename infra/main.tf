@@ -67,12 +67,16 @@ locals {
   event_function_name = "onKeyVaultEvent"
 
   # KVRP_VAULTS: the allow-list of vaults; events whose topic is not one of these resource ids are rejected.
+  # namespaces is written only when set (absent = every namespace may name the vault).
   kvrp_vaults_json = jsonencode([
-    for k, v in data.azurerm_key_vault.vault : {
-      name       = v.name
-      resourceId = v.id
-      url        = v.vault_uri
-    }
+    for k, v in data.azurerm_key_vault.vault : merge(
+      {
+        name       = v.name
+        resourceId = v.id
+        url        = v.vault_uri
+      },
+      { for nk, nv in { namespaces = local.vaults[k].namespaces } : nk => nv if nv != null },
+    )
   ])
 
   # KVRP_CLUSTERS: API server URL + CA (base64 PEM) of each cluster; the function authenticates with an Entra ID token
@@ -101,6 +105,9 @@ locals {
     KVRP_RECONCILE_SCHEDULE    = var.reconcile_schedule
     KVRP_CONCURRENCY           = tostring(var.concurrency)
     KVRP_DRIFT_GRACE_SECONDS   = tostring(var.drift_grace_seconds)
+    KVRP_NAMESPACE_READ_BUDGET = tostring(var.namespace_read_budget)
+    KVRP_PROOF_VERSIONS        = tostring(var.proof_versions)
+    KVRP_DIGEST_KEY            = var.digest_key
     KVRP_REPORT_TOPIC_ENDPOINT = try(var.report_topic.endpoint, null)
   }
 

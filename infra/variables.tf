@@ -142,12 +142,13 @@ variable "aks_private_dns_zones" {
 # ---------------------------------------------------------------------------------------------------------------------
 
 variable "vaults" {
-  description = "Key Vaults (Azure RBAC permission model) whose new versions are pushed: { name, resource_group_name, use_certificates = optional(bool, false), use_keys = optional(bool, false) }. Each gets an Event Grid system topic + subscription to onKeyVaultEvent and role assignments for the function's identity. Set use_certificates when SecretProviderClasses read certificates of this vault as objectType cert/key, use_keys when they read keys (objectType key)."
+  description = "Key Vaults (Azure RBAC permission model) whose new versions are pushed: { name, resource_group_name, use_certificates = optional(bool, false), use_keys = optional(bool, false), namespaces = optional(list(string)) }. Each gets an Event Grid system topic + subscription to onKeyVaultEvent and role assignments for the function's identity. Set use_certificates when SecretProviderClasses read certificates of this vault as objectType cert/key, use_keys when they read keys (objectType key). namespaces (KVRP_VAULTS[].namespaces): the namespaces, by name or glob (team-a-*), whose SecretProviderClasses may name this vault; null = every namespace."
   type = list(object({
     name                = string
     resource_group_name = string
     use_certificates    = optional(bool, false)
     use_keys            = optional(bool, false)
+    namespaces          = optional(list(string))
   }))
 
   validation {
@@ -158,6 +159,11 @@ variable "vaults" {
   validation {
     condition     = length(distinct([for v in var.vaults : lower(v.name)])) == length(var.vaults)
     error_message = "vaults must not list the same vault twice."
+  }
+
+  validation {
+    condition     = alltrue([for v in var.vaults : v.namespaces == null ? true : length(v.namespaces) > 0 && alltrue([for n in v.namespaces : can(regex("^[a-z0-9*]([-a-z0-9*]{0,61}[a-z0-9*])?$", n))])])
+    error_message = "vaults[*].namespaces must be null (every namespace) or a non-empty list of namespace names or globs: 1-63 characters of [a-z0-9-*], starting and ending with a letter, digit or *."
   }
 }
 
@@ -285,5 +291,39 @@ variable "drift_grace_seconds" {
   validation {
     condition     = var.drift_grace_seconds >= 0 && floor(var.drift_grace_seconds) == var.drift_grace_seconds
     error_message = "drift_grace_seconds must be a non-negative integer."
+  }
+}
+
+variable "namespace_read_budget" {
+  description = "KVRP_NAMESPACE_READ_BUDGET: distinct Key Vault objects the SecretProviderClasses of one namespace may make one run read; objects beyond it are skipped and the namespace is named in the report."
+  type        = number
+  default     = 50
+
+  validation {
+    condition     = var.namespace_read_budget >= 1 && var.namespace_read_budget <= 10000 && floor(var.namespace_read_budget) == var.namespace_read_budget
+    error_message = "namespace_read_budget must be an integer between 1 and 10000."
+  }
+}
+
+variable "proof_versions" {
+  description = "KVRP_PROOF_VERSIONS: how many of an object's newest versions the pusher may compare a synced Secret against to prove the CSI driver already wrote that object there."
+  type        = number
+  default     = 3
+
+  validation {
+    condition     = var.proof_versions >= 1 && var.proof_versions <= 25 && floor(var.proof_versions) == var.proof_versions
+    error_message = "proof_versions must be an integer between 1 and 25."
+  }
+}
+
+variable "digest_key" {
+  description = "KVRP_DIGEST_KEY: per-deployment key for the keyed digests of values in reports and logs (at least 32 characters), or a Key Vault reference @Microsoft.KeyVault(SecretUri=...) to one (keeps the key out of the plan; the function's identity needs Key Vault Secrets User on that secret). null = no digests."
+  type        = string
+  default     = null
+  sensitive   = true
+
+  validation {
+    condition     = var.digest_key == null || length(coalesce(var.digest_key, "")) >= 32 || startswith(coalesce(var.digest_key, ""), "@Microsoft.KeyVault(")
+    error_message = "digest_key must be null, at least 32 characters, or a Key Vault reference @Microsoft.KeyVault(SecretUri=...)."
   }
 }

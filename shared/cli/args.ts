@@ -59,10 +59,11 @@ Output:
   -h, --help             this help`;
 
 const ENV_HELP = `Environment:
-  KVRP_VAULTS                 the vault allow-list, JSON [{name, resourceId, url}] (required unless --vault-url)
+  KVRP_VAULTS                 the vault allow-list, JSON [{name, resourceId, url, namespaces?}] (required unless --vault-url)
   KVRP_CLUSTERS               configured clusters, JSON (see README); used when no --kubeconfig/--context
   KVRP_RESTART_POLICY, KVRP_MOUNT_REFRESH, KVRP_NAMESPACES_INCLUDE, KVRP_NAMESPACES_EXCLUDE, KVRP_DRY_RUN,
-  KVRP_CONCURRENCY, KVRP_DRIFT_GRACE_SECONDS   as for the function app
+  KVRP_CONCURRENCY, KVRP_DRIFT_GRACE_SECONDS, KVRP_NAMESPACE_READ_BUDGET, KVRP_PROOF_VERSIONS,
+  KVRP_DIGEST_KEY             as for the function app
   KVRP_KEYVAULT_API_VERSION   pin the Key Vault API version (emulators)
   KVRP_KEYVAULT_CA_FILE       PEM CA bundle trusted for Key Vault TLS (emulators)
   KVRP_KEYVAULT_STATIC_TOKEN  EMULATORS ONLY: fixed bearer token instead of DefaultAzureCredential

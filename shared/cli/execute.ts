@@ -1,9 +1,11 @@
 // The commands on the shared pipeline (loaded only when a command runs, so --help and usage errors start fast):
-// push/plan → push(), drift → reconcile(), event → handleDelivery().
+// push/plan → push(), drift → reconcile(), event → parseDelivery() once, then handleParsedDelivery().
+// With --verbose every command writes the function app's structured log lines to stderr.
 import { randomUUID } from "node:crypto";
 import { readFile } from "node:fs/promises";
 import { ConfigError } from "../config/config.js";
-import { handleDelivery, RedeliveryNeeded } from "../entry/event-delivery.js";
+import { handleParsedDelivery, RedeliveryNeeded } from "../entry/event-delivery.js";
+import { logReportSummary } from "../entry/finish-report.js";
 import type { Level, LogSink } from "../entry/log.js";
 import { describeError } from "../kube/errors.js";
 import { push } from "../pipeline/push.js";
@@ -14,7 +16,7 @@ import { failureSummary, type Report } from "../report/report.js";
 import { parseDelivery, type DeliveryEntry } from "../signal/delivery.js";
 import { PROGRAM, UsageError, validateObjectFlags, type Command } from "./args.js";
 import { Progress } from "./progress.js";
-import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from "./run.js";
+import { EXIT_FAILED, EXIT_OK, EXIT_USAGE, type CliIo } from "./io.js";
 import { cliConfig, cliRuntime } from "./setup.js";
 
 type RunCommand = Exclude<Command, { command: "help" }>;
@@ -78,6 +80,7 @@ async function withProgress<T>(io: CliIo, label: string, f: () => Promise<T>): P
 }
 
 function printReport(io: CliIo, cmd: RunCommand, r: Report): number {
+  logReportSummary(r, sink(io, cmd.common.verbose));
   io.stdout.write(cmd.common.output === "json" ? JSON.stringify(r, null, 2) + "\n" : formatTable(r) + "\n");
   if (reportFailed(r)) {
     io.stderr.write(
@@ -150,7 +153,12 @@ async function execute(cmd: RunCommand, rt: Runtime, io: CliIo): Promise<number>
       let report: Report | undefined;
       try {
         const out = await withProgress(io, `processing ${entries.length} event(s)…`, () =>
-          handleDelivery(rt, text, { invocationId, log: sink(io, c.verbose), receivedAt, ...(cmd.dryRun ? { dryRun: true } : {}) }),
+          handleParsedDelivery(rt, entries, {
+            invocationId,
+            log: sink(io, c.verbose),
+            receivedAt,
+            ...(cmd.dryRun ? { dryRun: true } : {}),
+          }),
         );
         report = out.report;
       } catch (e) {

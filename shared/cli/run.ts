@@ -3,24 +3,8 @@
 // Output: stdout carries the result only (table, or JSON with --output json); errors, logs and progress go to stderr.
 // Exit codes: 0 done; 1 failed (a cluster, Key Vault read or action failed, a transient failure, rejected events);
 // 2 bad usage or configuration. Reports never hold a secret value, and nothing here prints one.
-import type { Runtime } from "../pipeline/runtime.js";
-import type { Config } from "../config/config.js";
 import { HELP, PROGRAM, parseCli, UsageError, type Command } from "./args.js";
-import type { ProgressStream } from "./progress.js";
-
-export const EXIT_OK = 0;
-export const EXIT_FAILED = 1;
-export const EXIT_USAGE = 2;
-
-export interface CliIo {
-  env: NodeJS.ProcessEnv;
-  stdout: { write(s: string): unknown };
-  stderr: ProgressStream;
-  /** Whole stdin as text (event -). */
-  readStdin(): Promise<string>;
-  /** Tests inject a runtime; otherwise built from the configuration. */
-  runtime?: (config: Config) => Runtime;
-}
+import { EXIT_OK, EXIT_USAGE, type CliIo } from "./io.js";
 
 /** Runs one command line; returns the exit code. Never throws. */
 export async function run(argv: readonly string[], io: CliIo): Promise<number> {

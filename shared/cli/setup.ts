@@ -10,6 +10,7 @@ import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig, parseClusters, parseVaults, type ClusterConfig, type Config } from "../config/config.js";
 import { keyVaultClientSettings } from "../config/keyvault-client.js";
 import { freshSpcs } from "../inventory/source.js";
+import { vaultResourceId } from "../names/keyvault.js";
 import { createRuntime, type Runtime } from "../pipeline/runtime.js";
 import type { VaultConfig } from "../types.js";
 import { UsageError, type Command, type CommonOptions } from "./args.js";
@@ -17,23 +18,15 @@ import { UsageError, type Command, type CommonOptions } from "./args.js";
 /** Recorded for --vault-url vaults: they have no known ARM id (only used to verify events). */
 export const SYNTHETIC_SUBSCRIPTION = "00000000-0000-0000-0000-000000000000";
 
+const syntheticResourceId = (vault: string) => vaultResourceId({ subscription: SYNTHETIC_SUBSCRIPTION, resourceGroup: "cli", vault });
+
 const PLACEHOLDER_CLUSTERS = JSON.stringify([{ name: "placeholder", auth: "kubeconfig" }]);
 const PLACEHOLDER_VAULTS = JSON.stringify([
-  {
-    name: "placeholder",
-    resourceId: `/subscriptions/${SYNTHETIC_SUBSCRIPTION}/resourceGroups/cli/providers/Microsoft.KeyVault/vaults/placeholder`,
-    url: "https://placeholder.vault.azure.net",
-  },
+  { name: "placeholder", resourceId: syntheticResourceId("placeholder"), url: "https://placeholder.vault.azure.net" },
 ]);
 
 export function vaultsFromFlags(flags: CommonOptions["vaultUrls"]): Map<string, VaultConfig> {
-  const json = JSON.stringify(
-    flags.map((f) => ({
-      name: f.name,
-      url: f.url,
-      resourceId: `/subscriptions/${SYNTHETIC_SUBSCRIPTION}/resourceGroups/cli/providers/Microsoft.KeyVault/vaults/${f.name.toLowerCase()}`,
-    })),
-  );
+  const json = JSON.stringify(flags.map((f) => ({ name: f.name, url: f.url, resourceId: syntheticResourceId(f.name.toLowerCase()) })));
   return parseVaults(json, "--vault-url");
 }
 

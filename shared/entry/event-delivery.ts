@@ -20,17 +20,26 @@ export class RedeliveryNeeded extends Error {
   }
 }
 
+export interface DeliveryOptions {
+  invocationId: string;
+  log: LogSink;
+  dryRun?: boolean;
+  receivedAt?: Date;
+}
+
 /**
  * Handles one delivery. Invalid, forged or irrelevant events are logged with their reason and acknowledged
  * (returning normally); a transient failure throws RedeliveryNeeded so the host answers 500 and Event Grid retries.
  */
-export async function handleDelivery(
-  rt: Runtime,
-  body: unknown,
-  opts: { invocationId: string; log: LogSink; dryRun?: boolean; receivedAt?: Date },
-): Promise<DeliveryOutcome> {
+export async function handleDelivery(rt: Runtime, body: unknown, opts: DeliveryOptions): Promise<DeliveryOutcome> {
   const receivedAt = opts.receivedAt ?? new Date();
   const entries = parseDelivery(body, { vaults: rt.config.vaults, receivedAt });
+  return handleParsedDelivery(rt, entries, { ...opts, receivedAt });
+}
+
+/** `handleDelivery` for a delivery already parsed with `parseDelivery` (the CLI shows the entries too). */
+export async function handleParsedDelivery(rt: Runtime, entries: DeliveryEntry[], opts: DeliveryOptions): Promise<DeliveryOutcome> {
+  const receivedAt = opts.receivedAt ?? new Date();
   let rejected = 0;
   let ignored = 0;
   for (const e of entries) {

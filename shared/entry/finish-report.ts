@@ -1,14 +1,25 @@
-// Where every report ends: the summary line and the optional RotationPushed event.
+// Where every report ends: the summary line (also the CLI's, with --verbose) and the optional RotationPushed event.
 import type { Runtime } from "../pipeline/runtime.js";
 import { publishReport } from "../report/publish.js";
 import type { Report } from "../report/report.js";
 import { logJson, type LogSink } from "./log.js";
 
 /**
- * Every report ends here: one summary line (the metrics: latencies, actions by type, skips by reason, drift age —
- * queried from Application Insights, see README) and, when configured, the `RotationPushed` event.
+ * Every report of the function app ends here: the summary line and, when configured, the `RotationPushed` event.
  */
 export async function finishReport(rt: Runtime, report: Report, log: LogSink): Promise<void> {
+  logReportSummary(report, log);
+  if (rt.config.reportTopicEndpoint && !report.dryRun) {
+    const err = await publishReport(rt.config.reportTopicEndpoint, rt.credential, report);
+    if (err) logJson(log, "warn", "report event failed", { invocationId: report.invocationId, error: err });
+  }
+}
+
+/**
+ * One value-free summary line per report: the metrics (latencies, actions by type, skips by reason, drift age —
+ * queried from Application Insights, see README).
+ */
+export function logReportSummary(report: Report, log: LogSink): void {
   logJson(log, report.retry ? "warn" : "info", report.trigger === "drift" ? "reconcile summary" : "push summary", {
     invocationId: report.invocationId,
     trigger: report.trigger,
@@ -25,8 +36,4 @@ export async function finishReport(rt: Runtime, report: Report, log: LogSink): P
     ...(report.overBudget ? { overBudget: report.overBudget } : {}),
     clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, failure: c.failure, durationMs: c.durationMs })),
   });
-  if (rt.config.reportTopicEndpoint && !report.dryRun) {
-    const err = await publishReport(rt.config.reportTopicEndpoint, rt.credential, report);
-    if (err) logJson(log, "warn", "report event failed", { invocationId: report.invocationId, error: err });
-  }
 }

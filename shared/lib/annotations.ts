@@ -12,7 +12,7 @@ export function templateKey(vault: string, objectName: string): string {
 }
 export const templateValue = (vault: string, objectName: string, version: string): string => `${vault}/${objectName}@${version}`;
 
-/** Reloader's annotations, honoured as Reloader documents them (see ../shared/research/peers.md). */
+/** Reloader's annotations, honoured as Reloader documents them (github.com/stakater/Reloader README, "Usage"). */
 export const RELOADER = {
   auto: "reloader.stakater.com/auto",
   secretAuto: "secret.reloader.stakater.com/auto",

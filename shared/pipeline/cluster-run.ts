@@ -18,7 +18,6 @@ import {
   type PlannedObject,
   type SecretTarget,
 } from "../plan/plan.js";
-import { DEFAULT_PROOF_VERSIONS } from "../config/config.js";
 import { toReportAction } from "../report/report.js";
 import { findProofs, rememberLatest } from "./prove.js";
 import type { Runtime } from "./runtime.js";
@@ -73,7 +72,7 @@ async function prepare(rt: Runtime, api: ClusterApi, pass: ClusterPass, behind: 
     vaults: rt.config.vaults,
     render: rt.render,
     known: rt.instance.known,
-    window: rt.config.proofVersions ?? DEFAULT_PROOF_VERSIONS,
+    window: rt.config.proofVersions,
   });
   const digest = rt.instance.digest.shown
     ? (d: Record<string, string>) => rt.instance.digest.of(...Object.entries(d).sort().flat())

@@ -5,10 +5,22 @@ import { createRuntime, type Runtime } from "./runtime.js";
 
 let current: Runtime | undefined;
 
+/**
+ * Diagnostics of instance-level background work (the SPC watch), which outlives any invocation's context.log: the
+ * Functions host forwards console output to Application Insights as traces. Value-free by construction.
+ */
+export function instanceLog(msg: string, fields: Record<string, unknown>): void {
+  console.warn(JSON.stringify({ msg, ...fields }));
+}
+
 export function getRuntime(): Runtime {
   if (!current) {
     const kv = keyVaultClientSettings(process.env); // emulator-only overrides; empty against real Key Vault
-    current = createRuntime(loadConfig(process.env), { ...(kv.credential ? { credential: kv.credential } : {}), vault: kv.vault });
+    current = createRuntime(loadConfig(process.env), {
+      ...(kv.credential ? { credential: kv.credential } : {}),
+      vault: kv.vault,
+      log: instanceLog,
+    });
   }
   return current;
 }

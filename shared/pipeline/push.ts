@@ -5,6 +5,7 @@ import type { Policy, RotationSignal, Spc } from "../model/index.js";
 import type { PlannedObject } from "../plan/plan.js";
 import { buildReport } from "../report/report.js";
 import type { Report } from "../model/index.js";
+import { dedupeSignals } from "../signal/dedupe.js";
 import { VaultReader } from "../vault/reader.js";
 import { runClusterPass } from "./cluster-run.js";
 import { readObject, typesUsed } from "./objects.js";
@@ -19,17 +20,6 @@ export interface PushOptions {
   clusters?: string[];
   /** Only these namespaces (HTTP/CLI); intersected with the configured scope. */
   namespaces?: string[];
-}
-
-/** Same object signalled several times in one delivery → one push (the content is read fresh anyway). */
-export function dedupeSignals(signals: RotationSignal[]): RotationSignal[] {
-  const m = new Map<string, RotationSignal>();
-  for (const s of signals) {
-    const k = `${s.vault}|${s.objectType}|${s.objectName}`;
-    const prev = m.get(k);
-    if (!prev || Date.parse(s.eventTime) > Date.parse(prev.eventTime)) m.set(k, s);
-  }
-  return [...m.values()];
 }
 
 export function scopedPolicy(policy: Policy, namespaces: string[] | undefined): Policy {

@@ -3,7 +3,6 @@
 // a budget of distinct objects per namespace.
 import { randomUUID } from "node:crypto";
 import pLimit from "p-limit";
-import { DEFAULT_NAMESPACE_READ_BUDGET } from "../config/config.js";
 import { kubeFailure } from "../kube/errors.js";
 import {
   ClassifiedError,
@@ -103,11 +102,7 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
     scope,
     (v) => rt.config.vaults.has(v),
   );
-  const { admitted, overBudget } = withinBudget(
-    refs,
-    rt.config.namespaceReadBudget ?? DEFAULT_NAMESPACE_READ_BUDGET,
-    (k) => rt.instance.lastRead.get(k) ?? 0,
-  );
+  const { admitted, overBudget } = withinBudget(refs, rt.config.namespaceReadBudget, (k) => rt.instance.lastRead.get(k) ?? 0);
 
   // 2. Key Vault: one read per distinct admitted object and endpoint.
   const reader = new VaultReader(rt.vaults);

@@ -3,7 +3,7 @@
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import { KubeConfig } from "@kubernetes/client-node";
-import { AKS_SCOPE, DEFAULT_PROOF_VERSIONS, type ClusterConfig, type Config } from "../config/config.js";
+import { AKS_SCOPE, type ClusterConfig, type Config } from "../config/config.js";
 import type { SpcSource } from "../inventory/source.js";
 import { SpcCache } from "../inventory/spc-cache.js";
 import { ClusterApi } from "../kube/cluster-api.js";
@@ -72,7 +72,7 @@ export function instanceState(config: Config): InstanceState {
   const digest = new KeyedDigest(config.digestKey);
   return {
     digest,
-    known: new KnownRenderings(digest, config.proofVersions ?? DEFAULT_PROOF_VERSIONS),
+    known: new KnownRenderings(digest, config.proofVersions),
     negative: new NegativeCache(),
     lastRead: new Map(),
   };

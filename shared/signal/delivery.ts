@@ -2,15 +2,16 @@
 // host hands one invocation) or an array (Event Grid schema always; CloudEvents batch mode), or the same as a JSON
 // string (CLI `event <file|->`).
 //
-// Dedupe choice: duplicates are REPORTED, not folded. The result has exactly one entry per input event, in input
-// order (so logs can account for every event id); the 2nd..nth event whose signal has the same
+// Dedupe choice (keys in dedupe.ts): duplicates are REPORTED, not folded. The result has exactly one entry per input
+// event, in input order (so logs can account for every event id); the 2nd..nth event whose signal has the same
 // vault/objectType/objectName/version (names compared case-insensitively, like Key Vault) becomes
 // `{kind: "duplicate", eventId, duplicateOf, key}` pointing at the first one, which keeps its signal (and eventTime).
-// Different versions of the same object are NOT duplicates (both are kept; downstream always reads the latest).
+// Different versions of the same object are NOT duplicates; `signalsOf` then folds them into one push per object.
 
+import { sanitizeForLog } from "../names/untrusted.js";
 import type { RotationSignal } from "../types.js";
+import { dedupeSignals, signalKey } from "./dedupe.js";
 import { parseKeyVaultEvent, type EventContext, type ParsedEvent } from "./keyvault-event.js";
-import { sanitizeForLog } from "./names.js";
 
 export const DEFAULT_MAX_EVENTS = 5000;
 
@@ -30,16 +31,11 @@ export interface DuplicateEvent {
 
 export type DeliveryEntry = ParsedEvent | DuplicateEvent;
 
-/** Identity of a signal for deduplication: `vault/objectType/objectName/version` (lower-cased; version "" when absent). */
-export function signalKey(s: RotationSignal): string {
-  return `${s.vault.toLowerCase()}/${s.objectType}/${s.objectName.toLowerCase()}/${(s.version ?? "").toLowerCase()}`;
-}
-
-/** Convenience: the (deduplicated) signals of a parsed delivery, in order. */
+/** The signals of a parsed delivery that need a push: duplicates dropped, one per object (`dedupeSignals`), in order. */
 export function signalsOf(entries: readonly DeliveryEntry[]): RotationSignal[] {
   const out: RotationSignal[] = [];
   for (const e of entries) if (e.kind === "signal") out.push(e.signal);
-  return out;
+  return dedupeSignals(out);
 }
 
 /** Parse a delivery body into one entry per event. Never throws. */

@@ -1,23 +1,25 @@
 // Parse one delivered Event Grid / CloudEvents 1.0 event from Azure Key Vault into a RotationSignal.
 //
 // Sources: MicrosoftDocs/azure-docs articles/event-grid/event-schema-key-vault.md (event types, both schemas, the
-// data object and its published sample with quirks), ../shared/research/functions-facts.md §7 (@azure/eventgrid's
-// camelCase `KeyVault*EventData` models vs Key Vault's PascalCase payloads).
+// data object and its published sample with quirks); @azure/eventgrid 5.12.0 models the data as camelCase
+// `KeyVault*EventData` while Key Vault sends PascalCase (Azure/azure-sdk-for-net#22932, MicrosoftDocs/azure-docs#75868),
+// so data keys are matched case-insensitively.
 //
 // Trust model: a delivery is acted on only when its topic/source is exactly (case-insensitively) the ARM resource id
 // configured for an allow-listed vault, and every name inside `data` agrees with it. Everything echoed back in a
 // reason is passed through sanitizeForLog (≤ 100 chars, no control characters).
 
-import type { RotationSignal, SignalSource, VaultConfig, VaultObjectType } from "../types.js";
+import { lookupVault } from "../config/vaults.js";
 import {
-  lookupVault,
-  OBJECT_NAME_RULE,
-  VAULT_NAME_RULE,
   isValidObjectName,
   isValidVaultName,
-  quoteForLog,
-  sanitizeForLog,
-} from "./names.js";
+  OBJECT_NAME_RULE,
+  parseVaultResourceId,
+  VAULT_NAME_RULE,
+  VAULT_RESOURCE_ID_SHAPE,
+} from "../names/keyvault.js";
+import { isPlainObject, quoteForLog, sanitizeForLog, typeName, UNSAFE_CHAR_RE } from "../names/untrusted.js";
+import type { RotationSignal, SignalSource, VaultConfig, VaultObjectType } from "../types.js";
 
 export type ParsedEvent =
   | { kind: "signal"; signal: RotationSignal }
@@ -67,10 +69,6 @@ export type KeyVaultEventType = NewVersionEventType | IgnoredEventType;
 
 export const SUBSCRIPTION_VALIDATION_EVENT_TYPE = "Microsoft.EventGrid.SubscriptionValidationEvent";
 
-/** ARM resource id of a vault. Group 1: subscription, 2: resource group, 3: vault name. */
-const VAULT_RESOURCE_ID_RE = /^\/subscriptions\/([^/]+)\/resourceGroups\/([^/]+)\/providers\/Microsoft\.KeyVault\/vaults\/([^/]+)$/i;
-const RESOURCE_ID_SHAPE = "/subscriptions/<sub>/resourceGroups/<rg>/providers/Microsoft.KeyVault/vaults/<name>";
-
 /** Key Vault data-plane DNS suffixes (public, China, US Gov, Germany). Anything else must equal the configured url's host. */
 const VAULT_DNS_SUFFIXES = ["vault.azure.net", "vault.azure.cn", "vault.usgovcloudapi.net", "vault.microsoftazure.de"];
 
@@ -82,8 +80,6 @@ const COLLECTION: Record<VaultObjectType, string> = {
 
 const VERSION_RE = /^[0-9a-zA-Z]{1,64}$/;
 const EVENT_ID_MAX = 256;
-// eslint-disable-next-line no-control-regex
-const UNSAFE_IN_ID_RE = /[\u0000-\u001f\u007f-\u009f\u200b-\u200f\u2028-\u202e\u2060-\u2069\ufeff]/;
 const RFC3339_RE = /^(\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2})(\.\d+)?(Z|[+-]\d{2}:\d{2})$/i;
 
 const EVENT_GRID_SHAPE = "Event Grid schema {id, topic, subject, eventType, eventTime, data, dataVersion, metadataVersion}";
@@ -91,20 +87,8 @@ const CLOUDEVENTS_SHAPE = 'CloudEvents 1.0 {specversion: "1.0", id, source, type
 
 type Obj = Record<string, unknown>;
 
-function isPlainObject(v: unknown): v is Obj {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
 function own(o: Obj, key: string): unknown {
   return Object.prototype.hasOwnProperty.call(o, key) ? o[key] : undefined;
-}
-
-function describeType(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  return typeof v;
 }
 
 function reject(reason: string, eventId?: string): ParsedEvent {
@@ -113,7 +97,7 @@ function reject(reason: string, eventId?: string): ParsedEvent {
 }
 
 function isSafeEventId(v: unknown): v is string {
-  return typeof v === "string" && v.length > 0 && v.length <= EVENT_ID_MAX && v.trim() === v && !UNSAFE_IN_ID_RE.test(v);
+  return typeof v === "string" && v.length > 0 && v.length <= EVENT_ID_MAX && v.trim() === v && !UNSAFE_CHAR_RE.test(v);
 }
 
 /** Parse an event time: RFC 3339 string (any fraction length) or a Date (as @azure/eventgrid's deserializer yields). */
@@ -199,7 +183,7 @@ function readEnvelope(raw: Obj): { ok: true; env: Envelope } | { ok: false; resu
 
   const rawId = own(raw, "id");
   if (!isSafeEventId(rawId)) {
-    const what = rawId === undefined ? "is missing" : `is ${typeof rawId === "string" ? quoteForLog(rawId) : describeType(rawId)}`;
+    const what = rawId === undefined ? "is missing" : `is ${typeof rawId === "string" ? quoteForLog(rawId) : typeName(rawId)}`;
     return {
       ok: false,
       result: reject(`event id ${what}; expected a string of 1-${EVENT_ID_MAX} printable characters (Event Grid sends a GUID)`),
@@ -219,7 +203,7 @@ function readEnvelope(raw: Obj): { ok: true; env: Envelope } | { ok: false; resu
     if (typeof type !== "string" || type.length === 0) {
       return {
         ok: false,
-        result: reject(`CloudEvent type is ${describeType(type)}; expected a non-empty string`, eventId),
+        result: reject(`CloudEvent type is ${typeName(type)}; expected a non-empty string`, eventId),
       };
     }
     const hasData = Object.prototype.hasOwnProperty.call(raw, "data");
@@ -249,7 +233,7 @@ function readEnvelope(raw: Obj): { ok: true; env: Envelope } | { ok: false; resu
   if (typeof type !== "string" || type.length === 0) {
     return {
       ok: false,
-      result: reject(`eventType is ${describeType(type)}; expected a non-empty string`, eventId),
+      result: reject(`eventType is ${typeName(type)}; expected a non-empty string`, eventId),
     };
   }
   for (const f of ["dataVersion", "metadataVersion"] as const) {
@@ -257,7 +241,7 @@ function readEnvelope(raw: Obj): { ok: true; env: Envelope } | { ok: false; resu
     if (v !== undefined && typeof v !== "string") {
       return {
         ok: false,
-        result: reject(`${f} is ${describeType(v)}; expected a string (Event Grid schema)`, eventId),
+        result: reject(`${f} is ${typeName(v)}; expected a string (Event Grid schema)`, eventId),
       };
     }
   }
@@ -290,7 +274,7 @@ function checkIdUrl(
     ok: false,
     result: reject(`data.Id ${quoteForLog(id)} ${what}; expected ${sanitizeForLog(expected, 200)}`, eventId),
   });
-  if (typeof id !== "string") return bad(`is ${describeType(id)}, not a URL string`);
+  if (typeof id !== "string") return bad(`is ${typeName(id)}, not a URL string`);
   if (id.length > 2048) return bad("is too long");
   let url: URL;
   try {
@@ -369,14 +353,14 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   // ---- topic / source → allow-listed vault ----
   const field = env.topicField;
   if (typeof env.topic !== "string" || env.topic.length === 0) {
-    return reject(`${field} is ${describeType(env.topic)}; expected the vault's resource id ${RESOURCE_ID_SHAPE}`, eventId);
+    return reject(`${field} is ${typeName(env.topic)}; expected the vault's resource id ${VAULT_RESOURCE_ID_SHAPE}`, eventId);
   }
   const topic = env.topic;
-  const tm = topic.length <= 1024 ? VAULT_RESOURCE_ID_RE.exec(topic) : null;
+  const tm = parseVaultResourceId(topic);
   if (!tm) {
-    return reject(`${field} ${quoteForLog(topic)} is not a Key Vault resource id; expected ${RESOURCE_ID_SHAPE}`, eventId);
+    return reject(`${field} ${quoteForLog(topic)} is not a Key Vault resource id; expected ${VAULT_RESOURCE_ID_SHAPE}`, eventId);
   }
-  const topicVault = tm[3]!;
+  const topicVault = tm.vault;
   if (!isValidVaultName(topicVault)) {
     return reject(`${field} names vault ${quoteForLog(topicVault)}, which is not a valid vault name (${VAULT_NAME_RULE})`, eventId);
   }
@@ -408,7 +392,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   // ---- data ----
   if (!env.hasData || !isPlainObject(env.data)) {
     return reject(
-      `data is ${env.hasData ? describeType(env.data) : "missing"}; expected an object {Id, VaultName, ObjectType, ObjectName, Version, NBF, EXP}`,
+      `data is ${env.hasData ? typeName(env.data) : "missing"}; expected an object {Id, VaultName, ObjectType, ObjectName, Version, NBF, EXP}`,
       eventId,
     );
   }
@@ -418,7 +402,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
 
   const dataVault = f.get("vaultname");
   if (typeof dataVault !== "string") {
-    return reject(`data.VaultName is ${dataVault === undefined ? "missing" : describeType(dataVault)}; expected "${vaultName}"`, eventId);
+    return reject(`data.VaultName is ${dataVault === undefined ? "missing" : typeName(dataVault)}; expected "${vaultName}"`, eventId);
   }
   if (!isValidVaultName(dataVault)) {
     return reject(`data.VaultName ${quoteForLog(dataVault)} is not a valid vault name (${VAULT_NAME_RULE})`, eventId);
@@ -430,7 +414,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   const objectName = f.get("objectname");
   if (typeof objectName !== "string") {
     return reject(
-      `data.ObjectName is ${objectName === undefined ? "missing" : describeType(objectName)}; expected the ${objectType} name (${OBJECT_NAME_RULE})`,
+      `data.ObjectName is ${objectName === undefined ? "missing" : typeName(objectName)}; expected the ${objectType} name (${OBJECT_NAME_RULE})`,
       eventId,
     );
   }
@@ -460,7 +444,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   const rawVersion = f.get("version");
   if (rawVersion !== undefined && rawVersion !== null) {
     if (typeof rawVersion !== "string") {
-      return reject(`data.Version is ${describeType(rawVersion)}; expected a string (32 hex characters)`, eventId);
+      return reject(`data.Version is ${typeName(rawVersion)}; expected a string (32 hex characters)`, eventId);
     }
     const trimmed = rawVersion.trim();
     if (trimmed !== "") {
@@ -477,7 +461,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   for (const k of ["nbf", "exp"] as const) {
     const v = f.get(k);
     if (v !== undefined && v !== null && typeof v !== "number" && typeof v !== "string") {
-      return reject(`data.${DATA_KEYS[k]} is ${describeType(v)}; expected seconds since the epoch as a number, string or null`, eventId);
+      return reject(`data.${DATA_KEYS[k]} is ${typeName(v)}; expected seconds since the epoch as a number, string or null`, eventId);
     }
   }
 

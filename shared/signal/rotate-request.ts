@@ -3,24 +3,22 @@
 // Status codes: 413 body larger than MAX_REQUEST_BYTES (only checkable when the raw body is passed as a string or
 // bytes); 400 anything malformed (messages name the field and the expected type/form); 403 a well-formed vault
 // name that is not in the allow-list. All 400 checks run before the 403 check.
-
+//
+// The shape is one schema (valibot), built per call for the field labels (the query says `namespace`/`cluster`) and
+// the configured cluster names; the allow-list lookup (403) runs after it.
+import * as v from "valibot";
+import { lookupVault } from "../config/vaults.js";
+import { isValidObjectName, isValidVaultName, OBJECT_NAME_RULE, VAULT_NAME_RULE } from "../names/keyvault.js";
+import { DNS1123_LABEL_RULE, isDns1123Label } from "../names/kubernetes.js";
+import { isPlainObject, listForLog, quoteForLog, sanitizeForLog, typeName } from "../names/untrusted.js";
 import type { VaultConfig, VaultObjectType } from "../types.js";
-import {
-  lookupVault,
-  DNS1123_LABEL_RULE,
-  OBJECT_NAME_RULE,
-  VAULT_NAME_RULE,
-  isDns1123Label,
-  isValidObjectName,
-  isValidVaultName,
-  quoteForLog,
-  sanitizeForLog,
-} from "./names.js";
 
 /** Largest accepted request body; the HTTP adapter answers 413 above it. */
 export const MAX_REQUEST_BYTES = 64 * 1024;
 /** Most namespaces one request may name. */
 export const MAX_NAMESPACES = 500;
+/** Most entries any list may have before its items are even looked at. */
+const MAX_LIST = 10_000;
 
 export interface RotateRequest {
   /** lower-cased, allow-listed vault name */
@@ -50,6 +48,7 @@ export type RotateRequestResult = { ok: true; value: RotateRequest } | RotateReq
 const OBJECT_TYPES: readonly VaultObjectType[] = ["secret", "certificate", "key"];
 const BODY_FIELDS = ["vault", "objectName", "objectType", "clusters", "namespaces", "dryRun"] as const;
 type BodyField = (typeof BODY_FIELDS)[number];
+const BODY_SHAPE = "{vault, objectName, objectType?, clusters?, namespaces?, dryRun?}";
 
 /** Upper bound of every error `message`. */
 export const MAX_MESSAGE_LENGTH = 1000;
@@ -57,23 +56,6 @@ export const MAX_MESSAGE_LENGTH = 1000;
 function fail(status: 400 | 403 | 413, message: string, field?: string): RotateRequestError {
   const m = message.length > MAX_MESSAGE_LENGTH ? `${message.slice(0, MAX_MESSAGE_LENGTH - 1)}…` : message;
   return field === undefined ? { ok: false, status, message: m } : { ok: false, status, field, message: m };
-}
-
-function describeType(v: unknown): string {
-  if (v === null) return "null";
-  if (Array.isArray(v)) return "array";
-  return typeof v;
-}
-
-function isPlainObject(v: unknown): v is Record<string, unknown> {
-  if (typeof v !== "object" || v === null || Array.isArray(v)) return false;
-  const proto: unknown = Object.getPrototypeOf(v);
-  return proto === Object.prototype || proto === null;
-}
-
-function listForLog(items: readonly string[], maxItems = 8, each = 40): string {
-  const shown = items.slice(0, maxItems).map((s) => quoteForLog(s, each));
-  return items.length > maxItems ? `${shown.join(", ")} and ${items.length - maxItems} more` : shown.join(", ");
 }
 
 /** How fields are named in messages (the query uses `namespace`/`cluster`). */
@@ -87,124 +69,145 @@ const BODY_LABELS: Labels = {
   dryRun: "dryRun",
 };
 
-function validate(obj: Record<string, unknown>, ctx: RotateContext, labels: Labels): RotateRequestResult {
-  const get = (k: BodyField): unknown => (Object.prototype.hasOwnProperty.call(obj, k) ? obj[k] : undefined);
+const REQUIRED: Record<"vault" | "objectName", string> = {
+  vault: `the Key Vault name (${VAULT_NAME_RULE})`,
+  objectName: `the secret/certificate/key name (${OBJECT_NAME_RULE})`,
+};
 
-  // vault (form only; allow-list last)
-  const vault = get("vault");
-  if (vault === undefined) return fail(400, `${labels.vault} is required: the Key Vault name (${VAULT_NAME_RULE})`, labels.vault);
-  if (typeof vault !== "string") return fail(400, `${labels.vault} must be a string, got ${describeType(vault)}`, labels.vault);
-  if (!isValidVaultName(vault)) {
-    return fail(400, `${labels.vault} ${quoteForLog(vault)} is not a valid Key Vault name; expected ${VAULT_NAME_RULE}`, labels.vault);
-  }
+/** A non-empty array of strings (items named by index); later checks see `string[]`. */
+function nameList(label: string, what: string) {
+  return v.pipe(
+    v.array(v.unknown(), (i) => `${label} must be an array of ${what}, got ${typeName(i.input)}`),
+    v.check((a) => a.length > 0, `${label} must not be empty; omit it to mean all`),
+    v.check(
+      (a) => a.length <= MAX_LIST,
+      (i) => `${label} has ${i.input.length} entries; far too many`,
+    ),
+    v.check(
+      (a) => a.every((s) => typeof s === "string"),
+      (i) => {
+        const at = i.input.findIndex((s) => typeof s !== "string");
+        return `${label}[${at}] must be a string, got ${typeName(i.input[at])}`;
+      },
+    ),
+    v.transform((a) => a as string[]),
+  );
+}
 
-  // objectName
-  const objectName = get("objectName");
-  if (objectName === undefined) {
-    return fail(400, `${labels.objectName} is required: the secret/certificate/key name (${OBJECT_NAME_RULE})`, labels.objectName);
-  }
-  if (typeof objectName !== "string") {
-    return fail(400, `${labels.objectName} must be a string, got ${describeType(objectName)}`, labels.objectName);
-  }
-  if (!isValidObjectName(objectName)) {
-    return fail(
-      400,
-      `${labels.objectName} ${quoteForLog(objectName)} is not a valid Key Vault object name; expected ${OBJECT_NAME_RULE}`,
-      labels.objectName,
-    );
-  }
+const unique = (a: string[]) => [...new Set(a)];
 
-  // objectType
-  let objectType: VaultObjectType = "secret";
-  const rawType = get("objectType");
-  if (rawType !== undefined) {
-    if (typeof rawType !== "string") {
-      return fail(400, `${labels.objectType} must be a string (secret|certificate|key), got ${describeType(rawType)}`, labels.objectType);
-    }
-    const t = OBJECT_TYPES.find((o) => o === rawType.toLowerCase());
-    if (!t) {
-      return fail(400, `${labels.objectType} ${quoteForLog(rawType, 40)} is not one of secret|certificate|key`, labels.objectType);
-    }
-    objectType = t;
-  }
+/** Unknown fields first: a misspelt field (`namespace`) is the likelier mistake than the missing one it causes. */
+const noUnknownFields = v.rawCheck<Record<string, unknown>>(({ dataset, addIssue }) => {
+  if (!dataset.typed) return;
+  const unknown = Object.keys(dataset.value).filter((k) => !(BODY_FIELDS as readonly string[]).includes(k));
+  if (unknown.length === 0) return;
+  addIssue({
+    message: `unknown field${unknown.length > 1 ? "s" : ""} ${listForLog(unknown)}; allowed: ${BODY_FIELDS.join(", ")}`,
+    path: [{ type: "object", origin: "key", input: dataset.value, key: unknown[0]!, value: dataset.value[unknown[0]!] }],
+  });
+});
 
-  // clusters
-  let clusters: string[] | undefined;
-  const rawClusters = get("clusters");
-  if (rawClusters !== undefined) {
-    const r = stringArray(rawClusters, labels.clusters, "cluster names");
-    if (!r.ok) return r;
-    const known = new Set(ctx.clusterNames);
-    const unknown = r.value.filter((c) => !known.has(c));
-    if (unknown.length > 0) {
-      return fail(
-        400,
-        `${labels.clusters}: unknown cluster${unknown.length > 1 ? "s" : ""} ${listForLog(unknown)}; configured: ${
-          ctx.clusterNames.length > 0 ? listForLog(ctx.clusterNames) : "(none)"
-        }`,
-        labels.clusters,
-      );
-    }
-    clusters = [...new Set(r.value)];
-  }
+function requestSchema(labels: Labels, ctx: RotateContext) {
+  const known = new Set(ctx.clusterNames);
+  const fields = v.object(
+    {
+      vault: v.pipe(
+        v.string((i) => `${labels.vault} must be a string, got ${typeName(i.input)}`),
+        v.check(
+          (s) => isValidVaultName(s),
+          (i) => `${labels.vault} ${quoteForLog(i.input)} is not a valid Key Vault name; expected ${VAULT_NAME_RULE}`,
+        ),
+      ),
+      objectName: v.pipe(
+        v.string((i) => `${labels.objectName} must be a string, got ${typeName(i.input)}`),
+        v.check(
+          (s) => isValidObjectName(s),
+          (i) => `${labels.objectName} ${quoteForLog(i.input)} is not a valid Key Vault object name; expected ${OBJECT_NAME_RULE}`,
+        ),
+      ),
+      objectType: v.optional(
+        v.pipe(
+          v.string((i) => `${labels.objectType} must be a string (secret|certificate|key), got ${typeName(i.input)}`),
+          v.check(
+            (s) => (OBJECT_TYPES as readonly string[]).includes(s.toLowerCase()),
+            (i) => `${labels.objectType} ${quoteForLog(i.input, 40)} is not one of secret|certificate|key`,
+          ),
+          v.transform((s) => s.toLowerCase() as VaultObjectType),
+        ),
+        "secret",
+      ),
+      clusters: v.optional(
+        v.pipe(
+          nameList(labels.clusters, "cluster names"),
+          v.check(
+            (a) => a.every((c) => known.has(c)),
+            (i) => {
+              const unknown = i.input.filter((c) => !known.has(c));
+              return `${labels.clusters}: unknown cluster${unknown.length > 1 ? "s" : ""} ${listForLog(unknown)}; configured: ${
+                ctx.clusterNames.length > 0 ? listForLog(ctx.clusterNames) : "(none)"
+              }`;
+            },
+          ),
+          v.transform(unique),
+        ),
+      ),
+      namespaces: v.optional(
+        v.pipe(
+          nameList(labels.namespaces, "namespace names"),
+          v.check(
+            (a) => a.length <= MAX_NAMESPACES,
+            (i) => `${labels.namespaces} has ${i.input.length} entries; at most ${MAX_NAMESPACES}`,
+          ),
+          v.check(
+            (a) => a.every((n) => isDns1123Label(n)),
+            (i) => {
+              const bad = i.input.filter((n) => !isDns1123Label(n));
+              return `${labels.namespaces}: ${listForLog(bad, 3, 70)} ${bad.length > 1 ? "are" : "is"} not ${DNS1123_LABEL_RULE}`;
+            },
+          ),
+          v.transform(unique),
+        ),
+      ),
+      dryRun: v.optional(
+        v.boolean((i) => `${labels.dryRun} must be a boolean (true|false), got ${typeName(i.input)}`),
+        false,
+      ),
+    },
+    (i) => {
+      // Only the two fields without a default can be missing.
+      const key = i.path?.[0]?.key as keyof typeof REQUIRED;
+      return `${labels[key]} is required: ${REQUIRED[key]}`;
+    },
+  );
+  return v.pipe(
+    v.custom<Record<string, unknown>>(isPlainObject, (i) => `request body must be a JSON object ${BODY_SHAPE}, got ${typeName(i.input)}`),
+    noUnknownFields,
+    fields,
+  );
+}
 
-  // namespaces
-  let namespaces: string[] | undefined;
-  const rawNs = get("namespaces");
-  if (rawNs !== undefined) {
-    const r = stringArray(rawNs, labels.namespaces, "namespace names");
-    if (!r.ok) return r;
-    if (r.value.length > MAX_NAMESPACES) {
-      return fail(400, `${labels.namespaces} has ${r.value.length} entries; at most ${MAX_NAMESPACES}`, labels.namespaces);
-    }
-    const bad = r.value.filter((n) => !isDns1123Label(n));
-    if (bad.length > 0) {
-      return fail(
-        400,
-        `${labels.namespaces}: ${listForLog(bad, 3, 70)} ${bad.length > 1 ? "are" : "is"} not ${DNS1123_LABEL_RULE}`,
-        labels.namespaces,
-      );
-    }
-    namespaces = [...new Set(r.value)];
+/** Runs the schema, then the allow-list (403). */
+function validate(obj: unknown, ctx: RotateContext, labels: Labels): RotateRequestResult {
+  const r = v.safeParse(requestSchema(labels, ctx), obj, { abortEarly: true });
+  if (!r.success) {
+    const issue = r.issues[0];
+    const key = issue.path?.[0]?.key;
+    // An unknown field is named as sent (echoed safely); `labels` is only consulted for its own keys (`valueOf`!).
+    const field = key === undefined ? undefined : Object.hasOwn(labels, key as string) ? labels[key as BodyField] : sanitizeForLog(key, 40);
+    return fail(400, issue.message, field);
   }
-
-  // dryRun
-  const rawDry = get("dryRun");
-  if (rawDry !== undefined && typeof rawDry !== "boolean") {
-    return fail(400, `${labels.dryRun} must be a boolean (true|false), got ${describeType(rawDry)}`, labels.dryRun);
-  }
-  const dryRun = rawDry === true;
-
-  // allow-list (403)
-  const cfg = lookupVault(ctx.vaults, vault);
-  if (!cfg) {
-    return fail(403, `vault ${quoteForLog(vault.toLowerCase())} is not in this app's vault allow-list`, labels.vault);
-  }
-
+  const req = r.output;
+  const cfg = lookupVault(ctx.vaults, req.vault);
+  if (!cfg) return fail(403, `vault ${quoteForLog(req.vault.toLowerCase())} is not in this app's vault allow-list`, labels.vault);
   const value: RotateRequest = {
     vault: cfg.name.toLowerCase(),
-    objectName,
-    objectType,
-    dryRun,
+    objectName: req.objectName,
+    objectType: req.objectType,
+    dryRun: req.dryRun,
   };
-  if (clusters) value.clusters = clusters;
-  if (namespaces) value.namespaces = namespaces;
+  if (req.clusters) value.clusters = req.clusters;
+  if (req.namespaces) value.namespaces = req.namespaces;
   return { ok: true, value };
-}
-
-function stringArray(v: unknown, label: string, what: string): { ok: true; value: string[] } | RotateRequestError {
-  if (!Array.isArray(v)) return fail(400, `${label} must be an array of ${what}, got ${describeType(v)}`, label);
-  if (v.length === 0) return fail(400, `${label} must not be empty; omit it to mean all`, label);
-  if (v.length > 10_000) return fail(400, `${label} has ${v.length} entries; far too many`, label);
-  for (let i = 0; i < v.length; i++) {
-    const item: unknown = v[i];
-    if (typeof item !== "string") return fail(400, `${label}[${i}] must be a string, got ${describeType(item)}`, label);
-  }
-  return { ok: true, value: v as string[] };
-}
-
-function byteLength(s: string): number {
-  return Buffer.byteLength(s, "utf8");
 }
 
 /**
@@ -221,30 +224,16 @@ export function parseRotateRequest(input: unknown, ctx: RotateContext): RotateRe
       value = new TextDecoder("utf-8", { fatal: false }).decode(value);
     }
     if (typeof value === "string") {
-      const n = value.length > MAX_REQUEST_BYTES ? value.length : byteLength(value);
+      const n = value.length > MAX_REQUEST_BYTES ? value.length : Buffer.byteLength(value, "utf8");
       if (n > MAX_REQUEST_BYTES) return fail(413, `request body is ${n} bytes or more; at most ${MAX_REQUEST_BYTES} bytes are accepted`);
       try {
         value = JSON.parse(value) as unknown;
       } catch (err) {
         return fail(
           400,
-          `request body is not valid JSON (${sanitizeForLog(err instanceof Error ? err.message : "parse error", 80)}); expected {vault, objectName, objectType?, clusters?, namespaces?, dryRun?}`,
+          `request body is not valid JSON (${sanitizeForLog(err instanceof Error ? err.message : "parse error", 80)}); expected ${BODY_SHAPE}`,
         );
       }
-    }
-    if (!isPlainObject(value)) {
-      return fail(
-        400,
-        `request body must be a JSON object {vault, objectName, objectType?, clusters?, namespaces?, dryRun?}, got ${describeType(value)}`,
-      );
-    }
-    const unknown = Object.keys(value).filter((k) => !(BODY_FIELDS as readonly string[]).includes(k));
-    if (unknown.length > 0) {
-      return fail(
-        400,
-        `unknown field${unknown.length > 1 ? "s" : ""} ${listForLog(unknown)}; allowed: ${BODY_FIELDS.join(", ")}`,
-        unknown[0] !== undefined ? sanitizeForLog(unknown[0], 40) : undefined,
-      );
     }
     return validate(value, ctx, BODY_LABELS);
   } catch (err) {
@@ -282,7 +271,7 @@ export function parseRotateQuery(query: URLSearchParams, ctx: RotateContext): Ro
       return fail(
         400,
         `unknown query parameter${unknown.length > 1 ? "s" : ""} ${listForLog(unknown)}; allowed: ${[...QUERY_SINGLE, ...QUERY_MULTI].join(", ")}${hint}`,
-        unknown[0] !== undefined ? sanitizeForLog(unknown[0], 40) : undefined,
+        sanitizeForLog(unknown[0], 40),
       );
     }
     const obj: Record<string, unknown> = { dryRun: true };
@@ -293,7 +282,7 @@ export function parseRotateQuery(query: URLSearchParams, ctx: RotateContext): Ro
     }
     const multi = (k: (typeof QUERY_MULTI)[number]): string[] | undefined => {
       const all = query.getAll(k);
-      return all.length === 0 ? undefined : all.flatMap((v) => v.split(",")).map((v) => v.trim());
+      return all.length === 0 ? undefined : all.flatMap((x) => x.split(",")).map((x) => x.trim());
     };
     const ns = multi("namespace");
     if (ns !== undefined) obj["namespaces"] = ns;

@@ -50,6 +50,8 @@ async function main(): Promise<void> {
       reconcileSchedule: "0 */5 * * * *",
       concurrency: 8,
       driftGraceSeconds: 180,
+      namespaceReadBudget: 50,
+      proofVersions: 3,
     },
     { credential: cred, vault: { serviceVersion: "7.6", clientOptions: kvOpts as unknown as Record<string, unknown> } },
   );

@@ -39,6 +39,8 @@ describe("auth: azure", () => {
       reconcileSchedule: "0 */5 * * * *",
       concurrency: 4,
       driftGraceSeconds: 180,
+      namespaceReadBudget: 50,
+      proofVersions: 3,
     };
     const rt = createRuntime(config, {
       credential,

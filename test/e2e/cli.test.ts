@@ -217,6 +217,12 @@ describe("against the local environment", () => {
     expect(plan.stdout).toMatch(/cluster c1: ok/);
     expect(plan.stdout).toMatch(new RegExp(`PLANNED\\s+patchSecret\\s+.*${ns}/app-creds`));
     expect(plan.stdout).toMatch(/PLANNED\s+restartWorkload/);
+    // --verbose: the function app's structured summary line on stderr, value-free; stdout still the report.
+    const planV = await cli(["plan", "--vault", "kv-alpha", "--name", name, "--namespace", ns, "-v"]);
+    expect(planV.code, planV.stderr).toBe(0);
+    expect(planV.stderr).toMatch(/^\[info\] \{"msg":"push summary","invocationId":"[^"]+","trigger":"event","dryRun":true,/m);
+    expect(planV.stderr).not.toContain("cli-value-2");
+    expect(planV.stdout).toMatch(new RegExp(`^PLAN \\(dry run\\) kv-alpha/secret/${name} — `));
 
     const planJson = await cli([
       "plan",

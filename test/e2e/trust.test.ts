@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { AppsV1Api, CoreV1Api, CustomObjectsApi, RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { run } from "../../shared/cli/run.js";
 import { handleDelivery, RedeliveryNeeded } from "../../shared/entry/event-delivery.js";
-import { handleRotate } from "../../shared/entry/rotate-http.js";
+import { handleHttpRequest } from "../../shared/entry/http-api.js";
 import type { Report } from "../../shared/model/index.js";
 import { reconcile } from "../../shared/pipeline/reconcile.js";
 import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
@@ -36,7 +36,17 @@ type Kind = "secret" | "certificate" | "key";
 const KINDS: Kind[] = ["secret", "certificate", "key"];
 const BAITS = ["fresh", "guessed", "copied-metadata", "forged-spcps", "other-namespace-name"] as const;
 type Bait = (typeof BAITS)[number];
-const ENTRY_POINTS = ["event", "timer", "http rotate", "http plan", "http drift", "cli push", "cli plan", "cli drift", "cli event"] as const;
+const ENTRY_POINTS = [
+  "event",
+  "timer",
+  "http rotate",
+  "http plan",
+  "http drift",
+  "cli push",
+  "cli plan",
+  "cli drift",
+  "cli event",
+] as const;
 type EntryPoint = (typeof ENTRY_POINTS)[number];
 const WRITES: ReadonlySet<EntryPoint> = new Set(["event", "timer", "http rotate", "cli push", "cli event"]);
 
@@ -197,7 +207,11 @@ async function baits(t: Target, victimNs: string): Promise<Map<Bait, { secret: s
         namespace: tenantNs,
         body: { metadata: { name: pod }, spec: podTemplate(pod, { spc }).spec as never },
       });
-      const current = (await c.custom.listNamespacedCustomObject({ ...SPC_GROUP, namespace: victimNs, plural: "secretproviderclasspodstatuses" })) as {
+      const current = (await c.custom.listNamespacedCustomObject({
+        ...SPC_GROUP,
+        namespace: victimNs,
+        plural: "secretproviderclasspodstatuses",
+      })) as {
         items: { status: { objects: { id: string; version: string }[] } }[];
       };
       await tenant.custom.createNamespacedCustomObject({
@@ -207,8 +221,17 @@ async function baits(t: Target, victimNs: string): Promise<Map<Bait, { secret: s
         body: {
           apiVersion: "secrets-store.csi.x-k8s.io/v1",
           kind: "SecretProviderClassPodStatus",
-          metadata: { name: `${pod}-${tenantNs}-${spc}`, ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: pod, uid: created.metadata!.uid! }] },
-          status: { podName: pod, secretProviderClassName: spc, mounted: true, targetPath: "/forged", objects: current.items[0]!.status.objects },
+          metadata: {
+            name: `${pod}-${tenantNs}-${spc}`,
+            ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: pod, uid: created.metadata!.uid! }],
+          },
+          status: {
+            podName: pod,
+            secretProviderClassName: spc,
+            mounted: true,
+            targetPath: "/forged",
+            objects: current.items[0]!.status.objects,
+          },
         },
       });
     }
@@ -222,7 +245,7 @@ async function tenantSecret(name: string): Promise<Record<string, string>> {
   return Object.fromEntries(Object.entries(s.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString("utf8")]));
 }
 
-const collect = (): { lines: string[]; log: (level: string, line: string) => void } => {
+const collect = () => {
   const lines: string[] = [];
   return { lines, log: leaks.sink("pusher log", (_l, line) => lines.push(line)) };
 };
@@ -234,11 +257,13 @@ async function enter(entry: EntryPoint, t: Target, version: string): Promise<Rep
   const type = t.kind;
   const http = async (route: "rotate" | "plan" | "drift") => {
     const q = `vault=${t.vault}&objectName=${t.name}&objectType=${type}`;
-    const out = await handleRotate(rt, {
+    const out = await handleHttpRequest(rt, {
       route,
       method: route === "rotate" ? "POST" : "GET",
       url: route === "rotate" ? "/api/rotate" : route === "plan" ? `/api/plan?${q}` : "/api/drift",
-      ...(route === "rotate" ? { bodyText: JSON.stringify({ vault: t.vault, objectName: t.name, objectType: type }), contentType: "application/json" } : {}),
+      ...(route === "rotate"
+        ? { bodyText: JSON.stringify({ vault: t.vault, objectName: t.name, objectType: type }), contentType: "application/json" }
+        : {}),
       invocationId,
       log,
     });
@@ -324,9 +349,11 @@ beforeAll(async () => {
   });
   const kc = kubeConfigFor(c.info, c.info.tokens.tenant, "tenant");
   tenant = { core: kc.makeApiClient(CoreV1Api), custom: kc.makeApiClient(CustomObjectsApi), apps: kc.makeApiClient(AppsV1Api) };
-  await expect(tenant.core.listNamespacedSecret({ namespace: "default" }), "the tenant cannot read other namespaces").rejects.toMatchObject({
-    code: 403,
-  });
+  await expect(tenant.core.listNamespacedSecret({ namespace: "default" }), "the tenant cannot read other namespaces").rejects.toMatchObject(
+    {
+      code: 403,
+    },
+  );
 });
 
 afterAll(async () => {
@@ -356,7 +383,9 @@ describe("a tenant cannot make the pusher move vault content it could not read",
           expect(changed, `${entry} × ${kind} × ${bait}: the tenant's Secret ${b.secret} was written`).toBe(false);
         }
         // Every bait that lags was considered and refused for lack of proof (not merely missed).
-        const refused = reports.flatMap((r) => r.clusters.flatMap((x) => x.actions)).filter((a) => a.target.startsWith(`Secret ${tenantNs}/`));
+        const refused = reports
+          .flatMap((r) => r.clusters.flatMap((x) => x.actions))
+          .filter((a) => a.target.startsWith(`Secret ${tenantNs}/`));
         expect(refused.filter((a) => a.status !== "skipped")).toEqual([]);
         if (entry !== "timer" && entry !== "http drift" && entry !== "cli drift")
           expect(new Set(refused.map((a) => a.reason.code)), `${entry} × ${kind}`).toEqual(new Set(["no-proof"]));

@@ -26,6 +26,8 @@ export function localConfig(
     reconcileSchedule: "0 */5 * * * *",
     concurrency: 8,
     driftGraceSeconds: 180,
+    namespaceReadBudget: 50,
+    proofVersions: 3,
     ...over,
   };
 }

@@ -1,6 +1,7 @@
 // run(): exit codes and stream discipline without a cluster (usage and configuration errors never reach the pipeline).
 import { describe, expect, it } from "vitest";
-import { run, type CliIo } from "../../../shared/cli/run.js";
+import type { CliIo } from "../../../shared/cli/io.js";
+import { run } from "../../../shared/cli/run.js";
 
 function io(env: NodeJS.ProcessEnv = {}) {
   const out: string[] = [];

@@ -1,6 +1,6 @@
 // Static checks of the Terraform in infra/: parsed with @cdktf/hcl2json (no providers needed), then the wiring that
 // matters for kv-rotation-pusher is asserted: endpoint, event types, delivery policy, Flex plan, roles, settings.
-import { SETTINGS } from "../../../shared/config/config.js";
+import { INTEGER_SETTINGS, SETTINGS } from "../../../shared/config/config.js";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -276,6 +276,9 @@ describe("app settings", () => {
     expect(vaults).toMatch(/^\$\{jsonencode\(/);
     expect(vaults).toContain("data.azurerm_key_vault.vault");
     for (const field of ["name", "resourceId = v.id", "url        = v.vault_uri"]) expect(vaults).toContain(field);
+    // The vault → namespace binding is passed through only when set (absent = every namespace).
+    expect(vaults).toContain("namespaces = local.vaults[k].namespaces");
+    expect(vaults).toContain("if nv != null");
     const clusters = locals.kvrp_clusters_json as string;
     expect(clusters).toMatch(/^\$\{jsonencode\(/);
     expect(clusters).toContain("data.azurerm_kubernetes_cluster.aks");
@@ -289,6 +292,10 @@ describe("app settings", () => {
     expect(def("reconcile_schedule")).toBe("0 */5 * * * *");
     expect(def("concurrency")).toBe(8);
     expect(def("drift_grace_seconds")).toBe(180);
+    expect(def("namespace_read_budget")).toBe(INTEGER_SETTINGS.KVRP_NAMESPACE_READ_BUDGET.default);
+    expect(def("proof_versions")).toBe(INTEGER_SETTINGS.KVRP_PROOF_VERSIONS.default);
+    expect(def("digest_key")).toBeNull();
+    expect(tf.variable?.digest_key?.[0]?.sensitive).toBe(true);
     expect(def("restart_policy")).toBe("env");
     expect(def("mount_refresh")).toBe("nudge");
     expect(def("dry_run")).toBe(false);

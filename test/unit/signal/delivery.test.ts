@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { DEFAULT_MAX_EVENTS, parseDelivery, signalKey, signalsOf } from "../../../shared/signal/delivery.js";
+import { signalKey } from "../../../shared/signal/dedupe.js";
+import { DEFAULT_MAX_EVENTS, parseDelivery, signalsOf } from "../../../shared/signal/delivery.js";
 import {
   CTX,
   MS_CE_SECRET_SAMPLE,

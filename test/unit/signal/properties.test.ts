@@ -2,9 +2,11 @@
 // rejection explains itself in a bounded, log-safe string.
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { parseDelivery, signalKey, type DeliveryEntry } from "../../../shared/signal/delivery.js";
+import { signalKey } from "../../../shared/signal/dedupe.js";
+import { parseDelivery, type DeliveryEntry } from "../../../shared/signal/delivery.js";
 import { MAX_REASON_LENGTH, parseKeyVaultEvent, type ParsedEvent } from "../../../shared/signal/keyvault-event.js";
-import { isDns1123Label, isValidObjectName } from "../../../shared/signal/names.js";
+import { isValidObjectName } from "../../../shared/names/keyvault.js";
+import { isDns1123Label } from "../../../shared/names/kubernetes.js";
 import {
   MAX_MESSAGE_LENGTH,
   parseRotateQuery,

@@ -80,6 +80,12 @@ describe("parseRotateRequest", () => {
     const r = err(req({ vault: "kv-prod", objectName: "x", namespace: "a", force: true }));
     expect(r).toMatchObject({ status: 400, field: "namespace" });
     expect(r.message).toBe('unknown fields "namespace", "force"; allowed: vault, objectName, objectType, clusters, namespaces, dryRun');
+    // Named as sent even when the name is an Object.prototype member (a fuzz counterexample).
+    expect(err(req({ valueOf: {} }))).toMatchObject({
+      status: 400,
+      field: "valueOf",
+      message: expect.stringMatching(/^unknown field "valueOf"/),
+    });
   });
   it.each([
     [{ objectName: "x" }, "vault", /vault is required/],

@@ -1,13 +1,13 @@
-// The checks handleRotate makes before it needs a runtime (the runtime thunk throws if touched), and the 500 path.
+// The checks handleHttpRequest makes before it needs a runtime (the runtime thunk throws if touched), and the 500 path.
 import { describe, expect, it } from "vitest";
-import { handleRotate, type RotateHttpInput } from "../../../shared/entry/rotate-http.js";
+import { handleHttpRequest, type HttpApiRequest } from "../../../shared/entry/http-api.js";
 import { ConfigError } from "../../../shared/config/config.js";
 import { MAX_REQUEST_BYTES } from "../../../shared/signal/rotate-request.js";
 
 const untouchable = () => {
   throw new Error("runtime must not be built");
 };
-const base = (over: Partial<RotateHttpInput>): RotateHttpInput => ({
+const base = (over: Partial<HttpApiRequest>): HttpApiRequest => ({
   route: "rotate",
   method: "POST",
   url: "http://localhost/api/rotate",
@@ -18,18 +18,18 @@ const base = (over: Partial<RotateHttpInput>): RotateHttpInput => ({
   ...over,
 });
 
-describe("handleRotate before the pipeline", () => {
+describe("handleHttpRequest before the pipeline", () => {
   it("405 / 413 (header and body) / 415 / empty body", async () => {
-    expect(await handleRotate(untouchable, base({ method: "GET" }))).toMatchObject({ status: 405, headers: { Allow: "POST" } });
-    expect(await handleRotate(untouchable, base({ route: "plan", method: "POST" }))).toMatchObject({
+    expect(await handleHttpRequest(untouchable, base({ method: "GET" }))).toMatchObject({ status: 405, headers: { Allow: "POST" } });
+    expect(await handleHttpRequest(untouchable, base({ route: "plan", method: "POST" }))).toMatchObject({
       status: 405,
       headers: { Allow: "GET" },
     });
-    expect(await handleRotate(untouchable, base({ contentLength: String(MAX_REQUEST_BYTES + 1) }))).toMatchObject({ status: 413 });
-    expect(await handleRotate(untouchable, base({ bodyText: "é".repeat(MAX_REQUEST_BYTES / 2 + 1) }))).toMatchObject({ status: 413 });
-    const ct = await handleRotate(untouchable, base({ contentType: "text/plain" }));
+    expect(await handleHttpRequest(untouchable, base({ contentLength: String(MAX_REQUEST_BYTES + 1) }))).toMatchObject({ status: 413 });
+    expect(await handleHttpRequest(untouchable, base({ bodyText: "é".repeat(MAX_REQUEST_BYTES / 2 + 1) }))).toMatchObject({ status: 413 });
+    const ct = await handleHttpRequest(untouchable, base({ contentType: "text/plain" }));
     expect(ct).toMatchObject({ status: 415, jsonBody: { error: { field: "content-type" }, invocationId: "inv-1" } });
-    expect(await handleRotate(untouchable, base({ bodyText: "  " }))).toMatchObject({
+    expect(await handleHttpRequest(untouchable, base({ bodyText: "  " }))).toMatchObject({
       status: 400,
       jsonBody: { error: { message: expect.stringMatching(/body is empty/) } },
     });
@@ -37,7 +37,7 @@ describe("handleRotate before the pipeline", () => {
 
   it("unexpected failures: 500 with a generic message, no exception text; bad settings name the setting only", async () => {
     const logs: string[] = [];
-    const boom = await handleRotate(
+    const boom = await handleHttpRequest(
       () => {
         throw new TypeError("secret-value-in-message");
       },
@@ -49,7 +49,7 @@ describe("handleRotate before the pipeline", () => {
       error: { status: 500, message: "internal error; see the function log for invocation inv-1" },
       invocationId: "inv-1",
     });
-    const cfg = await handleRotate(() => {
+    const cfg = await handleHttpRequest(() => {
       throw new ConfigError("KVRP_CLUSTERS", 'is not valid JSON (Unexpected token, "[{"token":"abc" is not valid JSON)');
     }, base({}));
     expect(cfg.status).toBe(500);

@@ -23,7 +23,7 @@ import { push } from "../pipeline/push.js";
 import { reconcile } from "../pipeline/reconcile.js";
 import type { Runtime } from "../pipeline/runtime.js";
 import type { Report } from "../report/report.js";
-import { sanitizeForLog } from "../signal/names.js";
+import { sanitizeForLog } from "../names/untrusted.js";
 import {
   MAX_REQUEST_BYTES,
   parseRotateQuery,
@@ -35,10 +35,10 @@ import type { RotationSignal } from "../types.js";
 import { finishReport } from "./finish-report.js";
 import { logJson, type LogSink } from "./log.js";
 
-export type RotateRoute = "rotate" | "plan" | "drift";
+export type HttpRoute = "rotate" | "plan" | "drift";
 
-export interface RotateHttpInput {
-  route: RotateRoute;
+export interface HttpApiRequest {
+  route: HttpRoute;
   method: string;
   /** The full request URL (query parameters are read from it). */
   url: string;
@@ -52,7 +52,7 @@ export interface RotateHttpInput {
   receivedAt?: Date;
 }
 
-export interface RotateHttpOutput {
+export interface HttpApiResponse {
   status: number;
   jsonBody: unknown;
   headers: Record<string, string>;
@@ -61,16 +61,16 @@ export interface RotateHttpOutput {
 /** Seconds a client should wait before calling again after a 503. */
 export const RETRY_AFTER_SECONDS = 30;
 
-const METHODS: Record<RotateRoute, string> = { rotate: "POST", plan: "GET", drift: "GET" };
+const METHODS: Record<HttpRoute, string> = { rotate: "POST", plan: "GET", drift: "GET" };
 const DRIFT_QUERY = ["cluster", "code"] as const;
 
 function error(
-  input: RotateHttpInput,
+  input: HttpApiRequest,
   status: number,
   message: string,
   field?: string,
   headers: Record<string, string> = {},
-): RotateHttpOutput {
+): HttpApiResponse {
   return {
     status,
     jsonBody: { error: { status, message, ...(field !== undefined ? { field } : {}) }, invocationId: input.invocationId },
@@ -92,7 +92,7 @@ function reportStatus(report: Report): number {
   return 200;
 }
 
-async function reportOutput(rt: Runtime, input: RotateHttpInput, report: Report): Promise<RotateHttpOutput> {
+async function reportOutput(rt: Runtime, input: HttpApiRequest, report: Report): Promise<HttpApiResponse> {
   const status = reportStatus(report);
   await finishReport(rt, report, input.log);
   return {
@@ -102,7 +102,7 @@ async function reportOutput(rt: Runtime, input: RotateHttpInput, report: Report)
   };
 }
 
-function rejected(input: RotateHttpInput, r: { status: number; message: string; field?: string }): RotateHttpOutput {
+function rejected(input: HttpApiRequest, r: { status: number; message: string; field?: string }): HttpApiResponse {
   logJson(input.log, "warn", `${input.route} request rejected`, {
     invocationId: input.invocationId,
     status: r.status,
@@ -159,7 +159,7 @@ function driftClusters(
   return { ok: true, clusters: [...new Set(names)] };
 }
 
-async function route(rtIn: Runtime | (() => Runtime), input: RotateHttpInput): Promise<RotateHttpOutput> {
+async function routeRequest(rtIn: Runtime | (() => Runtime), input: HttpApiRequest): Promise<HttpApiResponse> {
   const expected = METHODS[input.route];
   if (input.method.toUpperCase() !== expected)
     return error(input, 405, `${input.method.toUpperCase()} is not allowed here; use ${expected}`, undefined, { Allow: expected });
@@ -233,10 +233,10 @@ async function route(rtIn: Runtime | (() => Runtime), input: RotateHttpInput): P
   return await reportOutput(rt, input, report);
 }
 
-/** Never throws: every failure becomes a status code with a value-free body. */
-export async function handleRotate(rt: Runtime | (() => Runtime), input: RotateHttpInput): Promise<RotateHttpOutput> {
+/** One request to any of the three routes. Never throws: every failure becomes a status code with a value-free body. */
+export async function handleHttpRequest(rt: Runtime | (() => Runtime), input: HttpApiRequest): Promise<HttpApiResponse> {
   try {
-    return await route(rt, input);
+    return await routeRequest(rt, input);
   } catch (e) {
     if (e instanceof ConfigError) {
       // The setting name only: a JSON syntax error message can quote a slice of the setting (e.g. a token).
