@@ -135,6 +135,9 @@ function keyTarget(): Target {
   };
 }
 
+/** The owning team's synced Secret (its name also baits the tenant's SPC that names a Secret of another namespace). */
+const victimSecret = (t: Target) => `app-${t.kind}`;
+
 /** A value the tenant writes: a guess of the right shape (a self-signed TLS pair for tls Secrets). */
 function guess(t: Target): Record<string, string> {
   if (t.secretType === "kubernetes.io/tls") {
@@ -152,23 +155,23 @@ async function victim(t: Target) {
     name: "app",
     vault: t.vault,
     objects: [{ objectName: t.name, objectType: t.objectType }],
-    secretObjects: [{ secretName: "app-creds", type: t.secretType, data: t.keys.map((key) => ({ objectName: t.name, key })) }],
+    secretObjects: [{ secretName: victimSecret(t), type: t.secretType, data: t.keys.map((key) => ({ objectName: t.name, key })) }],
   });
   const d = await driver(w, c, [ns], "v1.6");
   drivers.push(d);
   await d.mount(ns, "app-0", "app");
-  await createWorkload(c, ns, "Deployment", "api", { env: ["app-creds"] });
+  await createWorkload(c, ns, "Deployment", "api", { env: [victimSecret(t)] });
   return { ns, d };
 }
 
 /** The tenant's baits for one target, made with the tenant's own token in its own namespace. */
 async function baits(t: Target, victimNs: string): Promise<Map<Bait, { secret: string; data: Record<string, string> }>> {
   const out = new Map<Bait, { secret: string; data: Record<string, string> }>();
-  const real = await c.core.readNamespacedSecret({ namespace: victimNs, name: "app-creds" }); // the attacker's best case
+  const real = await c.core.readNamespacedSecret({ namespace: victimNs, name: victimSecret(t) }); // the attacker's best case
   const victimPod = await c.core.readNamespacedPod({ namespace: victimNs, name: "app-0" });
   for (const bait of BAITS) {
     const spc = `${t.kind}-${bait}`;
-    const secret = bait === "other-namespace-name" ? "app-creds" : spc;
+    const secret = bait === "other-namespace-name" ? victimSecret(t) : spc;
     const objects = [{ objectName: t.name, objectType: t.objectType }];
     await tenant.custom.createNamespacedCustomObject({
       ...SPC_GROUP,
@@ -199,8 +202,7 @@ async function baits(t: Target, victimNs: string): Promise<Map<Bait, { secret: s
             ownerReferences: [{ apiVersion: "v1", kind: "Pod", name: "app-0", uid: victimPod.metadata!.uid! }],
           }
         : { name: secret };
-    if (!out.has("other-namespace-name") || bait !== "other-namespace-name")
-      await tenant.core.createNamespacedSecret({ namespace: tenantNs, body: { metadata, type: t.secretType, data: b64(data) } });
+    await tenant.core.createNamespacedSecret({ namespace: tenantNs, body: { metadata, type: t.secretType, data: b64(data) } });
     if (bait === "forged-spcps") {
       const pod = `${spc}-0`;
       const created = await tenant.core.createNamespacedPod({
@@ -373,7 +375,7 @@ describe("a tenant cannot make the pusher move vault content it could not read",
       let restarts = 0;
       for (const entry of ENTRY_POINTS) {
         const version = await t.rotate();
-        const before = (await c.core.readNamespacedSecret({ namespace: v.ns, name: "app-creds" })).data;
+        const before = (await c.core.readNamespacedSecret({ namespace: v.ns, name: victimSecret(t) })).data;
         const reports = await enter(entry, t, version);
         for (const r of reports) leaks.capture(`${entry} report`, r);
         for (const [bait, b] of set) {
@@ -390,7 +392,7 @@ describe("a tenant cannot make the pusher move vault content it could not read",
         if (entry !== "timer" && entry !== "http drift" && entry !== "cli drift")
           expect(new Set(refused.map((a) => a.reason.code)), `${entry} × ${kind}`).toEqual(new Set(["no-proof"]));
         // The legitimate path still works: the driver-synced Secret of the owning team moves (writes only).
-        const after = (await c.core.readNamespacedSecret({ namespace: v.ns, name: "app-creds" })).data;
+        const after = (await c.core.readNamespacedSecret({ namespace: v.ns, name: victimSecret(t) })).data;
         if (WRITES.has(entry)) {
           expect(after, `${entry}: the owning team's Secret is pushed`).not.toEqual(before);
           restarts++;
