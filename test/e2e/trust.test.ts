@@ -24,7 +24,6 @@ import {
   generation,
   keyVaultEvent,
   podTemplate,
-  resourceId,
   setRequiresRepublish,
   startWorld,
   uniqueName,
@@ -427,6 +426,5 @@ describe("a tenant cannot make the pusher move vault content it could not read",
     );
     expect(attempts).toBe(ENTRY_POINTS.length * KINDS.length * BAITS.length);
     expect(writes).toBe(0);
-    void resourceId;
   });
 });
