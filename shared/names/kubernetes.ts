@@ -28,20 +28,3 @@ export function isNamespaceGlob(s: unknown): s is string {
   return typeof s === "string" && NAMESPACE_GLOB_RE.test(s);
 }
 
-/** Whether `namespace` matches `glob` (`*` = any run of characters, possibly empty; everything else literal). */
-export function namespaceMatchesGlob(glob: string, namespace: string): boolean {
-  const parts = glob.split("*");
-  if (parts.length === 1) return glob === namespace;
-  const first = parts[0]!;
-  const last = parts[parts.length - 1]!;
-  if (namespace.length < first.length + last.length || !namespace.startsWith(first) || !namespace.endsWith(last)) return false;
-  // Middle parts in order, greedily leftmost: enough for `*` (no other metacharacters).
-  let at = first.length;
-  const end = namespace.length - last.length;
-  for (const part of parts.slice(1, -1)) {
-    const i = namespace.indexOf(part, at);
-    if (i < 0 || i + part.length > end) return false;
-    at = i + part.length;
-  }
-  return true;
-}

@@ -1,7 +1,8 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { isValidObjectName, isValidVaultName, parseVaultResourceId, vaultResourceId } from "../../../shared/names/keyvault.js";
-import { isDns1123Label, isDns1123Subdomain, isNamespaceGlob, namespaceMatchesGlob } from "../../../shared/names/kubernetes.js";
+import { globMatch as namespaceMatchesGlob } from "../../../shared/model/index.js";
+import { isDns1123Label, isDns1123Subdomain, isNamespaceGlob } from "../../../shared/names/kubernetes.js";
 import { quoteForLog, sanitizeForLog } from "../../../shared/names/untrusted.js";
 
 describe("name validators", () => {
