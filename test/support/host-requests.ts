@@ -17,12 +17,34 @@ export function triggerBindingName(functionName: string): string {
 }
 
 /**
+ * The host parses an Event Grid delivery with Newtonsoft's JToken.Parse, whose reader refuses JSON nested deeper
+ * than 64 levels (MaxDepth's default since Newtonsoft.Json 13.0.1): such a delivery fails in the host and never
+ * becomes an invocation.
+ */
+export const HOST_JSON_MAX_DEPTH = 64;
+
+/** Nesting depth of a JSON value (objects and arrays), counted without recursion (fuzzed values nest 20,000 deep). */
+export function jsonDepth(value: unknown): number {
+  let max = 0;
+  const stack: [unknown, number][] = [[value, 0]];
+  while (stack.length) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== "object") continue;
+    max = Math.max(max, d + 1);
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
+/**
  * One Event Grid event (the extension dispatches each event of a delivery to its own invocation): the trigger value
  * is the event's JObject, sent as `{json}`; the binding data contract adds `data` (the event's data) as trigger
  * metadata. A value that is not an object would never reach a worker (the extension fails to bind it); tests that
  * feed hostile values still send them the same way, to exercise the handler through the library.
  */
 export function eventGridInvocation(functionName: string, event: unknown, invocationId?: string): InvocationData {
+  if (jsonDepth(event) > HOST_JSON_MAX_DEPTH)
+    throw new Error(`the host refuses this delivery: JSON nested deeper than ${HOST_JSON_MAX_DEPTH} levels (no invocation happens)`);
   const data = event !== null && typeof event === "object" ? (event as { data?: unknown }).data : undefined;
   return {
     ...(invocationId ? { invocationId } : {}),
