@@ -13,6 +13,9 @@ export interface PackageResult {
   stage: string;
   files: string[];
   unpackedBytes: number;
+  /** JavaScript parsed at start vs all of it (the rest is imported on first use). */
+  startBytes: number;
+  jsBytes: number;
 }
 
 export async function buildPackage(paths = packagePaths()): Promise<PackageResult> {
@@ -32,5 +35,5 @@ export async function buildPackage(paths = packagePaths()): Promise<PackageResul
   const data = zipFiles(stage, files);
   writeFileSync(zip, data);
   const unpackedBytes = files.reduce((n, f) => n + readFileSync(join(stage, f)).length, 0);
-  return { zip, zipBytes: data.length, stage, files, unpackedBytes };
+  return { zip, zipBytes: data.length, stage, files, unpackedBytes, startBytes: bundle.startBytes, jsBytes: bundle.totalBytes };
 }

@@ -19,6 +19,9 @@ const REQUIRE_SHIM =
 export interface BundleResult {
   /** Output files relative to the stage directory. */
   files: string[];
+  /** Bytes of JavaScript the entry files load at start (static imports); the rest loads on first use. */
+  startBytes: number;
+  totalBytes: number;
   /** Input files (repository-relative) that ended up in the bundle. */
   inputs: string[];
   metafile: Metafile;
@@ -26,9 +29,10 @@ export interface BundleResult {
 
 /** Bundles tsc's output of the trigger modules (`tscOut/functions/*.js`) into `stage/app/`. */
 export async function bundleApp(root: string, tscOut: string, stage: string): Promise<BundleResult> {
+  const entryPoints = TRIGGER_MODULES.map((m) => join(tscOut, "functions", `${m}.js`));
   const result = await build({
     absWorkingDir: root,
-    entryPoints: TRIGGER_MODULES.map((m) => join(tscOut, "functions", `${m}.js`)),
+    entryPoints,
     outdir: join(stage, APP_DIR),
     entryNames: "functions/[name]",
     chunkNames: "chunks/[name]-[hash]",
@@ -51,6 +55,24 @@ export async function bundleApp(root: string, tscOut: string, stage: string): Pr
   // The app must not pull in test code or the packaging tool itself.
   const stray = inputs.filter((i) => /^(build\/tsc\/)?(test|tools)\//.test(i));
   if (stray.length) throw new Error(`the function app bundle includes non-app files: ${stray.join(", ")}; remove those imports`);
-  const files = Object.keys(result.metafile.outputs).map((o) => relative(stage, join(root, o)));
-  return { files, inputs, metafile: result.metafile };
+  const outputs = result.metafile.outputs;
+  const files = Object.keys(outputs).map((o) => relative(stage, join(root, o)));
+  return { files, inputs, metafile: result.metafile, ...loadedAtStart(outputs, new Set(entryPoints.map((e) => relative(root, e)))) };
+}
+
+/**
+ * Follows static imports from the entry files: what a worker parses before the first invocation. (esbuild marks
+ * dynamically imported chunks as entry points too, so the real entries are passed in.)
+ */
+export function loadedAtStart(outputs: Metafile["outputs"], entries: Set<string>): { startBytes: number; totalBytes: number } {
+  const seen = new Set<string>();
+  const todo = Object.keys(outputs).filter((o) => entries.has(outputs[o]!.entryPoint ?? ""));
+  while (todo.length) {
+    const o = todo.pop()!;
+    if (seen.has(o)) continue;
+    seen.add(o);
+    for (const i of outputs[o]!.imports) if (i.kind === "import-statement" && !i.external && outputs[i.path]) todo.push(i.path);
+  }
+  const bytes = (os: Iterable<string>) => [...os].reduce((n, o) => n + outputs[o]!.bytes, 0);
+  return { startBytes: bytes(seen), totalBytes: bytes(Object.keys(outputs)) };
 }
