@@ -2,7 +2,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/**", "node_modules/**", "coverage/**", "bench/results/**", ".cache/**"] },
+  { ignores: ["dist/**", "build/**", "node_modules/**", "coverage/**", "bench/results/**", ".cache/**"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   // dependency-cruiser reads its configuration as CommonJS.

@@ -1,6 +1,5 @@
 // Where every report ends: the summary line (also the CLI's, with --verbose) and the optional RotationPushed event.
 import type { Runtime } from "../pipeline/runtime.js";
-import { publishReport } from "../report/publish.js";
 import type { Report } from "../report/report.js";
 import { logJson, type LogSink } from "./log.js";
 
@@ -10,6 +9,8 @@ import { logJson, type LogSink } from "./log.js";
 export async function finishReport(rt: Runtime, report: Report, log: LogSink): Promise<void> {
   logReportSummary(report, log);
   if (rt.config.reportTopicEndpoint && !report.dryRun) {
+    // Loaded on first use: only apps with a report topic pay for @azure/eventgrid at start (module load, issue 14).
+    const { publishReport } = await import("../report/publish.js");
     const err = await publishReport(rt.config.reportTopicEndpoint, rt.credential, report);
     if (err) logJson(log, "warn", "report event failed", { invocationId: report.invocationId, error: err });
   }

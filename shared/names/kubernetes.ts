@@ -27,4 +27,3 @@ export function isDns1123Subdomain(s: unknown): s is string {
 export function isNamespaceGlob(s: unknown): s is string {
   return typeof s === "string" && NAMESPACE_GLOB_RE.test(s);
 }
-

@@ -5,7 +5,8 @@
 // Per scale (100, 1,000, 10,000 SPCs; a fresh control plane each): seed through the API server, then ≥ 50 rotation
 // events cold (fresh runtime each) and 50 warm (one runtime), half on single-SPC objects, half on fan-out objects,
 // delivered as Key Vault's Event Grid events to handleDelivery in a separate pusher process (restricted pusher
-// token); then the timer's reconcile. Env: KVRP_BENCH_SCALES=100,1000 KVRP_BENCH_EVENTS=50 (per mode).
+// token); then the timer's reconcile. Before the scales: module load of the deployable package (module-load.ts).
+// Env: KVRP_BENCH_SCALES=100,1000 KVRP_BENCH_EVENTS=50 (per mode), KVRP_BENCH_MODULE_LOAD_SAMPLES=30.
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
@@ -22,6 +23,7 @@ import { renderMarkdown, renderReadmeSummary, renderSvg, type ScaleResult, type 
 import type { PusherReply, PusherRequest, Sample } from "./pusher.js";
 import { seedCluster } from "./seed.js";
 import { VAULT, clusterModel, fan, solo, type ClusterModel } from "./workload.js";
+import { measureModuleLoad, renderModuleLoad } from "./module-load.js";
 
 const SCALES = (process.env.KVRP_BENCH_SCALES ?? "100,1000,10000").split(",").map((s) => Number(s.trim()));
 const EVENTS = Number(process.env.KVRP_BENCH_EVENTS ?? 50);
@@ -223,6 +225,10 @@ function avg(xs: number[]): number {
 
 async function main(): Promise<void> {
   const t0 = Date.now();
+  // First, while nothing else of the bench runs: module load of the deployable package vs the unbundled build.
+  log("module load: fresh node processes loading the packaged app and the unbundled dist build…");
+  const moduleLoad = measureModuleLoad();
+  for (const r of moduleLoad) log(`  ${r.build}: p50 ${r.p50.toFixed(0)} ms, p99 ${r.p99.toFixed(0)} ms (${r.samples.length} samples)`);
   const ca = createCa({ commonName: "kvrp bench vault CA" });
   const tls = issueServerCert(ca, { dnsNames: ["localhost"], ips: ["127.0.0.1"] });
   const emulator = await startKeyVaultEmulator({ vaults: [VAULT], tls: { cert: tls.certPem, key: tls.keyPem } });
@@ -254,14 +260,14 @@ async function main(): Promise<void> {
     load: loadavg(),
   };
   const totalSeconds = (Date.now() - t0) / 1000;
-  const md = renderMarkdown(results, { machine, totalSeconds, date: new Date(), v16: V16, polling: POLLING, eventsPerMode: EVENTS });
+  const md = `${renderMarkdown(results, { machine, totalSeconds, date: new Date(), v16: V16, polling: POLLING, eventsPerMode: EVENTS })}\n${renderModuleLoad(moduleLoad)}`;
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "latest.md"), md);
   const subtitle = `${new Date().toISOString().slice(0, 10)} · ${machine.cpus} cores, ${machine.memGiB} GiB, API server + etcd on the same cores · pusher: event receipt → last Secret patched · driver: v1.6 model`;
   writeFileSync(join(resultsDir, "latency.svg"), renderSvg(results, V16, subtitle));
   writeFileSync(
     join(resultsDir, "latest.json"),
-    JSON.stringify({ date: new Date().toISOString(), machine, totalSeconds, results }, null, 1),
+    JSON.stringify({ date: new Date().toISOString(), machine, totalSeconds, results, moduleLoad }, null, 1),
   );
   // The README's performance section carries the latest headline figures (between the bench markers).
   const readme = join(resultsDir, "..", "..", "..", "README.md");

@@ -1,8 +1,7 @@
 // The HTTP triggers end to end: requests through the handlers registered with app.http (rotate, plan, drift), real
 // API server (restricted token), the Key Vault emulator, the driver stand-in. Also the reconcile timer registration.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { HttpRequest, InvocationContext, type HttpResponseInit } from "@azure/functions";
-import { loadFunctionApp, registered } from "../support/functions-host.js";
+import { callHttp, fireTimer, loadFunctionApp, registered } from "../support/functions-host.js";
 import { setRuntime } from "../../shared/pipeline/instance.js";
 import type { Report } from "../../shared/report/report.js";
 import { MAX_REQUEST_BYTES } from "../../shared/signal/rotate-request.js";
@@ -61,24 +60,31 @@ interface Call {
   headers?: Record<string, string>;
 }
 
-async function call(name: "rotate" | "plan" | "drift", o: Call = {}): Promise<HttpResponseInit & { jsonBody: Record<string, unknown> }> {
-  const fn = registered(name);
+interface Res {
+  status: number;
+  headers: Record<string, string>;
+  jsonBody: Record<string, unknown>;
+}
+
+/** A request as the host hands it to the worker, through @azure/functions' programming model, and its response. */
+async function call(name: "rotate" | "plan" | "drift", o: Call = {}): Promise<Res> {
   const method = o.method ?? (name === "rotate" ? "POST" : "GET");
   const headers = o.headers ?? (o.body !== undefined ? { "content-type": "application/json" } : {});
-  const req = new HttpRequest({
-    method,
-    url: `http://localhost:7071/api/${name}${o.query ? "?" + o.query : ""}`,
-    ...(o.body !== undefined ? { body: { string: o.body } } : {}),
-    headers,
-  });
-  const ctx = new InvocationContext({
-    functionName: name,
-    invocationId: `inv-${uniqueName("h")}`,
-    logHandler: (_l, ...args) => logs.push(args.map(String).join(" ")),
-  });
-  const res = (await fn.handler(req, ctx)) as HttpResponseInit & { jsonBody: Record<string, unknown> };
+  const out = await callHttp(
+    name,
+    {
+      method,
+      url: `http://localhost:7071/api/${name}${o.query ? "?" + o.query : ""}`,
+      headers,
+      ...(o.body !== undefined ? { body: o.body } : {}),
+    },
+    { invocationId: `inv-${uniqueName("h")}`, log: (l) => logs.push(l) },
+  );
+  // jsonBody went through the library's response conversion: JSON bytes with a JSON content type.
+  expect(out.headers["content-type"]).toMatch(/^application\/json/);
+  const res: Res = { status: out.status, headers: out.headers, jsonBody: out.json<Record<string, unknown>>() };
   // Never a value, never a stack trace, in any response.
-  const text = JSON.stringify(res.jsonBody);
+  const text = out.body.toString("utf8");
   for (const v of VALUES) {
     expect(text).not.toContain(v);
     expect(text).not.toContain(Buffer.from(v).toString("base64"));
@@ -87,7 +93,7 @@ async function call(name: "rotate" | "plan" | "drift", o: Call = {}): Promise<Ht
   return res;
 }
 
-async function expectError(res: HttpResponseInit & { jsonBody: Record<string, unknown> }, status: number, message: RegExp, field?: string) {
+async function expectError(res: Res, status: number, message: RegExp, field?: string) {
   expect(res.status, JSON.stringify(res.jsonBody)).toBe(status);
   const err = res.jsonBody.error as { status: number; message: string; field?: string };
   expect(err.status).toBe(status);
@@ -109,13 +115,13 @@ async function versions(): Promise<{ secret: string; deployment: string; data: s
 describe("registrations", () => {
   it("rotate/plan/drift are HTTP triggers with function keys; reconcile is a timer on the default schedule", () => {
     const expectHttp = (name: string, method: string) => {
-      const b = Object.values(registered(name).metadata.bindings).find((x) => x.type === "httpTrigger")!;
+      const b = registered(name).bindings.find((x) => x.type === "httpTrigger")!;
       expect(b).toMatchObject({ direction: "in", authLevel: "function", route: name, methods: [method] });
     };
     expectHttp("rotate", "POST");
     expectHttp("plan", "GET");
     expectHttp("drift", "GET");
-    const t = Object.values(registered("reconcile").metadata.bindings).find((x) => x.type === "timerTrigger")!;
+    const t = registered("reconcile").bindings.find((x) => x.type === "timerTrigger")!;
     expect(t.schedule).toBe("0 */5 * * * *");
   });
 });
@@ -266,7 +272,7 @@ describe("dry runs change nothing; POST pushes for real", () => {
       await w.secrets("kv-alpha").setSecret(secretName, VALUES[2]!);
       const res = await call("rotate", { body: JSON.stringify({ vault: "kv-alpha", objectName: secretName }) });
       expect(res.status).toBe(503);
-      expect(res.headers).toMatchObject({ "Retry-After": "30" });
+      expect(res.headers).toMatchObject({ "retry-after": "30" }); // the library's Headers lower-case names
       const rep = res.jsonBody as unknown as Report;
       expect(rep.retry).toBe(true);
       expect(rep.clusters.find((k) => k.cluster === "gone")).toMatchObject({ ok: false });
@@ -279,16 +285,19 @@ describe("dry runs change nothing; POST pushes for real", () => {
 });
 
 describe("reconcile timer", () => {
-  it("logs a summary; fails the run (throws) when a cluster is unreachable", async () => {
+  it("logs a summary; warns when the run is past due; fails the run (throws) when a cluster is unreachable", async () => {
     await d.idle();
-    const fn = registered("reconcile");
-    const timer = { isPastDue: false, schedule: { adjustForDST: true }, scheduleStatus: { last: "", next: "", lastUpdated: "" } };
+    expect(registered("reconcile").bindings.find((b) => b.direction === "in")?.type).toBe("timerTrigger");
     const lines: string[] = [];
-    const ctx = () => new InvocationContext({ functionName: "reconcile", logHandler: (_l, ...a) => lines.push(a.map(String).join(" ")) });
-    await fn.handler(timer, ctx());
+    const o = { log: (l: string) => lines.push(l) };
+    // The host sends TimerInfo PascalCase ({"IsPastDue":…}); the library camel-cases it into the handler's Timer.
+    await fireTimer("reconcile", { isPastDue: false }, o);
     const summary = JSON.parse(lines.find((l) => l.includes('"reconcile summary"'))!) as { retry: boolean; drift: unknown };
     expect(summary.retry).toBe(false);
     expect(summary.drift).toBeDefined();
+    expect(lines.some((l) => l.includes("reconcile ran late"))).toBe(false);
+    await fireTimer("reconcile", { isPastDue: true }, o);
+    expect(lines.some((l) => l.includes("reconcile ran late"))).toBe(true);
     setRuntime(
       w.runtime(
         { namespacesInclude: [ns] },
@@ -297,7 +306,7 @@ describe("reconcile timer", () => {
       ),
     );
     try {
-      await expect(fn.handler(timer, ctx())).rejects.toThrow(/reconcile incomplete.*gone/);
+      await expect(fireTimer("reconcile", {}, o)).rejects.toThrow(/reconcile incomplete.*gone/);
     } finally {
       setRuntime(w.runtime({ namespacesInclude: [ns] }, ["c1"]));
     }

@@ -1,8 +1,7 @@
 // The event path end to end: a real Key Vault event delivered to the registered Event Grid function, real API
 // servers (restricted RBAC token), the Key Vault emulator through the SDK, and the driver stand-in.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { InvocationContext } from "@azure/functions";
-import { loadFunctionApp, registered } from "../support/functions-host.js";
+import { deliverEvents, loadFunctionApp, registered } from "../support/functions-host.js";
 import { setRuntime } from "../../shared/pipeline/instance.js";
 import type { Report } from "../../shared/report/report.js";
 import {
@@ -36,15 +35,13 @@ afterAll(async () => {
   await w?.stop();
 });
 
-/** Delivers an event the way the Functions host does: to the handler registered through app.eventGrid. */
+/**
+ * Delivers events the way the Functions host does: each event of the delivery as worker invocation data
+ * (`{json}` trigger input + `data` trigger metadata) through the programming model @azure/functions registered.
+ */
 async function deliver(event: unknown): Promise<void> {
-  const fn = registered("onKeyVaultEvent");
-  expect(fn.metadata.bindings[Object.keys(fn.metadata.bindings)[0]!]!.type).toBe("eventGridTrigger");
-  const ctx = new InvocationContext({
-    functionName: "onKeyVaultEvent",
-    logHandler: (_l, ...args) => logs.push(args.map(String).join(" ")),
-  });
-  await fn.handler(event, ctx);
+  expect(registered("onKeyVaultEvent").bindings.find((b) => b.direction === "in")?.type).toBe("eventGridTrigger");
+  await deliverEvents(event, { log: (l) => logs.push(l) });
 }
 
 function lastReport(): Report {

@@ -1,15 +1,14 @@
 // A real kube-apiserver + etcd (envtest-style: no controllers, no kubelet) on loopback, TLS + RBAC + token users.
-import { execFile } from "node:child_process";
+import { spawn } from "node:child_process";
 import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { once } from "node:events";
 import { request } from "node:https";
 import { join } from "node:path";
-import { promisify } from "node:util";
 import { parseAllDocuments } from "yaml";
 import { freePort } from "./ports.js";
 import { startProcess, waitUntil, type ManagedProcess } from "./process.js";
 
-const exec = promisify(execFile);
 const here = new URL(".", import.meta.url).pathname;
 /** Manifests live in the source tree (test/env/manifests), also when running from dist/. */
 export const manifestsDir = join(here.replace(/\/dist\/test\/env\/?$/, "/test/env"), "manifests");
@@ -51,17 +50,26 @@ export interface ApiServer {
   restart(): Promise<void>;
 }
 
-/** Locates (or builds, first time) kube-apiserver + etcd; see build-binaries.sh. */
+/**
+ * Locates (or builds, first time) kube-apiserver + etcd; see build-binaries.sh. Its progress (stderr: what is built,
+ * modules and packages counted, elapsed and expected time, the cache path) is shown as it comes, so a first run is
+ * not silent for minutes; stdout carries only the directory.
+ */
 export async function binaries(): Promise<{ dir: string; seconds: number }> {
   const script = join(here.replace(/\/dist\/test\/env\/?$/, "/test/env"), "build-binaries.sh");
   const t0 = Date.now();
-  try {
-    const { stdout } = await exec("bash", [script], { maxBuffer: 64 * 1024 * 1024, timeout: 60 * 60 * 1000 });
-    return { dir: stdout.trim().split("\n").pop() ?? "", seconds: (Date.now() - t0) / 1000 };
-  } catch (err) {
-    const e = err as { stderr?: string; message: string };
-    throw new Error(`cannot provide kube-apiserver/etcd: ${e.message}\n${(e.stderr ?? "").split("\n").slice(-30).join("\n")}`);
-  }
+  const child = spawn("bash", [script], { stdio: ["ignore", "pipe", "pipe"], timeout: 60 * 60 * 1000 });
+  let stdout = "";
+  const tail: string[] = [];
+  child.stdout.on("data", (b: Buffer) => (stdout += b.toString("utf8")));
+  child.stderr.on("data", (b: Buffer) => {
+    process.stderr.write(b);
+    tail.push(...b.toString("utf8").split("\n"));
+    tail.splice(0, Math.max(0, tail.length - 30));
+  });
+  const [code, signal] = (await once(child, "close")) as [number | null, NodeJS.Signals | null];
+  if (code !== 0) throw new Error(`cannot provide kube-apiserver/etcd: build-binaries.sh exited ${code ?? signal}\n${tail.join("\n")}`);
+  return { dir: stdout.trim().split("\n").pop() ?? "", seconds: (Date.now() - t0) / 1000 };
 }
 
 function tailOf(file: string, lines = 30): () => Promise<string> {
