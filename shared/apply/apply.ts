@@ -2,8 +2,8 @@
 // nudges, then rollouts), so new pods start with new values. Merge patches of only what we own; idempotent.
 import pLimit from "p-limit";
 import type { ClusterApi } from "../kube/cluster-api.js";
-import { describeError, kubeFailure } from "../kube/errors.js";
-import { targetOf, type Action, type ActionResult, type Failure, type Write } from "../model/index.js";
+import { describeError, kubeFailure, statusOf } from "../kube/errors.js";
+import { targetOf, type Action, type ActionResult, type Failure, type RestartWorkload, type Write } from "../model/index.js";
 
 export type { ActionResult } from "../model/index.js";
 
@@ -12,7 +12,16 @@ export interface ApplyOptions {
   dryRun: boolean;
   /** Receipt time, for the report's timings. */
   receivedAt: number;
+  /**
+   * A restart whose resourceVersion precondition failed (409: the workload changed since it was read, e.g. a cache
+   * that had not seen the latest change yet): the caller re-plans it from the workload as it is now — a write to try
+   * again, a skip (nothing left to do), or null (the workload is gone). Without it, a 409 fails as before.
+   */
+  replanRestart?: (a: RestartWorkload) => Promise<Action | null>;
 }
+
+/** Precondition failures re-planned per restart before the conflict counts as a failure. */
+const REPLANS = 2;
 
 export interface ApplyOutcome {
   results: ActionResult[];
@@ -76,15 +85,30 @@ export async function applyActions(
       stage.map((action) =>
         limit(async (): Promise<ActionResult> => {
           if (out.failedNamespaces.has(action.namespace)) return notRun([action])[0]!;
-          try {
-            const outcome = await run(api, action);
-            if (outcome === "patched") out.touched.push(action);
-            return { action, status: outcome === "gone" ? "gone" : "applied", atMs: Date.now() - opts.receivedAt };
-          } catch (e) {
-            const failure = kubeFailure(e);
-            if (failure.kind === "permanent") out.failedNamespaces.add(action.namespace);
-            else out.retryable ??= { ...failure, message: `${targetOf(action)}: ${failure.message}` };
-            return { action, status: "failed", error: describeError(e), atMs: Date.now() - opts.receivedAt };
+          let current: Write = action;
+          for (let attempt = 0; ; attempt++) {
+            try {
+              const outcome = await run(api, current);
+              if (outcome === "patched") out.touched.push(current);
+              return { action: current, status: outcome === "gone" ? "gone" : "applied", atMs: Date.now() - opts.receivedAt };
+            } catch (writeError) {
+              let e = writeError;
+              if (current.type === "restartWorkload" && statusOf(e) === 409 && opts.replanRestart && attempt < REPLANS) {
+                try {
+                  const next = await opts.replanRestart(current);
+                  if (!next) return { action: current, status: "gone", atMs: Date.now() - opts.receivedAt };
+                  if (next.type === "skip") return { action: next, status: "skipped" };
+                  current = next;
+                  continue;
+                } catch (replanError) {
+                  e = replanError;
+                }
+              }
+              const failure = kubeFailure(e);
+              if (failure.kind === "permanent") out.failedNamespaces.add(current.namespace);
+              else out.retryable ??= { ...failure, message: `${targetOf(current)}: ${failure.message}` };
+              return { action: current, status: "failed", error: describeError(e), atMs: Date.now() - opts.receivedAt };
+            }
           }
         }),
       ),

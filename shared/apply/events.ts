@@ -63,6 +63,21 @@ export function noProofEvent(namespace: string, secretName: string): EventSpec {
   };
 }
 
+/**
+ * One Event per object and reason: writes that touched one object several times in an invocation (a Secret fed by
+ * several objects, a pod nudged for two classes) are told once, their messages joined.
+ */
+export function aggregateEvents(events: EventSpec[]): EventSpec[] {
+  const byKey = new Map<string, EventSpec>();
+  for (const e of events) {
+    const k = [e.namespace, e.kind, e.name, e.reason].join("|");
+    const prev = byKey.get(k);
+    if (!prev) byKey.set(k, { ...e });
+    else if (!prev.message.includes(e.message)) prev.message = `${prev.message}; ${e.message}`;
+  }
+  return [...byKey.values()];
+}
+
 /** Records Events, best effort (a failed Event is not a failed push), at most `concurrency` at a time. */
 export async function recordEvents(api: ClusterApi, events: EventSpec[], concurrency: number): Promise<void> {
   const limit = pLimit(concurrency);

@@ -9,7 +9,6 @@ import { delimiter, join } from "node:path";
 import { KubeConfig } from "@kubernetes/client-node";
 import { loadConfig, parseClusters, parseVaults, type ClusterConfig, type Config } from "../config/config.js";
 import { keyVaultClientSettings } from "../config/keyvault-client.js";
-import { freshSpcs } from "../inventory/source.js";
 import { vaultResourceId } from "../names/keyvault.js";
 import { createRuntime, type Runtime } from "../pipeline/runtime.js";
 import type { VaultConfig } from "../types.js";
@@ -92,6 +91,6 @@ export function cliConfig(cmd: RunCommand, env: NodeJS.ProcessEnv): Config {
 
 export function cliRuntime(config: Config, env: NodeJS.ProcessEnv): Runtime {
   const kv = keyVaultClientSettings(env);
-  // One-shot: a fresh SPC list per run, no watch to keep warm.
-  return createRuntime(config, { vault: kv.vault, spcSource: freshSpcs, ...(kv.credential ? { credential: kv.credential } : {}) });
+  // One-shot: fresh lists per run, no watch to keep warm, Events recorded before the process exits.
+  return createRuntime(config, { vault: kv.vault, oneShot: true, ...(kv.credential ? { credential: kv.credential } : {}) });
 }

@@ -1,7 +1,10 @@
 // Inventory: what one cluster holds that the signalled objects can affect. Reads only; no decisions beyond matching.
-import pLimit from "p-limit";
+// Two parts, read at different times: the synced Secrets (always fresh: a patch is conditional on what was read),
+// then what the mount and restart stages need (warm caches, or fresh per-namespace lists).
+import type pLimit from "p-limit";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { fileName, nsName, type ClusterInventory, type SecretState, type Spc, type SpcpsState, type Workload } from "../model/index.js";
+import type { MountCaches } from "./mount-caches.js";
 
 /** Secrets named by the SPC's secretObjects that are fed by the given object names' files. */
 function secretNamesFor(spc: Spc, objectName: string): string[] {
@@ -13,30 +16,29 @@ function secretNamesFor(spc: Spc, objectName: string): string[] {
 
 type Limit = ReturnType<typeof pLimit>;
 
-/** The synced Secrets the SPCs' secretObjects name for these objects (by namespace/name; null = not synced) and the driver's mode. */
+/** The synced Secrets the SPCs' secretObjects name for these objects, read fresh (by namespace/name; null = not synced). */
 export async function collectSecrets(
   api: ClusterApi,
   spcs: Spc[],
   objectNames: string[],
   limit: Limit,
-): Promise<Pick<ClusterInventory, "driverRepublish" | "secrets">> {
+): Promise<ClusterInventory["secrets"]> {
   const refs = new Set<string>();
   for (const spc of spcs) for (const n of objectNames) for (const s of secretNamesFor(spc, n)) refs.add(nsName(spc.namespace, s));
   const secrets = new Map<string, SecretState | null>();
-  const [driverRepublish] = await Promise.all([
-    api.driverRequiresRepublish(),
-    ...[...refs].map((k) =>
+  await Promise.all(
+    [...refs].map((k) =>
       limit(async () => {
         const [ns, name] = k.split("/") as [string, string];
         secrets.set(k, await api.getSecret(ns, name));
       }),
     ),
-  ]);
-  return { driverRepublish, secrets };
+  );
+  return secrets;
 }
 
-/** The pods mounting the SPCs (SPCPS) and the workloads of the SPCs' namespaces (one list each per namespace). */
-export async function collectMounts(api: ClusterApi, spcs: Spc[], limit: Limit): Promise<Pick<ClusterInventory, "spcps" | "workloads">> {
+/** Fresh per-namespace lists: the pods mounting the SPCs (SPCPS) and the namespaces' workloads. */
+async function listMounts(api: ClusterApi, spcs: Spc[], limit: Limit, need: { spcps: boolean; workloads: boolean }) {
   const namespaces = [...new Set(spcs.map((s) => s.namespace))];
   const spcNames = new Set(spcs.map((s) => nsName(s.namespace, s.name)));
   const spcps: SpcpsState[] = [];
@@ -44,7 +46,10 @@ export async function collectMounts(api: ClusterApi, spcs: Spc[], limit: Limit):
   await Promise.all(
     namespaces.map((ns) =>
       limit(async () => {
-        const [pods, ws] = await Promise.all([api.listSpcps(ns), api.listWorkloads(ns)]);
+        const [pods, ws] = await Promise.all([
+          need.spcps ? api.listSpcps(ns) : Promise.resolve([]),
+          need.workloads ? api.listWorkloads(ns) : Promise.resolve([]),
+        ]);
         for (const p of pods) if (spcNames.has(nsName(p.namespace, p.spcName))) spcps.push(p);
         workloads.push(...ws);
       }),
@@ -54,19 +59,29 @@ export async function collectMounts(api: ClusterApi, spcs: Spc[], limit: Limit):
 }
 
 /**
- * Collects, for the SPCs that reference the signalled objects: their synced Secrets, the pods that mount them
- * (SPCPS), the workloads of those namespaces and the driver's mode. SPCs out of scope (policy, vault bindings) are
- * kept for the plan to report but nothing of theirs is read.
+ * The pods mounting the SPCs (SPCPS), the workloads of their namespaces and the driver's mode: from the warm caches
+ * when live (no request), else fresh (one list each per namespace, and a CSIDriver GET). Starting cold caches is the
+ * caller's choice (after its writes: their seeding lists must not compete with them).
  */
-export async function collectInventory(
+export async function collectMounts(
   api: ClusterApi,
   spcs: Spc[],
-  objectNames: string[],
-  inScope: (spc: Spc) => boolean,
-  concurrency: number,
-): Promise<ClusterInventory> {
-  const limit = pLimit(concurrency);
-  const scoped = spcs.filter(inScope);
-  const [secrets, mounts] = await Promise.all([collectSecrets(api, scoped, objectNames, limit), collectMounts(api, scoped, limit)]);
-  return { cluster: api.name, spcs, ...secrets, ...mounts };
+  limit: Limit,
+  caches?: MountCaches,
+): Promise<Pick<ClusterInventory, "driverRepublish" | "spcps" | "workloads">> {
+  const namespaces = new Set(spcs.map((s) => s.namespace));
+  const spcKeys = new Set(spcs.map((s) => nsName(s.namespace, s.name)));
+  const [cachedSpcps, cachedWorkloads, cachedDriver] = caches
+    ? await Promise.all([caches.spcps(api, spcKeys), caches.workloads(api, namespaces), caches.driverRepublish(api)])
+    : [undefined, undefined, undefined];
+  const [fresh, driverRepublish] = await Promise.all([
+    listMounts(api, spcs, limit, { spcps: !cachedSpcps, workloads: !cachedWorkloads }),
+    cachedDriver !== undefined ? cachedDriver : api.driverRequiresRepublish(),
+  ]);
+  return { driverRepublish, spcps: cachedSpcps ?? fresh.spcps, workloads: cachedWorkloads ?? fresh.workloads };
+}
+
+/** The pods' mounts of these SPCs from a live cache without waiting (proof hints for the Secrets stage), else none. */
+export function spcpsHints(api: ClusterApi, spcs: Spc[], caches?: MountCaches): SpcpsState[] {
+  return caches?.spcpsNow(api, new Set(spcs.map((s) => nsName(s.namespace, s.name)))) ?? [];
 }

@@ -34,14 +34,26 @@ export interface WatchHandle {
 
 export type Outcome = "patched" | "gone";
 
-/** A resource addressed the generic way (custom objects API paths work for every group, apps included). */
-interface Resource {
+/** A resource addressed the generic way (custom objects API paths work for every named group, apps included; not the core group). */
+export interface Resource {
   group: string;
   version: string;
   plural: string;
 }
-const SPCS: Resource = { group: SPC_GROUP, version: SPC_VERSION, plural: "secretproviderclasses" };
-const SPCPS: Resource = { group: SPC_GROUP, version: SPC_VERSION, plural: "secretproviderclasspodstatuses" };
+export const SPCS: Resource = { group: SPC_GROUP, version: SPC_VERSION, plural: "secretproviderclasses" };
+export const SPCPS: Resource = { group: SPC_GROUP, version: SPC_VERSION, plural: "secretproviderclasspodstatuses" };
+export const CSIDRIVERS: Resource = { group: "storage.k8s.io", version: "v1", plural: "csidrivers" };
+
+export interface ListOptions {
+  /** One namespace, or cluster-wide. */
+  namespace?: string;
+  /** Page size; 0 = one unpaginated answer (the API server serves it from its watch cache, consistent since 1.31). */
+  pageSize?: number;
+  fieldSelector?: string;
+}
+
+/** A raw watch event: `object` is the API object (or a Status for ERROR). */
+export type RawWatchEvent = (type: string, object: unknown) => void;
 
 const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
 
@@ -112,15 +124,19 @@ export class ClusterApi {
   async watch(
     r: Resource,
     resourceVersion: string,
-    onEvent: (type: string, obj: unknown) => void,
+    onEvent: RawWatchEvent,
     onDone: (err: unknown) => void,
-    opts: { timeoutSeconds?: number } = {},
+    opts: { timeoutSeconds?: number; fieldSelector?: string } = {},
   ): Promise<WatchHandle> {
-    this.stats.watches++;
-    const base = r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`;
+    this.stats.watchOpened(r.plural);
     const controller = await new Watch(this.watchConfig()).watch(
-      `${base}/${r.plural}`,
-      { resourceVersion, allowWatchBookmarks: true, timeoutSeconds: opts.timeoutSeconds ?? 600 },
+      `${basePath(r)}/${r.plural}`,
+      {
+        resourceVersion,
+        allowWatchBookmarks: true,
+        timeoutSeconds: opts.timeoutSeconds ?? 600,
+        ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
+      },
       (type, obj) => {
         this.stats.watchEvents++;
         onEvent(type, obj);
@@ -130,26 +146,34 @@ export class ClusterApi {
     return { abort: () => controller.abort() };
   }
 
-  watchSpcs(
-    resourceVersion: string,
-    onEvent: (type: string, obj: unknown) => void,
-    onDone: (err: unknown) => void,
-    opts: { timeoutSeconds?: number } = {},
-  ): Promise<WatchHandle> {
+  watchSpcs(resourceVersion: string, onEvent: RawWatchEvent, onDone: (err: unknown) => void, opts: { timeoutSeconds?: number } = {}) {
     return this.watch(SPCS, resourceVersion, onEvent, onDone, opts);
   }
 
-  /** Every object of a resource (in one namespace or cluster-wide), paged; and the first page's resourceVersion. */
-  private async listAll(r: Resource, namespace?: string, pageSize = PAGE): Promise<{ items: unknown[]; resourceVersion: string }> {
+  /**
+   * Every object of a resource (in one namespace or cluster-wide) as plain JSON, paged unless `pageSize` is 0, and the
+   * snapshot's resourceVersion (where a watch continues from).
+   */
+  async listRaw(r: Resource, o: ListOptions = {}): Promise<{ items: unknown[]; resourceVersion: string }> {
+    const pageSize = o.pageSize ?? PAGE;
     const items: unknown[] = [];
     let resourceVersion = "";
     let cont: string | undefined;
     do {
-      const common = { group: r.group, version: r.version, plural: r.plural, limit: pageSize, _continue: cont };
+      const common = {
+        group: r.group,
+        version: r.version,
+        plural: r.plural,
+        ...(pageSize > 0 ? { limit: pageSize } : {}),
+        ...(cont ? { _continue: cont } : {}),
+        ...(o.fieldSelector ? { fieldSelector: o.fieldSelector } : {}),
+      };
       const page = (await this.call("list", r.plural, () =>
-        namespace ? this.custom.listNamespacedCustomObject({ ...common, namespace }) : this.custom.listClusterCustomObject(common),
+        o.namespace
+          ? this.custom.listNamespacedCustomObject({ ...common, namespace: o.namespace })
+          : this.custom.listClusterCustomObject(common),
       )) as { items: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
-      items.push(...page.items);
+      for (const i of page.items) items.push(i);
       resourceVersion ||= page.metadata?.resourceVersion ?? "";
       cont = page.metadata?.continue || undefined;
     } while (cont);
@@ -161,14 +185,14 @@ export class ClusterApi {
     return (await this.listSpcsVersioned(namespace)).items;
   }
 
-  /** The paged list and its snapshot's resourceVersion (where a watch continues from). */
+  /** The list and its snapshot's resourceVersion (where a watch continues from); `pageSize` 0 = one unpaginated answer. */
   async listSpcsVersioned(namespace?: string, pageSize = PAGE): Promise<{ items: Spc[]; resourceVersion: string }> {
-    const { items, resourceVersion } = await this.listAll(SPCS, namespace, pageSize);
+    const { items, resourceVersion } = await this.listRaw(SPCS, { ...(namespace ? { namespace } : {}), pageSize });
     return { items: items.map((i) => toSpc(i as RawSpc)), resourceVersion };
   }
 
   async listSpcps(namespace: string): Promise<SpcpsState[]> {
-    return (await this.listAll(SPCPS, namespace)).items.map((s) => toSpcps(s as RawSpcps));
+    return (await this.listRaw(SPCPS, { namespace })).items.map((s) => toSpcps(s as RawSpcps));
   }
 
   async getSecret(namespace: string, name: string): Promise<SecretState | null> {
@@ -201,7 +225,7 @@ export class ClusterApi {
     const perKind = await Promise.all(
       WORKLOAD_KINDS.map(async (k) => {
         if (k.optional && !(await this.serves(k.kind))) return [];
-        return (await this.listAll(k, namespace)).items.map((w) => toWorkload(k.kind, w));
+        return (await this.listRaw(k, { namespace })).items.map((w) => toWorkload(k.kind, w));
       }),
     );
     return perKind.flat();
@@ -212,8 +236,15 @@ export class ClusterApi {
     return this.serves("Rollout");
   }
 
+  /** One workload, read fresh through a list by name (a restart that met a newer object re-plans from it). */
+  async readWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<Workload | null> {
+    const k = workloadKind(kind);
+    const { items } = await this.listRaw(k, { namespace, fieldSelector: `metadata.name=${name}`, pageSize: 0 });
+    return items.length ? toWorkload(kind, items[0]) : null;
+  }
+
   /** Whether an optional workload kind's API is served (discovery; cached per instance, retried after failures). */
-  private serves(kind: WorkloadKind): Promise<boolean> {
+  serves(kind: WorkloadKind): Promise<boolean> {
     let p = this.optionalKinds.get(kind);
     if (!p) {
       const k = workloadKind(kind);
@@ -298,5 +329,8 @@ export class ClusterApi {
     }
   }
 }
+
+/** `/apis/<group>/<version>`, or `/api/v1` for the core group. */
+export const basePath = (r: Resource): string => (r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`);
 
 export { ApiException };

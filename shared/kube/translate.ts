@@ -9,6 +9,7 @@ import {
   type Workload,
   type WorkloadKind,
 } from "../model/index.js";
+import { workloadAnnotations } from "../lib/annotations.js";
 import { parseObjects } from "./spc-objects.js";
 
 export const CSI_DRIVER_NAME = "secrets-store.csi.k8s.io";
@@ -104,8 +105,8 @@ export function toWorkload(kind: WorkloadKind, raw: unknown): Workload {
     namespace: w.metadata?.namespace ?? "",
     name: w.metadata?.name ?? "",
     ...(w.metadata?.resourceVersion ? { resourceVersion: w.metadata.resourceVersion } : {}),
-    annotations: w.metadata?.annotations ?? {},
-    templateAnnotations: template?.metadata?.annotations ?? {},
+    annotations: workloadAnnotations(w.metadata?.annotations),
+    templateAnnotations: workloadAnnotations(template?.metadata?.annotations),
     paused: spec.paused(w),
     envSecrets,
     volumeSecrets,

@@ -36,3 +36,15 @@ export function csv(v: string | undefined): string[] {
 export function truthy(v: string | undefined): boolean {
   return (v ?? "").trim().toLowerCase() === "true";
 }
+
+const WORKLOAD_KEYS = new Set<string>([RESTART, ...Object.values(RELOADER)]);
+
+/**
+ * The annotations of a workload (or its pod template) the plan reads: our restart opt-in/out, our per-object version
+ * records and Reloader's. Everything else (last-applied-configuration can be the whole object) is not kept in memory.
+ */
+export function workloadAnnotations(all: Record<string, string> | undefined): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const [k, v] of Object.entries(all ?? {})) if (WORKLOAD_KEYS.has(k) || k.startsWith(`${PREFIX}/v-`)) out[k] = v;
+  return out;
+}

@@ -1,37 +1,51 @@
-// One cluster's pass, shared by every trigger: inventory → (Key Vault) → Secrets planned, proven and applied →
-// mounts and restarts planned from what really happened → applied → Events. Failures become the cluster's report.
-import { applyActions, type ActionResult } from "../apply/apply.js";
-import { eventFor, noProofEvent, recordEvents } from "../apply/events.js";
-import { collectInventory } from "../inventory/collect.js";
+// One cluster's pass, shared by every trigger. The Secrets come first and alone on the critical path: their fresh
+// GETs run alongside the Key Vault read, proofs follow (warm: from memory), then the conditional patches. Only then
+// the mounts and workloads are inventoried (warm caches, or fresh lists), nudges and restarts planned from what
+// really happened and applied; Kubernetes Events go to the background recorder. Failures become the cluster's report.
+//
+// Why an older read can never move anything back, although Key Vault is read while the Secrets are: a Secret patch
+// is conditional on the resourceVersion read (a write after our GET fails it: 409 → redelivery); a Secret already
+// holding a version newer than our read — or not provably older — is left alone (prove.ts, ordering.ts); a restart
+// is conditional on the workload's resourceVersion and never replaces a template annotation of a newer version
+// (plan/restarts.ts), re-planned from the workload as it is now when the precondition fails.
+import pLimit from "p-limit";
+import { applyActions, type ActionResult, type ApplyOptions } from "../apply/apply.js";
+import { aggregateEvents, eventFor, noProofEvent, recordEvents } from "../apply/events.js";
+import { collectMounts, collectSecrets, spcpsHints } from "../inventory/collect.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { kubeFailure } from "../kube/errors.js";
-import { nsName, type Action, type ClusterInventory, type ClusterReport, type Spc } from "../model/index.js";
+import { nsName, type Action, type ClusterInventory, type ClusterReport, type RestartWorkload, type Spc } from "../model/index.js";
 import {
   analyzeSecrets,
   inScope,
   planMounts,
-  planRestarts,
   planSecrets,
+  restartPlan,
   scopeSkips,
+  skip,
   type HeldSecret,
+  type OrderOf,
   type PlanContext,
   type PlannedObject,
   type SecretTarget,
 } from "../plan/plan.js";
 import { toReportAction } from "../report/report.js";
+import type { VaultReader } from "../vault/reader.js";
+import { Ordering, readType } from "./ordering.js";
 import { findProofs, rememberLatest } from "./prove.js";
 import type { Runtime } from "./runtime.js";
-import type { VaultReader } from "../vault/reader.js";
 
 export interface ClusterPass {
   spcs: Spc[];
   objectNames: string[];
-  /** The objects' Key Vault state, read after the inventory (an event) or already read (the timer). */
-  objects: (inv: ClusterInventory) => Promise<PlannedObject[]>;
+  /** The objects' Key Vault state: read while the Secrets are fetched (an event) or already read (the timer). */
+  objects: () => Promise<PlannedObject[]>;
   ctx: Omit<PlanContext, "render" | "vaults">;
   dryRun: boolean;
   receivedAt: number;
   reader: VaultReader;
+  /** Shared by the invocation's clusters (one lookup per object); a pass of its own by default. */
+  ordering?: Ordering;
   /** Drift runs report only what is behind or blocked ("up-to-date" skips are the normal case). */
   quietUpToDate?: boolean;
 }
@@ -52,11 +66,19 @@ function landed(held: Map<string, HeldSecret>, results: ActionResult[]): Map<str
   return new Map([...held].filter(([k, h]) => !(h.patched && failed.has(k))));
 }
 
-/** Inventory, Key Vault state, the Secrets analysis and its proofs: everything decided before the first write. */
-async function prepare(rt: Runtime, api: ClusterApi, pass: ClusterPass, behind: Set<string>) {
+type SecretsStage = Awaited<ReturnType<typeof prepareSecrets>>;
+
+/** The Secrets stage: fresh Secrets and Key Vault together, proofs (hints from a warm SPCPS cache), the patches planned. */
+async function prepareSecrets(rt: Runtime, api: ClusterApi, pass: ClusterPass, ordering: Ordering, behind: Set<string>) {
   const ctx: PlanContext = { ...pass.ctx, vaults: rt.config.vaults, render: rt.render };
-  const inv = await collectInventory(api, pass.spcs, pass.objectNames, inScope(ctx), rt.config.concurrency);
-  const objects = await pass.objects(inv);
+  const scoped = pass.spcs.filter(inScope(ctx));
+  const limit = pLimit(rt.config.concurrency);
+  // Where to look first for proof: the versions the pods report, if a live cache has them (no request); a cold
+  // instance goes to the version listing instead (correct, one Key Vault call slower).
+  const spcps = spcpsHints(api, scoped, rt.mounts);
+  const [secrets, objects] = await Promise.all([collectSecrets(api, scoped, pass.objectNames, limit), pass.objects()]);
+  ordering.noteReads(objects);
+  const inv: ClusterInventory = { cluster: api.name, spcs: pass.spcs, secrets, spcps, workloads: [], driverRepublish: null };
   const reads = new Map(
     objects.flatMap((o) => Object.entries(o.state.byType).map(([t, r]) => [`${o.state.vault}|${t}|${o.state.objectName}`, r])),
   );
@@ -67,59 +89,118 @@ async function prepare(rt: Runtime, api: ClusterApi, pass: ClusterPass, behind: 
   const analysis = analyzeSecrets(objects, inv, ctx);
   rememberLatest([...analysis.current, ...analysis.behind], latestCreated, rt.instance.known);
   for (const t of analysis.behind) behind.add(`${t.vault}|${t.spcObject.objectName}`);
-  const proofs = await findProofs(analysis.behind, latestCreated, {
+  const proofs = await findProofs(analysis.behind, {
     reader: pass.reader,
     vaults: rt.config.vaults,
     render: rt.render,
     known: rt.instance.known,
     window: rt.config.proofVersions,
+    ages: rt.instance.ages,
+    ordering,
   });
   const digest = rt.instance.digest.shown
     ? (d: Record<string, string>) => rt.instance.digest.of(...Object.entries(d).sort().flat())
     : undefined;
-  const secrets = planSecrets(analysis, proofs, digest);
-  const mounts = planMounts(objects, inv, ctx);
+  const planned = planSecrets(analysis, proofs, digest);
+  return { ctx, scoped, limit, inv, objects, secrets: planned, scope: scopeSkips(objects, inv, ctx) };
+}
+
+/** The mount stage: its inventory (warm caches, else fresh lists), read once the Secrets are done, and the nudges. */
+async function prepareMounts(rt: Runtime, api: ClusterApi, s: SecretsStage, behind: Set<string>) {
+  const inv: ClusterInventory = { ...s.inv, ...(await collectMounts(api, s.scoped, s.limit, rt.mounts)) };
+  const mounts = planMounts(s.objects, inv, s.ctx);
   for (const k of mounts.staleObjects) behind.add(k);
-  return { ctx, inv, objects, secrets, mounts, scope: scopeSkips(objects, inv, ctx) };
+  return { inv, mounts };
+}
+
+/** Restarts, with every version a template holds ordered against ours first (looked up when not known yet). */
+async function planRestartsOrdered(
+  ordering: Ordering,
+  s: SecretsStage,
+  inv: Pick<ClusterInventory, "workloads">,
+  held: ReadonlyMap<string, HeldSecret>,
+  unrefreshable: ReadonlyMap<string, Spc>,
+): Promise<Action[]> {
+  const first = restartPlan(s.objects, inv, held, unrefreshable, s.ctx, ordering.order);
+  if (first.unordered.length === 0) return first.actions;
+  await ordering.resolve(
+    first.unordered.flatMap((u) => {
+      const type = readType(s.objects, u.ours);
+      return type ? [{ ...u, type }] : [];
+    }),
+  );
+  // Still undecided after the lookups (no creation time anywhere): keep what the template holds.
+  const settled: OrderOf = (ours, h) => {
+    const o = ordering.order(ours, h);
+    return o === "unknown" ? "newer" : o;
+  };
+  return restartPlan(s.objects, inv, held, unrefreshable, s.ctx, settled).actions;
+}
+
+/** A restart that met a newer workload (409): re-planned from the workload as it is now. */
+function replanner(
+  api: ClusterApi,
+  ordering: Ordering,
+  s: SecretsStage,
+  held: ReadonlyMap<string, HeldSecret>,
+  unrefreshable: ReadonlyMap<string, Spc>,
+) {
+  return async (a: RestartWorkload): Promise<Action | null> => {
+    const fresh = await api.readWorkload(a.kind, a.namespace, a.name);
+    if (!fresh) return null;
+    const actions = await planRestartsOrdered(ordering, s, { workloads: [fresh] }, held, unrefreshable);
+    return (
+      actions[0] ??
+      skip(`${a.kind} ${nsName(a.namespace, a.name)}`, "already-restarted", "changed meanwhile; nothing left to restart", a.namespace)
+    );
+  };
 }
 
 /** The whole plan of one pass without writing anything, every Secret patch assumed to land (tests step in between). */
 export async function planPass(rt: Runtime, api: ClusterApi, pass: ClusterPass): Promise<Action[]> {
-  const p = await prepare(rt, api, pass, new Set());
-  return [
-    ...p.scope,
-    ...p.secrets.actions,
-    ...p.mounts.actions,
-    ...planRestarts(p.objects, p.inv, p.secrets.held, p.mounts.unrefreshable, p.ctx),
-  ];
+  const ordering = pass.ordering ?? orderingFor(rt, pass.reader);
+  const s = await prepareSecrets(rt, api, pass, ordering, new Set());
+  const m = await prepareMounts(rt, api, s, new Set());
+  const restarts = await planRestartsOrdered(ordering, s, m.inv, s.secrets.held, m.mounts.unrefreshable);
+  return [...s.scope, ...s.secrets.actions, ...m.mounts.actions, ...restarts];
+}
+
+export function orderingFor(rt: Runtime, reader: VaultReader): Ordering {
+  return new Ordering({ reader, clients: rt.vaults, vaults: rt.config.vaults, ages: rt.instance.ages });
 }
 
 export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: ClusterPass): Promise<ClusterPassResult> {
   const t0 = Date.now();
   const report: ClusterReport = { cluster: api.name, ok: true, durationMs: 0, actions: [] };
   const behind = new Set<string>();
-  const opts = { concurrency: rt.config.concurrency, dryRun: pass.dryRun, receivedAt: pass.receivedAt };
+  const ordering = pass.ordering ?? orderingFor(rt, pass.reader);
+  const opts: ApplyOptions = { concurrency: rt.config.concurrency, dryRun: pass.dryRun, receivedAt: pass.receivedAt };
   const results: ActionResult[] = [];
   try {
-    const { ctx, inv, objects, secrets, mounts, scope } = await prepare(rt, api, pass, behind);
-    const secretOut = await applyActions(api, [...scope, ...secrets.actions], opts);
+    const s = await prepareSecrets(rt, api, pass, ordering, behind);
+    const secretOut = await applyActions(api, [...s.scope, ...s.secrets.actions], opts);
     results.push(...secretOut.results);
+    const m = await prepareMounts(rt, api, s, behind);
     // Restarts follow only Secrets that really hold the new version (patched now, or already current).
-    const restarts = planRestarts(objects, inv, landed(secrets.held, secretOut.results), mounts.unrefreshable, ctx);
-    const rest = await applyActions(api, [...mounts.actions, ...restarts], opts, secretOut);
+    const held = landed(s.secrets.held, secretOut.results);
+    const restarts = await planRestartsOrdered(ordering, s, m.inv, held, m.mounts.unrefreshable);
+    const replanRestart = replanner(api, ordering, s, held, m.mounts.unrefreshable);
+    const rest = await applyActions(api, [...m.mounts.actions, ...restarts], { ...opts, replanRestart }, secretOut);
     results.push(...rest.results);
     // A retryable failure fails the cluster (redelivery finishes it); permanent ones stay failed actions in the report.
     if (rest.retryable) {
       report.ok = false;
       report.failure = rest.retryable;
     }
-    // Events after the changes themselves: they are not on the critical path of any write.
-    if (!pass.dryRun)
-      await recordEvents(
-        api,
-        [...secretOut.touched, ...rest.touched].map(eventFor).concat(secrets.refused.map((s) => noProofEvent(s.namespace, s.name))),
-        rt.config.concurrency,
-      );
+    // Cold caches seed now, after this pass's writes (a no-op while they run).
+    rt.mounts?.start(api);
+    if (!pass.dryRun) {
+      const events = [...secretOut.touched, ...rest.touched]
+        .map(eventFor)
+        .concat(s.secrets.refused.map((x) => noProofEvent(x.namespace, x.name)));
+      if (rt.events) rt.events.record(api, events);
+      else await recordEvents(api, aggregateEvents(events), rt.config.concurrency);
+    }
   } catch (e) {
     report.ok = false;
     report.failure = kubeFailure(e);

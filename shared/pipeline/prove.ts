@@ -7,6 +7,8 @@ import { isAvailable, shortVersion, type VaultConfig, type VersionInfo } from ".
 import { holdsRendering, renderValues, unprovable, type Proof, type Renderer, type SecretTarget } from "../plan/plan.js";
 import type { VaultReader } from "../vault/reader.js";
 import { KnownRenderings } from "./known-renderings.js";
+import type { Ordering } from "./ordering.js";
+import type { VersionAges } from "./version-ages.js";
 
 export interface ProofDeps {
   reader: VaultReader;
@@ -15,6 +17,10 @@ export interface ProofDeps {
   known: KnownRenderings;
   /** How many newest enabled versions may serve as proof (KVRP_PROOF_VERSIONS). */
   window: number;
+  /** Creation times of the versions seen (proofs feed it; ordering reads it). */
+  ages: VersionAges;
+  /** Orders a proven version against the one read now (a Secret holding a newer version is never moved back). */
+  ordering: Ordering;
 }
 
 /** Remembers the latest renderings the analysis made (a warm instance then proves the next rotation without reads). */
@@ -47,37 +53,38 @@ async function firstHeld(t: SecretTarget, versions: string[], variant: string, d
       continue; // the provider could not have mounted this version either
     }
     deps.known.remember(variant, version, read.created, deps.known.valuesDigest(variant, t.keys, values));
+    deps.ages.note(t.vault, objectName, version, read.created);
     if (holdsRendering(t, values)) return { version, created: read.created?.getTime() };
   }
   return undefined;
 }
+
+type Found = { proven: string; created?: number | undefined } | { unproven: string };
 
 /**
  * Where to look, cheapest first: what this instance already rendered (no read), the versions the mounting pods
  * report (one read per distinct version, at most `window` of them: forged SPCPS cannot multiply reads), then the
  * `window` newest enabled versions from the listing.
  */
-async function proveOne(t: SecretTarget, latestCreated: Date | undefined, deps: ProofDeps): Promise<Proof> {
+async function proveOne(t: SecretTarget, deps: ProofDeps): Promise<Found> {
   const why = unprovable(t);
   if (why) return { unproven: why };
   const variant = KnownRenderings.variantKey(t);
-  const newer = (created: number | undefined) => !!latestCreated && created !== undefined && created > latestCreated.getTime();
-  const proven = (p: { version: string; created?: number | undefined }): Proof => ({
-    proven: p.version,
-    ...(newer(p.created) ? { newer: true } : {}),
-  });
   const hit = deps.known.find(variant, deps.known.valuesDigest(variant, t.keys, t.current));
-  if (hit) return proven(hit);
+  if (hit) {
+    deps.ages.note(t.vault, t.spcObject.objectName, hit.version, hit.created);
+    return { proven: hit.version, created: hit.created };
+  }
 
   const vault = deps.vaults.get(t.vault);
   if (!vault) return { unproven: `vault ${t.vault} is not allow-listed` };
   const hints = t.hints.slice(0, deps.window);
   const byHint = await firstHeld(t, hints, variant, deps, vault);
-  if (byHint) return proven(byHint);
+  if (byHint) return { proven: byHint.version, created: byHint.created };
   const window = proofWindow(await deps.reader.listVersions(vault, t.spcObject.objectType, t.spcObject.objectName), deps.window);
   const rest = window.map((v) => v.version).filter((v) => !hints.includes(v));
   const byWindow = await firstHeld(t, rest, variant, deps, vault);
-  if (byWindow) return proven(byWindow);
+  if (byWindow) return { proven: byWindow.version, created: byWindow.created };
   return {
     unproven:
       `keys hold none of the versions checked (${[...hints, ...rest].map(shortVersion).join(", ") || "none"}; the ${window.length} newest enabled and the pods' own): ` +
@@ -85,15 +92,27 @@ async function proveOne(t: SecretTarget, latestCreated: Date | undefined, deps: 
   };
 }
 
-/** Proof (or its absence) for every target that lags behind; Key Vault reads are shared by targets of one object. */
-export async function findProofs(
-  targets: SecretTarget[],
-  latestCreated: (t: SecretTarget) => Date | undefined,
-  deps: ProofDeps,
-  concurrency = 8,
-): Promise<Map<string, Proof>> {
+/**
+ * Proof (or its absence) for every target that lags behind; Key Vault reads are shared by targets of one object.
+ * A proven version newer than the one read now (or not provably older) is marked `newer`: the Secret is not moved.
+ */
+export async function findProofs(targets: SecretTarget[], deps: ProofDeps, concurrency = 8): Promise<Map<string, Proof>> {
   const limit = pLimit(concurrency);
+  const found = new Map<string, Found>();
+  await Promise.all(targets.map((t) => limit(async () => found.set(t.id, await proveOne(t, deps)))));
+  const ours = (t: SecretTarget) => ({ vault: t.vault, objectName: t.spcObject.objectName, version: t.latest.version });
+  const open = targets.flatMap((t) => {
+    const f = found.get(t.id)!;
+    return "proven" in f && deps.ordering.order(ours(t), f.proven) === "unknown"
+      ? [{ ours: ours(t), held: f.proven, type: t.spcObject.objectType }]
+      : [];
+  });
+  if (open.length) await deps.ordering.resolve(open);
   const out = new Map<string, Proof>();
-  await Promise.all(targets.map((t) => limit(async () => out.set(t.id, await proveOne(t, latestCreated(t), deps)))));
+  for (const t of targets) {
+    const f = found.get(t.id)!;
+    if ("unproven" in f) out.set(t.id, f);
+    else out.set(t.id, deps.ordering.order(ours(t), f.proven) === "older" ? { proven: f.proven } : { proven: f.proven, newer: true });
+  }
   return out;
 }

@@ -7,7 +7,7 @@ import { buildReport } from "../report/report.js";
 import type { Report } from "../model/index.js";
 import { dedupeSignals } from "../signal/dedupe.js";
 import { VaultReader } from "../vault/reader.js";
-import { runClusterPass } from "./cluster-run.js";
+import { orderingFor, runClusterPass } from "./cluster-run.js";
 import { readObject, typesUsed } from "./objects.js";
 import type { Runtime } from "./runtime.js";
 import { kubeFailure } from "../kube/errors.js";
@@ -37,6 +37,7 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
   const dryRun = opts.dryRun ?? rt.config.dryRun;
   const policy = scopedPolicy(rt.config.policy, opts.namespaces);
   const apis = rt.clusters.filter((c) => !opts.clusters?.length || opts.clusters.includes(c.name));
+  const ordering = orderingFor(rt, reader);
   const clusters = await Promise.all(
     apis.map(async (api) => {
       let matched: Spc[][];
@@ -49,9 +50,10 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
       const { report } = await runClusterPass(rt, api, {
         spcs: [...new Set(matched.flat())],
         objectNames: used.map((u) => u.signal.objectName),
-        // Inventory first, Key Vault second: a write another instance makes after our inventory read fails our
-        // conditional patches (409 → redelivery), and one made before it was made from a read no newer than ours.
+        // Read while the Secrets are fetched; what another instance wrote from a newer read is never moved back
+        // (cluster-run.ts explains the guards).
         objects: (): Promise<PlannedObject[]> => Promise.all(used.map((u) => readObject(reader, rt.config.vaults, u.signal, u.types))),
+        ordering,
         ctx: { policy, trigger: "event", now: new Date() },
         dryRun,
         receivedAt,

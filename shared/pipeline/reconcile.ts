@@ -18,8 +18,11 @@ import { inScope, type PlannedObject } from "../plan/plan.js";
 import { buildReport } from "../report/report.js";
 import { VaultReader } from "../vault/reader.js";
 import { objectKey, referencedObjects, withinBudget, type Referenced } from "./budget.js";
-import { runClusterPass } from "./cluster-run.js";
+import { orderingFor, runClusterPass } from "./cluster-run.js";
 import type { Runtime } from "./runtime.js";
+
+/** How long a run waits for the mount and workload caches to be live before listing per namespace instead. */
+const CACHE_WAIT_MS = 30_000;
 
 export interface ReconcileOptions {
   dryRun?: boolean;
@@ -85,7 +88,8 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
   const apis = rt.clusters.filter((c) => !opts.clusters?.length || opts.clusters.includes(c.name));
   const ctx = { policy: rt.config.policy, trigger: "drift" as const, now, driftGraceSeconds: rt.config.driftGraceSeconds };
 
-  // 1. What every cluster references.
+  // 1. What every cluster references (the mount and workload caches seed meanwhile, when cold).
+  for (const api of apis) rt.mounts?.start(api);
   const listed = await Promise.all(
     apis.map(async (api): Promise<Spc[] | ClusterReport> => {
       try {
@@ -112,12 +116,15 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
     state: states.get(objectKey(r.vault, r.objectName))!,
   }));
 
-  // 3. Per cluster: one inventory for all objects, one plan, one ordered apply.
+  // 3. Per cluster: one inventory for all objects, one plan, one ordered apply. The mount and workload caches are
+  // waited for (the timer reads everything; a live cache answers without thousands of per-namespace lists).
   const behind = new Set<string>();
+  const ordering = orderingFor(rt, reader);
   const clusters = await Promise.all(
     apis.map(async (api, i) => {
       const l = listed[i]!;
       if (!Array.isArray(l)) return l;
+      await rt.mounts?.ready(api, CACHE_WAIT_MS);
       const r = await runClusterPass(rt, api, {
         spcs: l,
         objectNames: [...new Set(admitted.map((o) => o.objectName))],
@@ -126,6 +133,7 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
         dryRun,
         receivedAt,
         reader,
+        ordering,
         quietUpToDate: true,
       });
       for (const k of r.behind) behind.add(k);

@@ -4,7 +4,9 @@ import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import { KubeConfig } from "@kubernetes/client-node";
 import { AKS_SCOPE, type ClusterConfig, type Config } from "../config/config.js";
-import type { SpcSource } from "../inventory/source.js";
+import { EventRecorder } from "../apply/event-recorder.js";
+import { MountCaches } from "../inventory/mount-caches.js";
+import { freshSpcs, type SpcSource } from "../inventory/source.js";
 import { SpcCache } from "../inventory/spc-cache.js";
 import { ClusterApi } from "../kube/cluster-api.js";
 import { KeyedDigest } from "../lib/digest.js";
@@ -13,6 +15,7 @@ import { VaultClients, type VaultClientOptions } from "../vault/reader.js";
 import { KnownRenderings } from "./known-renderings.js";
 import { NegativeCache } from "./negative-cache.js";
 import { providerRenderer } from "./renderer.js";
+import { VersionAges } from "./version-ages.js";
 
 /** What a warm instance keeps between invocations. None of it is a source of truth; all of it is bounded. */
 export interface InstanceState {
@@ -21,6 +24,8 @@ export interface InstanceState {
   negative: NegativeCache;
   /** When each object was last read by a drift run (objects are read least-recently-read first under a budget). */
   lastRead: Map<string, number>;
+  /** When Key Vault created the versions seen (orders what objects hold against what was just read). */
+  ages: VersionAges;
 }
 
 export interface Runtime {
@@ -30,6 +35,10 @@ export interface Runtime {
   clusters: ClusterApi[];
   vaults: VaultClients;
   spcSource: SpcSource;
+  /** Warm caches of what the mount and restart stages read; absent in one-shot runs (fresh lists). */
+  mounts?: MountCaches;
+  /** Kubernetes Events recorded in the background after each invocation; absent in one-shot runs (recorded inline). */
+  events?: EventRecorder;
   render: Renderer;
   instance: InstanceState;
 }
@@ -75,30 +84,49 @@ export function instanceState(config: Config): InstanceState {
     known: new KnownRenderings(digest, config.proofVersions),
     negative: new NegativeCache(),
     lastRead: new Map(),
+    ages: new VersionAges(),
   };
 }
 
-export function createRuntime(
-  config: Config,
-  opts: { credential?: TokenCredential; vault?: VaultClientOptions; spcSource?: SpcSource; log?: LogFn } = {},
-): Runtime {
+export interface RuntimeOptions {
+  credential?: TokenCredential;
+  vault?: VaultClientOptions;
+  spcSource?: SpcSource;
+  log?: LogFn;
+  /**
+   * A one-shot run (the CLI): fresh lists instead of watch caches, Events recorded before returning (nothing runs
+   * after the process exits). Default: a function instance, warm between invocations.
+   */
+  oneShot?: boolean;
+}
+
+export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtime {
   let cred = opts.credential;
   const credential = () => (cred ??= new DefaultAzureCredential());
   const lazy: TokenCredential = { getToken: (scopes, o) => credential().getToken(scopes, o) };
+  const cacheOpts = opts.log ? { log: opts.log } : {};
   return {
     config,
     credential: lazy,
     clusters: config.clusters.map((c) => clusterApi(c, credential)),
     vaults: new VaultClients(lazy, { ...(config.keyVaultApiVersion ? { serviceVersion: config.keyVaultApiVersion } : {}), ...opts.vault }),
-    // Warm instances keep SecretProviderClasses indexed, current through a watch (see spc-cache.ts).
-    spcSource: opts.spcSource ?? new SpcCache(opts.log ? { log: opts.log } : {}),
+    // Warm instances keep SecretProviderClasses, mounts and workloads in watch caches (inventory/reflector.ts).
+    spcSource: opts.spcSource ?? (opts.oneShot ? freshSpcs : new SpcCache(cacheOpts)),
+    ...(opts.oneShot ? {} : { mounts: new MountCaches(cacheOpts), events: new EventRecorder(config.concurrency) }),
     render: providerRenderer,
     instance: instanceState(config),
   };
 }
 
-/** Stops the runtime's background work (SPC watches) and closes its keep-alive sockets. */
+/** Stops the runtime's background work (watches) and closes its keep-alive sockets; queued Events are dropped. */
 export function closeRuntime(rt: Runtime): void {
   rt.spcSource.close?.();
+  rt.mounts?.close();
   for (const c of rt.clusters) c.close();
+}
+
+/** Waits (at most `ms`) for the Events queued in the background, then closes the runtime. */
+export async function shutdownRuntime(rt: Runtime, ms = 10_000): Promise<void> {
+  if (rt.events) await Promise.race([rt.events.drain(), new Promise((r) => setTimeout(r, ms).unref())]);
+  closeRuntime(rt);
 }

@@ -8,7 +8,8 @@ import { analyzeSecrets, planSecrets, type Proof } from "./secrets.js";
 
 export * from "./context.js";
 export { nudgeValue, planMounts } from "./mounts.js";
-export { planRestarts, restartWhy } from "./restarts.js";
+export { planRestarts, restartPlan, restartWhy, type UnorderedVersion } from "./restarts.js";
+export { annotatedVersion, compareCreated, type OrderOf, type VersionOrder } from "./version-order.js";
 export {
   analyzeSecrets,
   holdsRendering,

@@ -19,6 +19,7 @@ import {
 } from "../model/index.js";
 import { skip, type PlanContext, type PlannedObject } from "./context.js";
 import type { HeldSecret } from "./secrets.js";
+import { annotatedVersion, type OrderOf } from "./version-order.js";
 
 interface Why {
   reasons: Reason<RestartCode>[];
@@ -97,18 +98,53 @@ export function restartWhy(
   return why;
 }
 
+/** A version found on an object that the order could not place against the one read now (yet). */
+export interface UnorderedVersion {
+  ours: ObjectVersion;
+  held: string;
+}
+
+/** Which of the objects a template must move to (held older or absent), which it holds newer, which are undecided. */
+function templateBehind(w: Workload, objects: ObjectVersion[], order: OrderOf | undefined) {
+  const out = { behind: [] as ObjectVersion[], newer: [] as ObjectVersion[], unordered: [] as UnorderedVersion[] };
+  for (const o of objects) {
+    const cur = w.templateAnnotations[templateKey(o.vault, o.objectName)];
+    if (cur === templateValue(o.vault, o.objectName, o.version)) continue;
+    // Another value of ours for the same object: never replace a newer version's annotation with an older one.
+    if (cur !== undefined && order && cur.startsWith(`${o.vault}/${o.objectName}@`)) {
+      const held = annotatedVersion(cur)!;
+      const ord = order(o, held);
+      if (ord === "newer" || ord === "same") {
+        out.newer.push({ ...o, version: held });
+        continue;
+      }
+      if (ord === "unknown") {
+        out.unordered.push({ ours: o, held });
+        continue;
+      }
+    }
+    out.behind.push(o);
+  }
+  return out;
+}
+
 /**
  * Pure: one restart per workload, annotating every object it takes a new version of. Runs after the Secrets stage so
- * that only Secrets that really hold the new version (patched now, or already current) restart anything.
+ * that only Secrets that really hold the new version (patched now, or already current) restart anything. With
+ * `order`, a template already holding a newer version of an object keeps it; a workload whose template holds a
+ * version the order cannot place yet gets no action, and that version is returned in `unordered` for the pipeline to
+ * look up before planning again.
  */
-export function planRestarts(
+export function restartPlan(
   objects: PlannedObject[],
   inv: Pick<ClusterInventory, "workloads">,
   held: ReadonlyMap<string, HeldSecret>,
   unrefreshable: ReadonlyMap<string, Spc>,
   ctx: PlanContext,
-): Action[] {
+  order?: OrderOf,
+): { actions: Action[]; unordered: UnorderedVersion[] } {
   const actions: Action[] = [];
+  const unordered: UnorderedVersion[] = [];
   const touched = new Set([...[...held.values()].map((s) => s.namespace), ...[...unrefreshable.values()].map((s) => s.namespace)]);
   for (const w of inv.workloads) {
     if (!touched.has(w.namespace)) continue;
@@ -119,13 +155,17 @@ export function planRestarts(
       actions.push(skip(label, "opt-out", why.optOut, w.namespace));
       continue;
     }
-    const behind = why.objects.filter(
-      (o) => w.templateAnnotations[templateKey(o.vault, o.objectName)] !== templateValue(o.vault, o.objectName, o.version),
-    );
+    const t = templateBehind(w, why.objects, order);
+    if (t.unordered.length) {
+      unordered.push(...t.unordered);
+      continue;
+    }
+    const behind = t.behind;
     if (behind.length === 0) {
-      actions.push(
-        skip(label, "already-restarted", `pod template already carries ${why.objects.map(objectVersionLabel).join(", ")}`, w.namespace),
-      );
+      const detail = t.newer.length
+        ? `pod template already carries ${t.newer.map(objectVersionLabel).join(", ")}, newer than this read`
+        : `pod template already carries ${why.objects.map(objectVersionLabel).join(", ")}`;
+      actions.push(skip(label, "already-restarted", detail, w.namespace));
       continue;
     }
     // The timer restarts only what it found behind: a Secret patched now, an unrefreshable mount, or a template that
@@ -153,5 +193,16 @@ export function planRestarts(
       ...(w.resourceVersion ? { resourceVersion: w.resourceVersion } : {}),
     });
   }
-  return actions;
+  return { actions, unordered };
+}
+
+/** `restartPlan` without version ordering: any other value of ours is replaced (dry runs of one pass, unit tests). */
+export function planRestarts(
+  objects: PlannedObject[],
+  inv: Pick<ClusterInventory, "workloads">,
+  held: ReadonlyMap<string, HeldSecret>,
+  unrefreshable: ReadonlyMap<string, Spc>,
+  ctx: PlanContext,
+): Action[] {
+  return restartPlan(objects, inv, held, unrefreshable, ctx).actions;
 }

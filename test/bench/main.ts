@@ -19,8 +19,10 @@ import { createCa, issueServerCert } from "../env/tls.js";
 import { localConfig } from "../support/local-runtime.js";
 import { POLLING, V16, simulateEvent } from "./baseline.js";
 import { RawKube } from "./http.js";
-import { renderMarkdown, renderReadmeSummary, renderSvg, type ScaleResult, type EventClass, type Mode } from "./output.js";
-import type { PusherReply, PusherRequest, Sample } from "./pusher.js";
+import { renderSvg } from "./chart.js";
+import { renderMarkdown, type ScaleResult, type EventClass, type Mode } from "./output.js";
+import { renderReadmeSummary, type BeforeInfo } from "./readme.js";
+import type { FloorSample, PusherReply, PusherRequest, Sample } from "./pusher.js";
 import { seedCluster } from "./seed.js";
 import { VAULT, clusterModel, fan, solo, type ClusterModel } from "./workload.js";
 import { measureModuleLoad, renderModuleLoad } from "./module-load.js";
@@ -45,7 +47,9 @@ class Pusher {
     });
   }
   static start(): Pusher {
-    return new Pusher(fork(join(here, "pusher.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"] }));
+    return new Pusher(
+      fork(join(here, "pusher.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: [...process.execArgv, "--expose-gc"] }),
+    );
   }
   request(r: PusherRequest): Promise<PusherReply> {
     return new Promise((resolve) => {
@@ -56,6 +60,11 @@ class Pusher {
   async sample(r: PusherRequest): Promise<Sample> {
     const reply = await this.request(r);
     if (reply.type !== "sample") throw new Error(`pusher process: expected a sample, got ${reply.type} (did it crash?)`);
+    return reply.sample;
+  }
+  async floor(r: PusherRequest): Promise<FloorSample> {
+    const reply = await this.request(r);
+    if (reply.type !== "floor") throw new Error(`pusher process: expected a floor sample, got ${reply.type} (did it crash?)`);
     return reply.sample;
   }
 }
@@ -186,6 +195,17 @@ async function runScale(
       if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
       log(`  ${mode}: ${EVENTS} events done`);
     }
+    // The floor on the same API server and vault, same objects as the warm events: one Key Vault read, then the
+    // affected Secrets' GET + PATCH at the pusher's concurrency, through the pusher's own clients.
+    const floors: { cls: EventClass; sample: FloorSample }[] = [];
+    for (let k = 0; k < EVENTS; k++) {
+      const j = Math.floor(k / 2) + half;
+      const cls: EventClass = k % 2 === 0 ? "single" : "fan-out";
+      const object = cls === "single" ? solo(j % Math.min(50, scale)) : fanAt(j);
+      const secrets = (model.referrers.get(object) ?? []).map((i) => [model.spc(i).namespace, model.spc(i).secretName] as [string, string]);
+      floors.push({ cls, sample: await pusher.floor({ type: "floor", id: ++id, object, secrets }) });
+    }
+    log(`  floor: ${EVENTS} samples done`);
     const peaks = await pusher.request({ type: "exit" });
     pusher = undefined;
 
@@ -207,8 +227,9 @@ async function runScale(
       seed: seeded,
       watchMs,
       samples: samples.map((s) => ({ mode: s.mode, cls: s.cls, sample: s.sample, kvReads: s.kvReads, affectedSpcs: s.affectedSpcs })),
+      floors,
       reconciles,
-      peaks: peaks.type === "peaks" ? peaks : { heapPeak: NaN, rssPeak: NaN, maxRss: NaN },
+      peaks: peaks.type === "peaks" ? peaks : { heapPeak: NaN, rssPeak: NaN, maxRss: NaN, retainedHeap: NaN },
       driver,
       seconds: (Date.now() - t0) / 1000,
     };
@@ -217,6 +238,17 @@ async function runScale(
     kube.close();
     await env.stop();
   }
+}
+
+/**
+ * The run this work is compared with (`results/before.json`: the latest.json of a full run of the code before issue
+ * 14, with the commit it ran); absent, the README shows no "before" column.
+ */
+function loadBefore(): { results: ScaleResult[]; info: BeforeInfo } | undefined {
+  const file = join(resultsDir, "before.json");
+  if (!existsSync(file)) return undefined;
+  const j = JSON.parse(readFileSync(file, "utf8")) as { date: string; commit: string; machine: { load: number[] }; results: ScaleResult[] };
+  return { results: j.results, info: { date: j.date.slice(0, 10), commit: j.commit, load: j.machine.load } };
 }
 
 function avg(xs: number[]): number {
@@ -260,11 +292,12 @@ async function main(): Promise<void> {
     load: loadavg(),
   };
   const totalSeconds = (Date.now() - t0) / 1000;
+  const before = loadBefore();
   const md = `${renderMarkdown(results, { machine, totalSeconds, date: new Date(), v16: V16, polling: POLLING, eventsPerMode: EVENTS })}\n${renderModuleLoad(moduleLoad)}`;
   mkdirSync(resultsDir, { recursive: true });
   writeFileSync(join(resultsDir, "latest.md"), md);
   const subtitle = `${new Date().toISOString().slice(0, 10)} · ${machine.cpus} cores, ${machine.memGiB} GiB, API server + etcd on the same cores · pusher: event receipt → last Secret patched · driver: v1.6 model`;
-  writeFileSync(join(resultsDir, "latency.svg"), renderSvg(results, V16, subtitle));
+  writeFileSync(join(resultsDir, "latency.svg"), renderSvg(results, V16, subtitle, before?.results ?? []));
   writeFileSync(
     join(resultsDir, "latest.json"),
     JSON.stringify({ date: new Date().toISOString(), machine, totalSeconds, results, moduleLoad }, null, 1),
@@ -278,14 +311,11 @@ async function main(): Promise<void> {
     const a = text.indexOf(START);
     const b = text.indexOf(END);
     if (a >= 0 && b > a) {
-      const summary = renderReadmeSummary(results, {
-        machine,
-        totalSeconds,
-        date: new Date(),
-        v16: V16,
-        polling: POLLING,
-        eventsPerMode: EVENTS,
-      });
+      const summary = renderReadmeSummary(
+        results,
+        { machine, totalSeconds, date: new Date(), v16: V16, polling: POLLING, eventsPerMode: EVENTS },
+        before,
+      );
       let block = summary;
       try {
         // Formatted as the project's prettier config says (tables aligned), so the block never trips `npm run lint`.

@@ -11,7 +11,7 @@ import { dirname, join } from "node:path";
 import { packagePaths } from "../../tools/package/layout.js";
 import { readZip } from "../../tools/package/zip.js";
 import type { LoadAppResult } from "../support/load-app.js";
-import { pct } from "./output.js";
+import { pct } from "./figures.js";
 
 export const MODULE_LOAD_TARGET_MS = 250;
 

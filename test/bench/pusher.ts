@@ -2,6 +2,7 @@
 // over IPC and handles them exactly as the function does (handleDelivery → push), with the restricted pusher token.
 // Cold = a fresh runtime for the event (no connections, tokens, SPC index or discovery cached); warm = one runtime
 // reused across events, as a warm function instance does.
+import pLimit from "p-limit";
 import { handleDelivery } from "../../shared/entry/event-delivery.js";
 import type { LogSink } from "../../shared/entry/log.js";
 import { reconcile } from "../../shared/pipeline/reconcile.js";
@@ -9,12 +10,14 @@ import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import type { Config } from "../../shared/config/config.js";
 import type { Report } from "../../shared/report/report.js";
 import type { VaultConfig } from "../../shared/types.js";
+import { VaultReader } from "../../shared/vault/reader.js";
 import { localRuntime } from "../support/local-runtime.js";
 
 export type PusherRequest =
   | { type: "init"; config: Omit<Config, "vaults"> & { vaults: [string, VaultConfig][] }; vaultCaPem: string }
   | { type: "event"; id: number; body: unknown; cold: boolean }
   | { type: "reconcile"; id: number }
+  | { type: "floor"; id: number; object: string; secrets: [string, string][] }
   | { type: "resetPeaks" }
   | { type: "exit" };
 
@@ -29,6 +32,8 @@ export interface Sample {
   counts: Report["counts"];
   skipsByReason: Record<string, number>;
   vaultReads: number;
+  /** Of those, reads made to prove a Secret (or order a version) rather than to read the latest. */
+  proofReads?: number;
   requests: Record<string, number>;
   bytesRead?: number;
   watchBytes?: number;
@@ -36,10 +41,24 @@ export interface Sample {
   heapPeak: number;
   rssPeak: number;
   drift?: Report["drift"];
+  /** ms after the sample until the invocation's background Kubernetes Events were all sent (not in the latencies). */
+  eventsDrainedMs?: number;
+  /** Kubernetes Events sent in the background for this invocation. */
+  eventsSent?: number;
+}
+
+/** The floor: one Key Vault read, then every affected Secret's GET + PATCH, at the pusher's concurrency. */
+export interface FloorSample {
+  id: number;
+  ms: number;
+  secrets: number;
 }
 
 export type PusherReply =
-  { type: "ready" } | { type: "sample"; sample: Sample } | { type: "peaks"; heapPeak: number; rssPeak: number; maxRss: number };
+  | { type: "ready" }
+  | { type: "sample"; sample: Sample }
+  | { type: "floor"; sample: FloorSample }
+  | { type: "peaks"; heapPeak: number; rssPeak: number; maxRss: number; retainedHeap: number };
 
 let config: Config | undefined;
 let caPem = "";
@@ -90,6 +109,7 @@ async function measure(id: number, rt: Runtime, fresh: boolean, run: (receivedAt
     rep = (e as { report?: Report }).report;
   }
   sampleMemory();
+  const counts = new Map(api.stats.counts);
   const s: Sample = {
     id,
     ok: !error && !!rep && !rep.retry,
@@ -97,7 +117,8 @@ async function measure(id: number, rt: Runtime, fresh: boolean, run: (receivedAt
     counts: rep?.counts ?? { secretsPatched: 0, podsNudged: 0, workloadsRestarted: 0, skipped: 0, failed: 0, planned: 0 },
     skipsByReason: rep?.skipsByReason ?? {},
     vaultReads: rep?.vaultReads ?? 0,
-    requests: diff(api.stats.counts, fresh ? new Map() : before),
+    proofReads: rep?.proofReads ?? 0,
+    requests: diff(counts, fresh ? new Map() : before),
     watches: api.stats.watches - (fresh ? 0 : watches0),
     heapPeak,
     rssPeak,
@@ -116,7 +137,35 @@ async function measure(id: number, rt: Runtime, fresh: boolean, run: (receivedAt
   if (b !== undefined) s.bytesRead = b - (fresh ? 0 : bytes0);
   const wb = api.stats.watchBytesRead();
   if (wb !== undefined) s.watchBytes = wb - (fresh ? 0 : wbytes0);
+  // The Events recorded in the background after the invocation returned: waited for here, so the next sample starts
+  // on a quiet API server (rotations are minutes apart), and reported apart from the latencies.
+  if (rt.events) {
+    const sent0 = rt.events.sent;
+    const t = Date.now();
+    await rt.events.drain();
+    s.eventsDrainedMs = Date.now() - t;
+    s.eventsSent = rt.events.sent - sent0;
+  }
   return s;
+}
+
+/** The floor on the same API server and Key Vault, through the same clients as the pusher. */
+async function floor(rt: Runtime, id: number, object: string, secrets: [string, string][]): Promise<FloorSample> {
+  const api = rt.clusters[0]!;
+  const vault = [...rt.config.vaults.values()][0]!;
+  const limit = pLimit(rt.config.concurrency);
+  const t0 = Date.now();
+  await new VaultReader(rt.vaults).read(vault, "secret", object);
+  await Promise.all(
+    secrets.map(([ns, name]) =>
+      limit(async () => {
+        const s = await api.getSecret(ns, name);
+        // A real write of the same size class as the pusher's (an extra key the workload model never reads).
+        await api.patchSecretData(ns, name, { "bench-floor": Buffer.from(String(t0)).toString("base64") }, s?.resourceVersion);
+      }),
+    ),
+  );
+  return { id, ms: Date.now() - t0, secrets: secrets.length };
 }
 
 const noLog: LogSink = () => {};
@@ -149,15 +198,24 @@ process.on("message", (msg: PusherRequest) => {
         });
         return;
       }
+      case "floor": {
+        const rt = (warm ??= localRuntime(config!, caPem));
+        send({ type: "floor", sample: await floor(rt, msg.id, msg.object, msg.secrets) });
+        return;
+      }
       case "resetPeaks":
         heapPeak = 0;
         rssPeak = 0;
         return;
-      case "exit":
+      case "exit": {
+        // What the warm instance keeps (every cache filled), after a full GC: its steady footprint.
+        (globalThis as { gc?: () => void }).gc?.();
+        const retainedHeap = process.memoryUsage().heapUsed;
         if (warm) closeRuntime(warm);
-        send({ type: "peaks", heapPeak, rssPeak, maxRss: process.resourceUsage().maxRSS * 1024 });
+        send({ type: "peaks", heapPeak, rssPeak, maxRss: process.resourceUsage().maxRSS * 1024, retainedHeap });
         setTimeout(() => process.exit(0), 50);
         return;
+      }
     }
   })().catch((e: unknown) => {
     process.stderr.write(`bench pusher: ${(e as Error).stack}\n`);

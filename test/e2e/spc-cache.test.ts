@@ -121,7 +121,7 @@ describe("SPC cache on a real API server", () => {
     expect(patchedSecrets(rep, ns)).toEqual(["a-synced"]);
     expect(api.stats.counts.get("list secretproviderclasses")).toBe(1);
     await until("watch live", () => cache.status(api).live);
-    expect(api.stats.watches).toBe(1);
+    expect(api.stats.watchesByResource.get("secretproviderclasses")).toBe(1);
     const lags: number[] = [];
 
     // Create: b references x too.
@@ -174,7 +174,7 @@ describe("SPC cache on a real API server", () => {
 
     // Warm all along: no further list, still the one watch; the index answers exactly what a fresh list would.
     expect(api.stats.counts.get("list secretproviderclasses")).toBe(1);
-    expect(api.stats.watches).toBe(1);
+    expect(api.stats.watchesByResource.get("secretproviderclasses")).toBe(1);
     for (const o of [x, y, "absent-object"]) {
       const [fromIndex] = await cache.forSignals(api, [signal(o)]);
       const [fromList] = await spcsForSignals(freshSpcs, api, [signal(o)]);
@@ -284,7 +284,7 @@ describe("SPC cache on a real API server", () => {
 
       // Warm again: a new watch, changes flow in.
       await until("watch live again", () => cache.status(api).live, 30_000);
-      expect(api.stats.watches).toBeGreaterThanOrEqual(2);
+      expect(api.stats.watchesByResource.get("secretproviderclasses")).toBeGreaterThanOrEqual(2);
       await writeSpc(ns, "third", x);
       await until("third in the index", async () => (await cachedFor(cache, api, x, ns)).includes("third"));
       const lists = api.stats.counts.get("list secretproviderclasses");

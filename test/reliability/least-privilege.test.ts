@@ -1,7 +1,8 @@
 // Least privilege, on the real API server with RBAC on: the pusher's token (infra/k8s/rbac.yaml, as every other
 // reliability suite uses it) may do exactly its job, and is denied everything else a compromised function could try:
-// reading ConfigMaps, listing/watching/creating/deleting Secrets, touching workloads beyond a patch, exec, tokens,
-// impersonation, and anything cluster-admin-like (RBAC objects, namespaces, nodes, the CSI driver).
+// reading ConfigMaps, listing/watching/creating/deleting Secrets, watching pods, touching workloads beyond list/watch
+// and a patch, other CSIDrivers, exec, tokens, impersonation, and anything cluster-admin-like (RBAC objects,
+// namespaces, nodes, the CSI driver).
 import { request } from "node:https";
 import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -69,14 +70,23 @@ function asPusher(
 }
 
 describe("the pusher's identity", () => {
-  it("can do its job: get and patch a Secret, list SPCs and workloads, read its CSIDriver, record an Event", async () => {
+  it("can do its job: get and patch a Secret, list and watch SPCs, mounts and workloads, read and watch its CSIDriver, record an Event", async () => {
+    const driverOnly = `fieldSelector=${encodeURIComponent("metadata.name=secrets-store.csi.k8s.io")}`;
     const allowed: [string, string, unknown?][] = [
       ["GET", `/api/v1/namespaces/${ns}/secrets/victim`],
       ["PATCH", `/api/v1/namespaces/${ns}/secrets/victim`, { metadata: { annotations: { probe: "1" } } }],
       ["GET", "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasses"],
+      ["GET", "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasses?watch=true&timeoutSeconds=1"],
       ["GET", `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/${ns}/secretproviderclasspodstatuses`],
+      ["GET", "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasspodstatuses?limit=500"],
+      ["GET", "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasspodstatuses?watch=true&timeoutSeconds=1"],
       ["GET", `/apis/apps/v1/namespaces/${ns}/deployments`],
+      ["GET", "/apis/apps/v1/statefulsets?limit=500"],
+      ["GET", "/apis/apps/v1/deployments?watch=true&timeoutSeconds=1"],
+      ["GET", "/apis/apps/v1/daemonsets?watch=true&timeoutSeconds=1"],
       ["GET", "/apis/storage.k8s.io/v1/csidrivers/secrets-store.csi.k8s.io"],
+      ["GET", `/apis/storage.k8s.io/v1/csidrivers?${driverOnly}`],
+      ["GET", `/apis/storage.k8s.io/v1/csidrivers?${driverOnly}&watch=true&timeoutSeconds=1`],
       [
         "POST",
         `/api/v1/namespaces/${ns}/events`,
@@ -160,7 +170,11 @@ describe("the pusher's identity", () => {
       ["DELETE", `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/${ns}/secretproviderclasses/app`],
       ["PATCH", "/apis/storage.k8s.io/v1/csidrivers/secrets-store.csi.k8s.io", { spec: { requiresRepublish: false } }],
       ["GET", "/apis/storage.k8s.io/v1/csidrivers"],
+      ["GET", "/apis/storage.k8s.io/v1/csidrivers?watch=true&timeoutSeconds=1"],
+      ["GET", `/apis/storage.k8s.io/v1/csidrivers?fieldSelector=${encodeURIComponent("metadata.name=disk.csi.azure.com")}`],
       ["GET", "/apis/storage.k8s.io/v1/csidrivers/disk.csi.azure.com"],
+      ["GET", "/api/v1/pods?watch=true&timeoutSeconds=1"],
+      ["GET", "/api/v1/configmaps?watch=true&timeoutSeconds=1"],
       ["POST", "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations", { metadata: { name: "evil" } }],
       ["POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions", { metadata: { name: "evils.example.com" } }],
     ];

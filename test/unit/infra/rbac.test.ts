@@ -51,15 +51,15 @@ describe("required-permissions.json", () => {
     const byKey = Object.fromEntries(required().map((g) => [grantKey(g), g.verbs]));
     expect(byKey).toEqual({
       "secrets-store.csi.x-k8s.io/secretproviderclasses[]": ["list", "watch"],
-      "secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses[]": ["list"],
+      "secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses[]": ["list", "watch"],
       "/secrets[]": ["get", "patch"],
       "/pods[]": ["patch"],
       "/events[]": ["create"],
-      "apps/deployments[]": ["list", "patch"],
-      "apps/statefulsets[]": ["list", "patch"],
-      "apps/daemonsets[]": ["list", "patch"],
-      "argoproj.io/rollouts[]": ["list", "patch"],
-      "storage.k8s.io/csidrivers[secrets-store.csi.k8s.io]": ["get"],
+      "apps/deployments[]": ["list", "patch", "watch"],
+      "apps/statefulsets[]": ["list", "patch", "watch"],
+      "apps/daemonsets[]": ["list", "patch", "watch"],
+      "argoproj.io/rollouts[]": ["list", "patch", "watch"],
+      "storage.k8s.io/csidrivers[secrets-store.csi.k8s.io]": ["get", "list", "watch"],
     });
   });
 

@@ -11,7 +11,17 @@ import type {
   SecretState,
   SpcpsState,
 } from "../../../shared/model/index.js";
-import { analyzeSecrets, planCluster, type PlanContext, type PlannedObject, type Proof } from "../../../shared/plan/plan.js";
+import {
+  analyzeSecrets,
+  compareCreated,
+  planCluster,
+  planSecrets,
+  restartPlan,
+  type OrderOf,
+  type PlanContext,
+  type PlannedObject,
+  type Proof,
+} from "../../../shared/plan/plan.js";
 import { providerRenderer } from "../../../shared/pipeline/renderer.js";
 
 const V1 = "1".repeat(32);
@@ -330,5 +340,58 @@ describe("planCluster", () => {
       [templateKey("kv-a", "db")]: `kv-a/db@${V2}`,
       [templateKey("kv-a", "api")]: `kv-a/api@${V2}`,
     });
+  });
+});
+
+describe("version order: an older read never moves a template back", () => {
+  const V3 = "3".repeat(32);
+  const db = templateKey("kv-a", "db");
+  const env = (template: Record<string, string>) =>
+    inv({
+      spcs: [spc("ns", "s", plain)],
+      secrets: new Map([["ns/creds", secret("ns", "creds", { password: "old" })]]),
+      workloads: [workload("Deployment", "ns", "env", { env: "creds" }, {}, template)],
+    });
+  /** Restarts for the Secret patched to V2 (this read), with an order decided by `order`. */
+  const restarts = (i: ClusterInventory, order?: OrderOf) => {
+    const objects: PlannedObject[] = [{ signal, state: vault() }];
+    const c = ctx();
+    const a = analyzeSecrets(objects, i, c);
+    const held = planSecrets(a, new Map(a.behind.map((t) => [t.id, { proven: V1 } as Proof]))).held;
+    return restartPlan(objects, i, held, new Map(), c, order);
+  };
+
+  it("orders by creation time; equal times decide nothing until the latest version is confirmed", () => {
+    expect(compareCreated({ version: V1, created: 1000 }, { version: V2, created: 2000 })).toBe("older");
+    expect(compareCreated({ version: V3, created: 3000 }, { version: V2, created: 2000 })).toBe("newer");
+    expect(compareCreated({ version: V2, created: 2000 }, { version: V2, created: 2000 })).toBe("same");
+    expect(compareCreated({ version: V1 }, { version: V2, created: 2000 })).toBe("unknown");
+    expect(compareCreated({ version: V1, created: 2000 }, { version: V2, created: 2000 })).toBe("unknown");
+    expect(compareCreated({ version: V1, created: 2000 }, { version: V2, created: 2000 }, "ours-latest")).toBe("older");
+    expect(compareCreated({ version: V1, created: 2000 }, { version: V2, created: 2000 }, "ours-stale")).toBe("newer");
+  });
+
+  it("replaces an older version's annotation, keeps a newer one, asks about one it cannot place", () => {
+    const older = restarts(env({ [db]: `kv-a/db@${V1}` }), () => "older");
+    expect(ofType(older.actions, "restartWorkload")[0]!.annotations).toEqual({ [db]: `kv-a/db@${V2}` });
+
+    const newer = restarts(env({ [db]: `kv-a/db@${V3}` }), () => "newer");
+    expect(ofType(newer.actions, "restartWorkload")).toEqual([]);
+    expect(skips(newer.actions)).toEqual(["already-restarted Deployment ns/env"]);
+    expect(ofType(newer.actions, "skip")[0]!.reason.detail).toContain("newer than this read");
+
+    const unknown = restarts(env({ [db]: `kv-a/db@${V3}` }), () => "unknown");
+    expect(unknown.actions).toEqual([]);
+    expect(unknown.unordered).toEqual([{ ours: { vault: "kv-a", objectName: "db", version: V2 }, held: V3 }]);
+  });
+
+  it("asks only about versions of the same object; an absent annotation or a foreign value is simply behind", () => {
+    const asked: string[] = [];
+    const order: OrderOf = (_o, h) => (asked.push(h), "unknown");
+    expect(ofType(restarts(env({}), order).actions, "restartWorkload")).toHaveLength(1);
+    expect(ofType(restarts(env({ [db]: "tampered" }), order).actions, "restartWorkload")).toHaveLength(1);
+    expect(asked).toEqual([]);
+    // Without an order (dry runs of one pass): any other value is replaced, as before.
+    expect(ofType(restarts(env({ [db]: `kv-a/db@${V3}` })).actions, "restartWorkload")).toHaveLength(1);
   });
 });
