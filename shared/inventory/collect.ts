@@ -24,7 +24,11 @@ export async function collectSecrets(
   limit: Limit,
 ): Promise<ClusterInventory["secrets"]> {
   const refs = new Set<string>();
-  for (const spc of spcs) for (const n of objectNames) for (const s of secretNamesFor(spc, n)) refs.add(nsName(spc.namespace, s));
+  const wanted = new Set(objectNames);
+  // Per SPC only the objects it names (a drift run passes every referenced object: never SPCs × objects).
+  for (const spc of spcs)
+    for (const n of new Set(spc.objects.map((o) => o.objectName).filter((n) => wanted.has(n))))
+      for (const s of secretNamesFor(spc, n)) refs.add(nsName(spc.namespace, s));
   const secrets = new Map<string, SecretState | null>();
   await Promise.all(
     [...refs].map((k) =>

@@ -1,16 +1,5 @@
 // The Kubernetes calls the pusher makes — and only these (infra/k8s/rbac.yaml grants exactly them).
-import {
-  ApiException,
-  CoreV1Api,
-  CustomObjectsApi,
-  KubeConfig,
-  PatchStrategy,
-  StorageV1Api,
-  Watch,
-  createConfiguration,
-  ServerConfiguration,
-  setHeaderOptions,
-} from "@kubernetes/client-node";
+import { ApiException, KubeConfig, Watch } from "@kubernetes/client-node";
 import {
   WORKLOAD_KINDS,
   workloadKind,
@@ -20,10 +9,12 @@ import {
   type Workload,
   type WorkloadKind,
 } from "../model/index.js";
+import { CORE_PODS, CORE_SECRETS, basePath, clientNodeBackend, restBackend, type Backend, type Resource } from "./backend.js";
 import { statusOf } from "./errors.js";
 import { RequestStats } from "./request-stats.js";
-import { CSI_DRIVER_NAME, toSecretState, toSpc, toSpcps, toWorkload, type RawSpc, type RawSpcps } from "./translate.js";
-import { TokenAuth, tokenTransport } from "./transport.js";
+import { JsonRest } from "./rest.js";
+import { CSI_DRIVER_NAME, toSecretState, toSpc, toSpcps, toWorkload, type RawSecret, type RawSpc, type RawSpcps } from "./translate.js";
+import { tokenTransport } from "./transport.js";
 
 export const SPC_GROUP = "secrets-store.csi.x-k8s.io";
 export const SPC_VERSION = "v1";
@@ -34,12 +25,7 @@ export interface WatchHandle {
 
 export type Outcome = "patched" | "gone";
 
-/** A resource addressed the generic way (custom objects API paths work for every named group, apps included; not the core group). */
-export interface Resource {
-  group: string;
-  version: string;
-  plural: string;
-}
+export type { Resource } from "./backend.js";
 export const SPCS: Resource = { group: SPC_GROUP, version: SPC_VERSION, plural: "secretproviderclasses" };
 export const SPCPS: Resource = { group: SPC_GROUP, version: SPC_VERSION, plural: "secretproviderclasspodstatuses" };
 export const CSIDRIVERS: Resource = { group: "storage.k8s.io", version: "v1", plural: "csidrivers" };
@@ -55,8 +41,6 @@ export interface ListOptions {
 /** A raw watch event: `object` is the API object (or a Status for ERROR). */
 export type RawWatchEvent = (type: string, object: unknown) => void;
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
 /** Per-request deadline on token-authenticated clients (requests are small; a list page answers in well under this). */
 export const DEFAULT_REQUEST_TIMEOUT_MS = 20_000;
 /** List page size: bounded memory per page, few round trips. */
@@ -66,9 +50,6 @@ export class ClusterApi {
   readonly stats = new RequestStats();
   /** Deadline of each request (not of watches), for withToken clients. */
   requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
-  private readonly core: CoreV1Api;
-  private readonly custom: CustomObjectsApi;
-  private readonly storage: StorageV1Api;
   private readonly optionalKinds = new Map<WorkloadKind, Promise<boolean>>();
   private watchConfig: () => KubeConfig = () => {
     throw new Error("this ClusterApi cannot watch");
@@ -77,21 +58,16 @@ export class ClusterApi {
 
   private constructor(
     readonly name: string,
-    make: <T>(c: new (cfg: ReturnType<typeof createConfiguration>) => T) => T,
-  ) {
-    this.core = make(CoreV1Api);
-    this.custom = make(CustomObjectsApi);
-    this.storage = make(StorageV1Api);
-  }
+    private readonly backend: Backend,
+  ) {}
 
-  /** For a server URL + CA + a token source (static token or Entra ID via @azure/identity). */
+  /**
+   * For a server URL + CA + a token source (static token or Entra ID via @azure/identity): plain JSON on a keep-alive
+   * agent (rest.ts says why).
+   */
   static withToken(name: string, server: string, caPem: string | undefined, token: () => Promise<string>): ClusterApi {
     const t = tokenTransport(server, caPem, token);
-    const auth = new TokenAuth(t.requests, token, () => api.requestTimeoutMs);
-    const api: ClusterApi = new ClusterApi(
-      name,
-      (C) => new C(createConfiguration({ baseServer: new ServerConfiguration(server, {}), authMethods: { default: auth } })),
-    );
+    const api: ClusterApi = new ClusterApi(name, restBackend(new JsonRest(server, t.requests, token, () => api.requestTimeoutMs)));
     api.stats.bytesRead = t.bytesRead;
     api.stats.watchBytesRead = t.watchBytesRead;
     api.closers = [() => t.requests.destroy(), () => t.watches.destroy()];
@@ -101,7 +77,10 @@ export class ClusterApi {
 
   /** From a kubeconfig (local use: any auth the kubeconfig has — certs, exec plugins, tokens). */
   static fromKubeConfig(name: string, kc: KubeConfig): ClusterApi {
-    const api = new ClusterApi(name, (C) => kc.makeApiClient(C as never) as never);
+    const api = new ClusterApi(
+      name,
+      clientNodeBackend((C) => kc.makeApiClient(C as never) as never),
+    );
     api.watchConfig = () => kc;
     return api;
   }
@@ -160,19 +139,13 @@ export class ClusterApi {
     let resourceVersion = "";
     let cont: string | undefined;
     do {
-      const common = {
-        group: r.group,
-        version: r.version,
-        plural: r.plural,
+      const q = {
+        ...(o.namespace ? { namespace: o.namespace } : {}),
         ...(pageSize > 0 ? { limit: pageSize } : {}),
-        ...(cont ? { _continue: cont } : {}),
+        ...(cont ? { continue: cont } : {}),
         ...(o.fieldSelector ? { fieldSelector: o.fieldSelector } : {}),
       };
-      const page = (await this.call("list", r.plural, () =>
-        o.namespace
-          ? this.custom.listNamespacedCustomObject({ ...common, namespace: o.namespace })
-          : this.custom.listClusterCustomObject(common),
-      )) as { items: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
+      const page = await this.call("list", r.plural, () => this.backend.list(r, q));
       for (const i of page.items) items.push(i);
       resourceVersion ||= page.metadata?.resourceVersion ?? "";
       cont = page.metadata?.continue || undefined;
@@ -197,8 +170,8 @@ export class ClusterApi {
 
   async getSecret(namespace: string, name: string): Promise<SecretState | null> {
     try {
-      const s = await this.call("get", "secrets", () => this.core.readNamespacedSecret({ namespace, name }));
-      return toSecretState(namespace, name, s);
+      const s = await this.call("get", "secrets", () => this.backend.getSecret(namespace, name));
+      return toSecretState(namespace, name, s as RawSecret);
     } catch (e) {
       if (statusOf(e) === 404) return null;
       throw e;
@@ -209,11 +182,11 @@ export class ClusterApi {
   async patchSecretData(namespace: string, name: string, data: Record<string, string>, resourceVersion?: string): Promise<Outcome> {
     // With resourceVersion the patch applies only to the Secret as it was read (else 409 Conflict).
     const body = resourceVersion ? { metadata: { resourceVersion }, data } : { data };
-    return this.patch("secrets", () => this.core.patchNamespacedSecret({ namespace, name, body }, mergePatch));
+    return this.patch(CORE_SECRETS, namespace, name, body);
   }
 
   async patchPodAnnotations(namespace: string, name: string, annotations: Record<string, string>): Promise<Outcome> {
-    return this.patch("pods", () => this.core.patchNamespacedPod({ namespace, name, body: { metadata: { annotations } } }, mergePatch));
+    return this.patch(CORE_PODS, namespace, name, { metadata: { annotations } });
   }
 
   /**
@@ -250,7 +223,7 @@ export class ClusterApi {
       const k = workloadKind(kind);
       p = this.call("get", "discovery", async () => {
         try {
-          const r = await this.custom.getAPIResources({ group: k.group, version: k.version });
+          const r = await this.backend.apiResources(k.group, k.version);
           return r.resources.some((x) => x.name === k.plural);
         } catch (e) {
           if (statusOf(e) === 404) return false;
@@ -271,16 +244,13 @@ export class ClusterApi {
     resourceVersion?: string,
   ): Promise<Outcome> {
     const k = workloadKind(kind);
-    const body = k.restartPatch(annotations, resourceVersion);
-    return this.patch(k.plural, () =>
-      this.custom.patchNamespacedCustomObject({ group: k.group, version: k.version, namespace, plural: k.plural, name, body }, mergePatch),
-    );
+    return this.patch(k, namespace, name, k.restartPatch(annotations, resourceVersion));
   }
 
   /** The driver's mode: true on v1.6+ with rotation (kubelet republishes on pod updates), false otherwise, null if absent. */
   async driverRequiresRepublish(): Promise<boolean | null> {
     try {
-      const d = await this.call("get", "csidrivers", () => this.storage.readCSIDriver({ name: CSI_DRIVER_NAME }));
+      const d = await this.call("get", "csidrivers", () => this.backend.getCsiDriver(CSI_DRIVER_NAME));
       return d.spec?.requiresRepublish === true;
     } catch (e) {
       if (statusOf(e) === 404) return null;
@@ -299,29 +269,26 @@ export class ClusterApi {
   }): Promise<void> {
     const now = new Date();
     await this.call("create", "events", () =>
-      this.core.createNamespacedEvent({
-        namespace: ev.namespace,
-        body: {
-          metadata: { generateName: `${ev.name.slice(0, 200)}.`, namespace: ev.namespace },
-          involvedObject: { kind: ev.kind, apiVersion: ev.apiVersion, name: ev.name, namespace: ev.namespace },
-          reason: ev.reason,
-          message: ev.message.slice(0, 1024),
-          type: ev.type ?? "Normal",
-          source: { component: "kv-rotation-pusher" },
-          reportingComponent: "kv-rotation-pusher",
-          reportingInstance: "kv-rotation-pusher",
-          action: ev.reason,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
+      this.backend.createEvent(ev.namespace, {
+        metadata: { generateName: `${ev.name.slice(0, 200)}.`, namespace: ev.namespace },
+        involvedObject: { kind: ev.kind, apiVersion: ev.apiVersion, name: ev.name, namespace: ev.namespace },
+        reason: ev.reason,
+        message: ev.message.slice(0, 1024),
+        type: ev.type ?? "Normal",
+        source: { component: "kv-rotation-pusher" },
+        reportingComponent: "kv-rotation-pusher",
+        reportingInstance: "kv-rotation-pusher",
+        action: ev.reason,
+        firstTimestamp: now,
+        lastTimestamp: now,
+        count: 1,
       }),
     );
   }
 
-  private async patch(resource: string, f: () => Promise<unknown>): Promise<Outcome> {
+  private async patch(r: Resource, namespace: string, name: string, body: object): Promise<Outcome> {
     try {
-      await this.call("patch", resource, f);
+      await this.call("patch", r.plural, () => this.backend.patch(r, namespace, name, body));
       return "patched";
     } catch (e) {
       if (statusOf(e) === 404) return "gone";
@@ -329,8 +296,5 @@ export class ClusterApi {
     }
   }
 }
-
-/** `/apis/<group>/<version>`, or `/api/v1` for the core group. */
-export const basePath = (r: Resource): string => (r.group ? `/apis/${r.group}/${r.version}` : `/api/${r.version}`);
 
 export { ApiException };

@@ -1,8 +1,8 @@
-// How requests reach a token-authenticated API server: one keep-alive agent for requests (with a per-request
-// deadline), one for watches, and wire-byte counting for the benchmark.
+// How requests reach a token-authenticated API server: one keep-alive agent for requests (rest.ts puts a deadline on
+// each), one for watches, and wire-byte counting for the benchmark.
 import { Agent } from "node:https";
 import type { Socket } from "node:net";
-import { KubeConfig, type RequestContext, type SecurityAuthentication } from "@kubernetes/client-node";
+import { KubeConfig } from "@kubernetes/client-node";
 
 /** Wire bytes read on every socket an agent opens (closed sockets included). */
 export function countBytes(agent: Agent, opts: { unref?: boolean } = {}): () => number {
@@ -29,7 +29,7 @@ export function countBytes(agent: Agent, opts: { unref?: boolean } = {}): () => 
   };
 }
 
-/** KubeConfig for client-node's Watch with the same bearer token as TokenAuth, on a dedicated agent. */
+/** KubeConfig for client-node's Watch with the same bearer token as the requests, on a dedicated agent. */
 export class TokenWatchConfig extends KubeConfig {
   constructor(
     private readonly server: string,
@@ -46,25 +46,6 @@ export class TokenWatchConfig extends KubeConfig {
   }
 }
 
-/** Bearer-token auth on a keep-alive agent (client-node would build a new agent, and TLS session, per request). */
-export class TokenAuth implements SecurityAuthentication {
-  constructor(
-    private readonly agent: Agent,
-    private readonly token: () => Promise<string>,
-    private readonly timeoutMs: () => number,
-  ) {}
-  getName(): string {
-    return "kv-rotation-pusher-token";
-  }
-  async applySecurityAuthentication(ctx: RequestContext): Promise<void> {
-    ctx.setHeaderParam("Authorization", `Bearer ${await this.token()}`);
-    ctx.setAgent(this.agent);
-    // An API server that accepts the connection but never answers (frozen, partitioned) must fail this request —
-    // a transient error, so the event is redelivered — instead of holding the invocation until the host's timeout.
-    ctx.setSignal(AbortSignal.timeout(this.timeoutMs()));
-  }
-}
-
 export interface TokenTransport {
   requests: Agent;
   watches: Agent;
@@ -75,8 +56,9 @@ export interface TokenTransport {
 
 export function tokenTransport(server: string, caPem: string | undefined, token: () => Promise<string>): TokenTransport {
   const requests = new Agent({ keepAlive: true, maxSockets: 64, ...(caPem ? { ca: caPem } : {}) });
-  // Watches get their own agent: a long-lived stream must not hold one of the request pool's sockets.
-  const watches = new Agent({ keepAlive: true, maxSockets: 8, ...(caPem ? { ca: caPem } : {}) });
+  // Watches get their own agent: a long-lived stream must not hold one of the request pool's sockets (one per
+  // watched resource: SPCs, SPCPS, the workload kinds, the CSIDriver).
+  const watches = new Agent({ keepAlive: true, maxSockets: 16, ...(caPem ? { ca: caPem } : {}) });
   return {
     requests,
     watches,

@@ -48,6 +48,8 @@ export interface ClusterPass {
   ordering?: Ordering;
   /** Drift runs report only what is behind or blocked ("up-to-date" skips are the normal case). */
   quietUpToDate?: boolean;
+  /** Drift runs read everything: the mount stage waits this long for the caches to be live before listing fresh. */
+  waitForCachesMs?: number;
 }
 
 export interface ClusterPassResult {
@@ -106,7 +108,8 @@ async function prepareSecrets(rt: Runtime, api: ClusterApi, pass: ClusterPass, o
 }
 
 /** The mount stage: its inventory (warm caches, else fresh lists), read once the Secrets are done, and the nudges. */
-async function prepareMounts(rt: Runtime, api: ClusterApi, s: SecretsStage, behind: Set<string>) {
+async function prepareMounts(rt: Runtime, api: ClusterApi, pass: ClusterPass, s: SecretsStage, behind: Set<string>) {
+  if (pass.waitForCachesMs) await rt.mounts?.ready(api, pass.waitForCachesMs);
   const inv: ClusterInventory = { ...s.inv, ...(await collectMounts(api, s.scoped, s.limit, rt.mounts)) };
   const mounts = planMounts(s.objects, inv, s.ctx);
   for (const k of mounts.staleObjects) behind.add(k);
@@ -160,7 +163,7 @@ function replanner(
 export async function planPass(rt: Runtime, api: ClusterApi, pass: ClusterPass): Promise<Action[]> {
   const ordering = pass.ordering ?? orderingFor(rt, pass.reader);
   const s = await prepareSecrets(rt, api, pass, ordering, new Set());
-  const m = await prepareMounts(rt, api, s, new Set());
+  const m = await prepareMounts(rt, api, pass, s, new Set());
   const restarts = await planRestartsOrdered(ordering, s, m.inv, s.secrets.held, m.mounts.unrefreshable);
   return [...s.scope, ...s.secrets.actions, ...m.mounts.actions, ...restarts];
 }
@@ -180,7 +183,7 @@ export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: Cluster
     const s = await prepareSecrets(rt, api, pass, ordering, behind);
     const secretOut = await applyActions(api, [...s.scope, ...s.secrets.actions], opts);
     results.push(...secretOut.results);
-    const m = await prepareMounts(rt, api, s, behind);
+    const m = await prepareMounts(rt, api, pass, s, behind);
     // Restarts follow only Secrets that really hold the new version (patched now, or already current).
     const held = landed(s.secrets.held, secretOut.results);
     const restarts = await planRestartsOrdered(ordering, s, m.inv, held, m.mounts.unrefreshable);

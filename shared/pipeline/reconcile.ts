@@ -108,39 +108,40 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
   );
   const { admitted, overBudget } = withinBudget(refs, rt.config.namespaceReadBudget, (k) => rt.instance.lastRead.get(k) ?? 0);
 
-  // 2. Key Vault: one read per distinct admitted object and endpoint.
+  // 2. Key Vault: one read per distinct admitted object and endpoint — while the clusters' Secrets are fetched.
   const reader = new VaultReader(rt.vaults);
-  const { states, failure: vaultFailure } = await readAll(rt, reader, admitted, opts.vaultConcurrency ?? 16);
-  const objects: PlannedObject[] = admitted.map((r) => ({
-    signal: signalFor(r, now),
-    state: states.get(objectKey(r.vault, r.objectName))!,
-  }));
+  const reads = readAll(rt, reader, admitted, opts.vaultConcurrency ?? 16);
+  const objectsRead: Promise<PlannedObject[]> = reads.then(({ states }) =>
+    admitted.map((r) => ({ signal: signalFor(r, now), state: states.get(objectKey(r.vault, r.objectName))! })),
+  );
 
-  // 3. Per cluster: one inventory for all objects, one plan, one ordered apply. The mount and workload caches are
-  // waited for (the timer reads everything; a live cache answers without thousands of per-namespace lists).
+  // 3. Per cluster: one inventory for all objects, one plan, one ordered apply. The mount stage waits for the mount
+  // and workload caches (the timer reads everything; live caches answer without thousands of per-namespace lists).
   const behind = new Set<string>();
   const ordering = orderingFor(rt, reader);
   const clusters = await Promise.all(
     apis.map(async (api, i) => {
       const l = listed[i]!;
       if (!Array.isArray(l)) return l;
-      await rt.mounts?.ready(api, CACHE_WAIT_MS);
       const r = await runClusterPass(rt, api, {
         spcs: l,
         objectNames: [...new Set(admitted.map((o) => o.objectName))],
-        objects: async () => objects,
+        objects: () => objectsRead,
         ctx,
         dryRun,
         receivedAt,
         reader,
         ordering,
         quietUpToDate: true,
+        waitForCachesMs: CACHE_WAIT_MS,
       });
       for (const k of r.behind) behind.add(k);
       return r.report;
     }),
   );
 
+  const { failure: vaultFailure } = await reads;
+  const objects = await objectsRead;
   let oldest: number | undefined;
   for (const o of objects)
     if (behind.has(objectKey(o.state.vault, o.state.objectName)))

@@ -71,13 +71,38 @@ export function outOfScope(spc: Spc, ctx: Pick<PlanContext, "policy" | "vaults">
 /** Whether an SPC's content may be read and acted on (the inventory reads nothing of the others). */
 export const inScope = (ctx: Pick<PlanContext, "policy" | "vaults">) => (spc: Spc) => outOfScope(spc, ctx) === null;
 
+/** The planned objects by (vault, object name), in plan order: an SPC looks up only the objects it names. */
+const byName = new WeakMap<PlannedObject[], Map<string, { i: number; o: PlannedObject }[]>>();
+function objectIndex(objects: PlannedObject[]) {
+  let m = byName.get(objects);
+  if (!m) {
+    m = new Map();
+    objects.forEach((o, i) => {
+      const k = `${o.signal.vault.toLowerCase()}|${o.signal.objectName}`;
+      m!.set(k, [...(m!.get(k) ?? []), { i, o }]);
+    });
+    byName.set(objects, m);
+  }
+  return m;
+}
+
+/** The planned objects an SPC may reference (plan order), without scanning every object for every SPC. */
+function candidates(spc: Spc, objects: PlannedObject[]): PlannedObject[] {
+  const idx = objectIndex(objects);
+  const found = new Map<number, PlannedObject>();
+  for (const so of spc.objects) for (const c of idx.get(`${spc.keyvaultName}|${so.objectName}`) ?? []) found.set(c.i, c.o);
+  return [...found].sort((a, b) => a[0] - b[0]).map(([, o]) => o);
+}
+
 /** Each in-scope SPC with the objects of `objects` it references, and the out-of-scope SPCs as skips. */
 export function spcMatches(spcs: Spc[], objects: PlannedObject[], ctx: PlanContext) {
   const skips: Skip[] = [];
   const matches: { spc: Spc; object: PlannedObject; spcObject: SpcObject }[] = [];
   const vaults = new Set(objects.map((o) => o.signal.vault));
   for (const spc of spcs) {
-    const hits = objects.flatMap((o) => matchingObjects(spc, o.signal).map((spcObject) => ({ spc, object: o, spcObject })));
+    const hits = candidates(spc, objects).flatMap((o) =>
+      matchingObjects(spc, o.signal).map((spcObject) => ({ spc, object: o, spcObject })),
+    );
     // An SPC whose objects cannot be read may name any of them: reported once when it uses one of the vaults.
     const unreadable = !!spc.objectsError && spc.provider === "azure" && vaults.has(spc.keyvaultName);
     if (hits.length === 0 && !unreadable) continue;

@@ -98,6 +98,16 @@ export function restartWhy(
   return why;
 }
 
+function groupBy<T>(items: Iterable<T>, key: (t: T) => string): Map<string, T[]> {
+  const m = new Map<string, T[]>();
+  for (const t of items) {
+    const list = m.get(key(t));
+    if (list) list.push(t);
+    else m.set(key(t), [t]);
+  }
+  return m;
+}
+
 /** A version found on an object that the order could not place against the one read now (yet). */
 export interface UnorderedVersion {
   ours: ObjectVersion;
@@ -145,11 +155,13 @@ export function restartPlan(
 ): { actions: Action[]; unordered: UnorderedVersion[] } {
   const actions: Action[] = [];
   const unordered: UnorderedVersion[] = [];
-  const touched = new Set([...[...held.values()].map((s) => s.namespace), ...[...unrefreshable.values()].map((s) => s.namespace)]);
+  // By namespace: a workload only ever reads its own namespace's Secrets and classes (never workloads × Secrets).
+  const heldIn = groupBy(held.values(), (s) => s.namespace);
+  const mountsIn = groupBy(unrefreshable.values(), (s) => s.namespace);
   for (const w of inv.workloads) {
-    if (!touched.has(w.namespace)) continue;
+    if (!heldIn.has(w.namespace) && !mountsIn.has(w.namespace)) continue;
     const label = `${w.kind} ${nsName(w.namespace, w.name)}`;
-    const why = restartWhy(w, held.values(), unrefreshable.values(), objects, ctx);
+    const why = restartWhy(w, heldIn.get(w.namespace) ?? [], mountsIn.get(w.namespace) ?? [], objects, ctx);
     if (!why || why.objects.length === 0) continue;
     if (why.optOut) {
       actions.push(skip(label, "opt-out", why.optOut, w.namespace));

@@ -48,7 +48,14 @@ class Pusher {
   }
   static start(): Pusher {
     return new Pusher(
-      fork(join(here, "pusher.js"), [], { stdio: ["ignore", "inherit", "inherit", "ipc"], execArgv: [...process.execArgv, "--expose-gc"] }),
+      fork(join(here, "pusher.js"), [], {
+        stdio: ["ignore", "inherit", "inherit", "ipc"],
+        execArgv: [
+          ...process.execArgv,
+          "--expose-gc",
+          ...(process.env.KVRP_BENCH_PROF ? ["--cpu-prof", `--cpu-prof-dir=${process.env.KVRP_BENCH_PROF}`] : []),
+        ],
+      }),
     );
   }
   request(r: PusherRequest): Promise<PusherReply> {

@@ -2,6 +2,7 @@
 // over IPC and handles them exactly as the function does (handleDelivery → push), with the restricted pusher token.
 // Cold = a fresh runtime for the event (no connections, tokens, SPC index or discovery cached); warm = one runtime
 // reused across events, as a warm function instance does.
+import { getHeapStatistics } from "node:v8";
 import pLimit from "p-limit";
 import { handleDelivery } from "../../shared/entry/event-delivery.js";
 import type { LogSink } from "../../shared/entry/log.js";
@@ -67,11 +68,11 @@ let heapPeak = 0;
 let rssPeak = 0;
 
 function sampleMemory(): void {
-  const m = process.memoryUsage();
-  heapPeak = Math.max(heapPeak, m.heapUsed);
-  rssPeak = Math.max(rssPeak, m.rss);
+  heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size);
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }
-setInterval(sampleMemory, 20).unref();
+// Cheap calls, every 50 ms: the sampler must not take CPU from the process it measures.
+setInterval(sampleMemory, 50).unref();
 
 function send(r: PusherReply): void {
   process.send!(r);

@@ -27,6 +27,7 @@ let d: DriverStandIn;
 const secretName = uniqueName("http-db");
 const logs: string[] = [];
 const VALUES = ["http-value-1", "http-value-2", "http-value-3"];
+let v1Created: number;
 
 beforeAll(async () => {
   w = await startWorld();
@@ -36,7 +37,7 @@ beforeAll(async () => {
   ns = await createNamespace(c, "http");
   // Only this file's namespace: drift must not read objects other test files left in the shared cluster.
   setRuntime(w.runtime({ namespacesInclude: [ns] }, ["c1"]));
-  await w.secrets("kv-alpha").setSecret(secretName, VALUES[0]!);
+  v1Created = (await w.secrets("kv-alpha").setSecret(secretName, VALUES[0]!)).properties.createdOn!.getTime();
   d = await driver(w, c, [ns], "v1.6");
   await createSpc(c, ns, {
     name: "app",
@@ -245,8 +246,11 @@ describe("dry runs change nothing; POST pushes for real", () => {
     const rep = real.jsonBody as unknown as Report;
     expect(rep.dryRun).toBe(false);
     expect(rep.counts).toMatchObject({ secretsPatched: 1, workloadsRestarted: 1, failed: 0 });
-    // The dry runs above already read and rendered the version the Secret holds: the warm instance proves it without a read.
-    expect(rep).toMatchObject({ vaultReads: 1, proofReads: 0 });
+    // The dry runs above already read and rendered the version the Secret holds: the warm instance proves it without a
+    // read — unless both versions were created in the same second (Key Vault's resolution): one re-read of the latest
+    // then orders them.
+    const sameSecond = v2.properties.createdOn!.getTime() === v1Created;
+    expect(rep).toMatchObject({ vaultReads: sameSecond ? 2 : 1, proofReads: sameSecond ? 1 : 0 });
     expect((await secretData(c, ns, "app-creds")).password).toBe(VALUES[1]);
     expect(await generation(c, ns, "Deployment", "api")).toBe(gen0 + 1);
     await d.idle();

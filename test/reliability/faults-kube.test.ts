@@ -6,7 +6,7 @@
 import { randomBytes, randomUUID } from "node:crypto";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { handleDelivery, RedeliveryNeeded, type DeliveryOutcome } from "../../shared/entry/event-delivery.js";
-import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
+import { shutdownRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import { createNamespace, driver, keyVaultEvent, startWorld, uniqueName, type ClusterHandles, type World } from "../support/world.js";
 import { fleetState, seedFleet, startDedicatedCluster, until, type Fleet } from "./support/fleet.js";
 import { Ledger } from "./support/ledger.js";
@@ -120,7 +120,7 @@ describe("API server killed mid-apply", () => {
       ledger.add("lostRotations", fleet.namespaces.length - end.fresh.length);
       expect(attempts).toBeLessThanOrEqual(2);
     } finally {
-      closeRuntime(rt);
+      await shutdownRuntime(rt, 3_000);
     }
   });
 });
@@ -166,7 +166,7 @@ describe("etcd restarted under the API server", () => {
           `etcd killed mid-apply: invocation failed after ${failedAfter.toFixed(1)} s; after etcd restart the API server recovered and redelivery #${attempts} converged ${((Date.now() - t1) / 1000).toFixed(1)} s later`,
         );
       } finally {
-        closeRuntime(rt);
+        await shutdownRuntime(rt, 3_000);
       }
     } finally {
       await ded.stop();
@@ -241,7 +241,7 @@ describe("one of two clusters unreachable", () => {
           expect(g - f.generations.get(ns)!).toBe(2);
         }
     } finally {
-      closeRuntime(rt);
+      await shutdownRuntime(rt, 3_000);
       d1.stop();
     }
   });

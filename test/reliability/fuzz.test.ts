@@ -708,6 +708,7 @@ describe("CLI `event` command", () => {
 
 describe("nothing leaked, nothing unhandled", () => {
   it("no secret value nor its base64 in any log line, HTTP body or CLI output; no unhandled rejection", async () => {
+    await rt.events?.drain(); // Events are recorded in the background after each invocation
     await leaks.captureEvents(c.core, [target.ns]);
     const found = leaks.scan();
     ledger.add("leakedValues", found.length);

@@ -89,6 +89,9 @@ describe("tenant storm of made-up objects", () => {
     );
     const seeded = (Date.now() - t0) / 1000;
 
+    // Only these two namespaces: drift must not read objects other test files left (or deleted) in the shared cluster,
+    // which would count as "made-up" 404 reads here.
+    rt.config.policy = { ...rt.config.policy, namespacesInclude: [legitNs, stormNs] };
     await w.secrets("kv-alpha").setSecret(legit, "l-2"); // a rotation whose event never arrived
     const runs: { reads: number; ms: number }[] = [];
     for (let run = 0; run < 3; run++) {
