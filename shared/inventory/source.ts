@@ -8,6 +8,8 @@ export interface SpcSource {
   forSignals?(api: ClusterApi, signals: ObjectRef[]): Promise<Spc[][]>;
   /** Stops background work (watches). */
   close?(): void;
+  /** Whether `forSignals` answers now from memory (no list). */
+  isWarm?(api: ClusterApi): boolean;
 }
 
 export const freshSpcs: SpcSource = { list: (api) => api.listSpcs() };

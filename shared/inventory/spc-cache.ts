@@ -94,6 +94,10 @@ export class SpcCache implements SpcSource {
     return signals.map((sig) => fresh.filter((s) => matchingObjects(s, sig).length > 0));
   }
 
+  isWarm(api: ClusterApi): boolean {
+    return this.of(api).isLive();
+  }
+
   status(api: ClusterApi): SpcCacheStatus {
     return this.of(api).status();
   }

@@ -35,7 +35,8 @@ export interface ListPage {
 }
 
 export interface Backend {
-  getSecret(namespace: string, name: string): Promise<unknown>;
+  /** A Secret; `cached`: as the API server's watch cache holds it, where the backend can ask for that (restBackend). */
+  getSecret(namespace: string, name: string, cached: boolean): Promise<unknown>;
   /** JSON merge patch. */
   patch(r: Resource, namespace: string, name: string, body: object): Promise<void>;
   list(r: Resource, q: ListQuery): Promise<ListPage>;
@@ -53,7 +54,12 @@ const seg = encodeURIComponent;
 export function restBackend(rest: JsonRest): Backend {
   const MERGE = { contentType: "application/merge-patch+json" };
   return {
-    getSecret: (ns, name) => rest.send("GET", `/api/v1/namespaces/${seg(ns)}/secrets/${seg(name)}`),
+    // resourceVersion=0: served from the API server's watch cache instead of a quorum read from etcd (half the cost
+    // on the benchmark machine: 5,000 GETs 1.2–1.6 s instead of 2.2–3.3 s). It may lag by milliseconds; every patch
+    // made from it is conditional on the resourceVersion it returned, so a lag costs a 409 (redelivery), never a write
+    // over something newer.
+    getSecret: (ns, name, cached) =>
+      rest.send("GET", `/api/v1/namespaces/${seg(ns)}/secrets/${seg(name)}${cached ? "?resourceVersion=0" : ""}`),
     async patch(r, ns, name, body) {
       await rest.send("PATCH", `${basePath(r)}/namespaces/${seg(ns)}/${r.plural}/${seg(name)}`, body, MERGE);
     },

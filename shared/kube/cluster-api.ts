@@ -168,9 +168,20 @@ export class ClusterApi {
     return (await this.listRaw(SPCPS, { namespace })).items.map((s) => toSpcps(s as RawSpcps));
   }
 
+  /**
+   * A Secret by name (null: it does not exist), from the API server's watch cache where the backend can ask for that
+   * (backend.ts says why that is safe); a miss is confirmed with a consistent read.
+   */
   async getSecret(namespace: string, name: string): Promise<SecretState | null> {
     try {
-      const s = await this.call("get", "secrets", () => this.backend.getSecret(namespace, name));
+      const s = await this.call("get", "secrets", () => this.backend.getSecret(namespace, name, true));
+      return toSecretState(namespace, name, s as RawSecret);
+    } catch (e) {
+      if (statusOf(e) !== 404) throw e;
+    }
+    // Not in the watch cache: make sure (a Secret created a moment ago may not have reached it yet).
+    try {
+      const s = await this.call("get", "secrets", () => this.backend.getSecret(namespace, name, false));
       return toSecretState(namespace, name, s as RawSecret);
     } catch (e) {
       if (statusOf(e) === 404) return null;

@@ -195,8 +195,8 @@ export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: Cluster
       report.ok = false;
       report.failure = rest.retryable;
     }
-    // Cold caches seed now, after this pass's writes (a no-op while they run).
-    rt.mounts?.start(api);
+    // Cold caches seed once this invocation is done (their lists must not compete with its writes; no-op while running).
+    if (rt.mounts) setTimeout(() => rt.mounts?.start(api), 0).unref();
     if (!pass.dryRun) {
       const events = [...secretOut.touched, ...rest.touched]
         .map(eventFor)

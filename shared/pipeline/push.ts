@@ -1,7 +1,7 @@
 // Event, HTTP and CLI pushes: signal → (per cluster) inventory → Key Vault → plan → apply → report.
 import { randomUUID } from "node:crypto";
 import { spcsForSignals } from "../inventory/source.js";
-import type { Policy, RotationSignal, Spc } from "../model/index.js";
+import { providerTypesFor, type Policy, type RotationSignal, type Spc } from "../model/index.js";
 import type { PlannedObject } from "../plan/plan.js";
 import { buildReport } from "../report/report.js";
 import type { Report } from "../model/index.js";
@@ -29,6 +29,23 @@ export function scopedPolicy(policy: Policy, namespaces: string[] | undefined): 
   return { ...policy, namespacesInclude: include.length ? include : ["\u0000none"] };
 }
 
+/**
+ * A cold instance lists every SPC before it knows what to read (hundreds of ms at 10,000 SPCs): meanwhile it reads
+ * the latest version of objects whose provider endpoint the event alone decides (secret and key events), and the
+ * pass finds the read in the reader's memo. Warm instances answer from the SPC index at once and read only what an
+ * SPC references.
+ */
+function readAhead(rt: Runtime, reader: VaultReader, signals: RotationSignal[], apis: Runtime["clusters"]): void {
+  if (apis.every((a) => rt.spcSource.isWarm?.(a))) return;
+  for (const s of signals) {
+    const types = providerTypesFor(s.objectType);
+    const vault = rt.config.vaults.get(s.vault);
+    if (types.length !== 1 || !vault) continue;
+    // Failures surface when the pass awaits the same read (or nowhere, if no SPC references the object).
+    reader.read(vault, types[0]!, s.objectName).catch(() => undefined);
+  }
+}
+
 /** Pushes signals to every (selected) cluster. Clusters are independent: one failing does not stop the others. */
 export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushOptions = {}): Promise<Report> {
   const receivedAt = (opts.receivedAt ?? new Date()).getTime();
@@ -38,6 +55,7 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
   const policy = scopedPolicy(rt.config.policy, opts.namespaces);
   const apis = rt.clusters.filter((c) => !opts.clusters?.length || opts.clusters.includes(c.name));
   const ordering = orderingFor(rt, reader);
+  readAhead(rt, reader, signals, apis);
   const clusters = await Promise.all(
     apis.map(async (api) => {
       let matched: Spc[][];

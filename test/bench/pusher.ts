@@ -20,6 +20,7 @@ export type PusherRequest =
   | { type: "reconcile"; id: number }
   | { type: "floor"; id: number; object: string; secrets: [string, string][] }
   | { type: "resetPeaks" }
+  | { type: "gc" }
   | { type: "exit" };
 
 export interface Sample {
@@ -69,9 +70,8 @@ let rssPeak = 0;
 
 function sampleMemory(): void {
   heapPeak = Math.max(heapPeak, getHeapStatistics().used_heap_size);
-  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
 }
-// Cheap calls, every 50 ms: the sampler must not take CPU from the process it measures.
+// A cheap call every 50 ms: the sampler must not take CPU from the process it measures (RSS: the lifetime peak at exit).
 setInterval(sampleMemory, 50).unref();
 
 function send(r: PusherReply): void {
@@ -110,6 +110,7 @@ async function measure(id: number, rt: Runtime, fresh: boolean, run: (receivedAt
     rep = (e as { report?: Report }).report;
   }
   sampleMemory();
+  rssPeak = Math.max(rssPeak, process.memoryUsage.rss());
   const counts = new Map(api.stats.counts);
   const s: Sample = {
     id,
@@ -207,6 +208,11 @@ process.on("message", (msg: PusherRequest) => {
       case "resetPeaks":
         heapPeak = 0;
         rssPeak = 0;
+        return;
+      case "gc":
+        // Between phases: the cold phase's discarded runtimes are not the warm instance's garbage.
+        (globalThis as { gc?: () => void }).gc?.();
+        send({ type: "ready" });
         return;
       case "exit": {
         // What the warm instance keeps (every cache filled), after a full GC: its steady footprint.
