@@ -14,7 +14,16 @@ import { aggregateEvents, eventFor, noProofEvent, recordEvents } from "../apply/
 import { collectMounts, collectSecrets, spcpsHints } from "../inventory/collect.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { kubeFailure } from "../kube/errors.js";
-import { nsName, type Action, type ClusterInventory, type ClusterReport, type RestartWorkload, type Spc } from "../model/index.js";
+import {
+  nsName,
+  type Action,
+  type ClusterInventory,
+  type ClusterReport,
+  type ObjectVersion,
+  type ProviderObjectType,
+  type RestartWorkload,
+  type Spc,
+} from "../model/index.js";
 import {
   analyzeSecrets,
   inScope,
@@ -108,10 +117,20 @@ async function prepareSecrets(rt: Runtime, api: ClusterApi, pass: ClusterPass, o
 }
 
 /** The mount stage: its inventory (warm caches, else fresh lists), read once the Secrets are done, and the nudges. */
-async function prepareMounts(rt: Runtime, api: ClusterApi, pass: ClusterPass, s: SecretsStage, behind: Set<string>) {
+async function prepareMounts(rt: Runtime, api: ClusterApi, pass: ClusterPass, ordering: Ordering, s: SecretsStage, behind: Set<string>) {
   if (pass.waitForCachesMs) await rt.mounts?.ready(api, pass.waitForCachesMs);
   const inv: ClusterInventory = { ...s.inv, ...(await collectMounts(api, s.scoped, s.limit, rt.mounts)) };
-  const mounts = planMounts(s.objects, inv, s.ctx);
+  // Versions the mounts hold that this instance cannot place yet are looked up first (a tie, a version it never saw):
+  // a mount holding a newer version than this read is not nudged.
+  const unordered: { ours: ObjectVersion; held: string; type: ProviderObjectType }[] = [];
+  planMounts(s.objects, inv, s.ctx, (ours, held) => {
+    const o = ordering.order(ours, held);
+    const type = readType(s.objects, ours);
+    if (o === "unknown" && type) unordered.push({ ours, held, type });
+    return o;
+  });
+  if (unordered.length) await ordering.resolve(unordered);
+  const mounts = planMounts(s.objects, inv, s.ctx, ordering.order);
   for (const k of mounts.staleObjects) behind.add(k);
   return { inv, mounts };
 }
@@ -163,7 +182,7 @@ function replanner(
 export async function planPass(rt: Runtime, api: ClusterApi, pass: ClusterPass): Promise<Action[]> {
   const ordering = pass.ordering ?? orderingFor(rt, pass.reader);
   const s = await prepareSecrets(rt, api, pass, ordering, new Set());
-  const m = await prepareMounts(rt, api, pass, s, new Set());
+  const m = await prepareMounts(rt, api, pass, ordering, s, new Set());
   const restarts = await planRestartsOrdered(ordering, s, m.inv, s.secrets.held, m.mounts.unrefreshable);
   return [...s.scope, ...s.secrets.actions, ...m.mounts.actions, ...restarts];
 }
@@ -183,7 +202,7 @@ export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: Cluster
     const s = await prepareSecrets(rt, api, pass, ordering, behind);
     const secretOut = await applyActions(api, [...s.scope, ...s.secrets.actions], opts);
     results.push(...secretOut.results);
-    const m = await prepareMounts(rt, api, pass, s, behind);
+    const m = await prepareMounts(rt, api, pass, ordering, s, behind);
     // Restarts follow only Secrets that really hold the new version (patched now, or already current).
     const held = landed(s.secrets.held, secretOut.results);
     const restarts = await planRestartsOrdered(ordering, s, m.inv, held, m.mounts.unrefreshable);

@@ -14,6 +14,7 @@ import {
   type SpcpsState,
 } from "../model/index.js";
 import { skip, spcMatches, type PlanContext, type PlannedObject } from "./context.js";
+import type { OrderOf } from "./version-order.js";
 
 interface Stale {
   pod: SpcpsState;
@@ -55,11 +56,15 @@ export function spcpsOf(all: SpcpsState[], spc: Pick<Spc, "namespace" | "name">)
   return idx.bySpc.get(nsName(spc.namespace, spc.name)) ?? [];
 }
 
-/** Pure: nudges for stale mounts (one per pod, whatever the number of objects and classes), skips with reasons. */
+/**
+ * Pure: nudges for stale mounts (one per pod, whatever the number of objects and classes), skips with reasons. With
+ * `order`, a mount known to hold a newer version than this read is not stale (an older read nudges nothing).
+ */
 export function planMounts(
   objects: PlannedObject[],
   inv: ClusterInventory,
   ctx: PlanContext,
+  order?: OrderOf,
 ): { actions: Action[]; unrefreshable: Map<string, Spc>; staleObjects: Set<string> } {
   const actions: Action[] = [];
   const staleObjects = new Set<string>();
@@ -75,6 +80,7 @@ export function planMounts(
     for (const pod of spcpsOf(inv.spcps, spc)) {
       const holds = pod.versions[id];
       if (holds === undefined || holds === version) continue;
+      if (order?.({ vault: spc.keyvaultName, objectName: obj.objectName, version }, holds) === "newer") continue;
       const k = nsName(pod.namespace, pod.podName);
       const s = stale.get(k) ?? { pod, spcs: new Map(), wants: new Set(), held: new Set(), objects: new Set(), ageS: Infinity };
       s.objects.add(`${spc.keyvaultName}|${obj.objectName}`);
