@@ -373,9 +373,9 @@ resource "azurerm_role_assignment" "aks_cluster_user" {
 #   secrets get+patch      -> secrets/read + secrets/write (also allows list/watch and create/update of Secrets)
 #   pods patch             -> pods/write only (no pods/read)
 #   events create          -> events/write (core group only; events.k8s.io is not used)
-#   apps list+patch        -> apps/{deployments,statefulsets,daemonsets}/read + write
-#   csidrivers get [name]  -> storage.k8s.io/csidrivers/read (every CSIDriver)
-#   SPC/SPCPS list, rollouts list+patch -> customresources/read + write, narrowed by the ABAC condition on the
+#   apps list+watch+patch  -> apps/{deployments,statefulsets,daemonsets}/read + write
+#   csidrivers get+list+watch [name] -> storage.k8s.io/csidrivers/read (every CSIDriver)
+#   SPC/SPCPS list+watch, rollouts list+watch+patch -> customresources/read + write, narrowed by the ABAC condition on the
 #                             assignment below.
 # API discovery (GET /apis/argoproj.io/v1alpha1) is not a data action; AKS allows it to every authenticated caller.
 resource "azurerm_role_definition" "aks_pusher" {
