@@ -88,10 +88,7 @@ export class Reflector<T> {
   /** Starts seeding in the background when nothing is under way (callers read fresh meanwhile). */
   start(): void {
     if (this.closed || this.live || this.inflight || this.connecting || this.timer || Date.now() < this.pausedUntil) return;
-    this.relist().catch((e: unknown) => {
-      this.log("initial list failed; reading fresh meanwhile", { error: (e as Error).message });
-      this.scheduleRelist();
-    });
+    this.relist().catch((e: unknown) => this.listFailed(e, "initial list failed; reading fresh meanwhile"));
   }
 
   /** Waits up to `ms` for the store to be live, starting it if needed. */
@@ -264,12 +261,21 @@ export class Reflector<T> {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       if (gen !== this.gen || this.closed) return;
-      this.relist().catch((e: unknown) => {
-        this.log("background relist failed; reading fresh meanwhile", { error: (e as Error).message });
-        if (!this.closed && !this.live && !this.connecting && !this.inflight && !this.timer) this.scheduleRelist();
-      });
+      this.relist().catch((e: unknown) => this.listFailed(e, "background relist failed; reading fresh meanwhile"));
     }, this.retryDelay);
     this.timer.unref();
+  }
+
+  /** A failed background list: retried with backoff, or — forbidden (RBAC without cluster-wide list) — paused. */
+  private listFailed(e: unknown, msg: string): void {
+    const status = statusOf(e);
+    this.log(msg, { status, error: (e as Error).message });
+    if (status === 403 || status === 401) {
+      this.lastWatchError = `${status} list forbidden`;
+      this.pausedUntil = Date.now() + (this.opts.forbiddenRetryMs ?? 10 * 60_000);
+      return;
+    }
+    if (!this.closed && !this.live && !this.connecting && !this.inflight && !this.timer) this.scheduleRelist();
   }
 
   private log(msg: string, fields: Record<string, unknown>): void {

@@ -1,6 +1,6 @@
 // The reflector's state machine against a fake collection (the API server's list and watch as a boundary): it answers
-// only while its watch is live, re-lists after an ERROR event (410 Gone), a failed or early-closed stream, resumes
-// after a server timeout without a list, stops watching when forbidden, and drops a store that outgrew its bound.
+// only while its watch is live, re-lists after an ERROR event (410 Gone), a failed or early-closed stream or list,
+// resumes after a server timeout without a list, pauses when forbidden, and drops a store that outgrew its bound.
 import { describe, expect, it } from "vitest";
 import type { Collection, CollectionEvent, Keyed } from "../../../shared/kube/collections.js";
 import { GroupedStore } from "../../../shared/inventory/grouped-store.js";
@@ -19,6 +19,7 @@ class FakeCollection implements Collection<Item> {
   lists = 0;
   watches: { from: string; emit: (e: CollectionEvent<Item>) => void; done: (err: unknown) => void; aborted: boolean }[] = [];
   watchError: (Error & { statusCode?: number }) | undefined;
+  listError: (Error & { statusCode?: number }) | undefined;
 
   put(i: Item): void {
     this.items.set(`${i.ns}/${i.name}`, i);
@@ -29,6 +30,7 @@ class FakeCollection implements Collection<Item> {
 
   async list(): Promise<{ items: Keyed<Item>[]; resourceVersion: string }> {
     this.lists++;
+    if (this.listError) throw this.listError;
     return { items: [...this.items].map(([key, item]) => ({ key, item })), resourceVersion: String(this.rv) };
   }
 
@@ -130,6 +132,23 @@ describe("Reflector", () => {
     await new Promise((res) => setTimeout(res, 30));
     expect(src.lists).toBe(1);
     r.close();
+  });
+
+  it("retries a failed background list with backoff, but not a forbidden one (RBAC without cluster-wide list)", async () => {
+    const { src, r } = make();
+    src.listError = Object.assign(new Error("connection refused"), {});
+    r.start();
+    await until(() => src.lists >= 3);
+    src.listError = undefined;
+    await until(() => r.isLive());
+    r.close();
+    const f = make();
+    f.src.listError = Object.assign(new Error("Forbidden"), { statusCode: 403 });
+    f.r.start();
+    await new Promise((res) => setTimeout(res, 60));
+    expect(f.src.lists).toBe(1);
+    expect(f.r.status().lastWatchError).toBe("403 list forbidden");
+    f.r.close();
   });
 
   it("drops a store that outgrows its bound and stops watching", async () => {
