@@ -266,14 +266,16 @@ export class Reflector<T> {
     this.timer.unref();
   }
 
-  /** A failed background list: retried with backoff, or — forbidden (RBAC without cluster-wide list) — paused. */
+  /**
+   * A failed background list: retried with backoff — every 30 s when forbidden (RBAC without a cluster-wide list, or
+   * an API server whose authorizer is still starting: it answers 403 for a moment after a restart).
+   */
   private listFailed(e: unknown, msg: string): void {
     const status = statusOf(e);
     this.log(msg, { status, error: (e as Error).message });
     if (status === 403 || status === 401) {
       this.lastWatchError = `${status} list forbidden`;
-      this.pausedUntil = Date.now() + (this.opts.forbiddenRetryMs ?? 10 * 60_000);
-      return;
+      this.retryDelay = 30_000;
     }
     if (!this.closed && !this.live && !this.connecting && !this.inflight && !this.timer) this.scheduleRelist();
   }

@@ -1,16 +1,10 @@
 // The few raw calls ClusterApi makes, two ways: plain JSON on the pusher's own keep-alive agent (token-authenticated
-// clusters: the function app) or through client-node's generated APIs (kubeconfig: any auth the kubeconfig has).
-import {
-  CoreV1Api,
-  CustomObjectsApi,
-  PatchStrategy,
-  StorageV1Api,
-  setHeaderOptions,
-  type CoreV1Event,
-  type KubeConfig,
-  type createConfiguration,
-} from "@kubernetes/client-node";
+// clusters: the function app, here) or through client-node's generated APIs (kubeconfig: kubeconfig-client.ts).
 import type { JsonRest } from "./rest.js";
+
+export interface WatchHandle {
+  abort(): void;
+}
 
 /** A resource addressed the generic way: `group` "" is the core group. */
 export interface Resource {
@@ -34,6 +28,22 @@ export interface ListPage {
   metadata?: { continue?: string; resourceVersion?: string };
 }
 
+/** A core/v1 Event as the pusher creates it. */
+export interface EventBody {
+  metadata: { generateName: string; namespace: string };
+  involvedObject: { kind: string; apiVersion: string; name: string; namespace: string };
+  reason: string;
+  message: string;
+  type: "Normal" | "Warning";
+  source: { component: string };
+  reportingComponent: string;
+  reportingInstance: string;
+  action: string;
+  firstTimestamp: Date;
+  lastTimestamp: Date;
+  count: number;
+}
+
 export interface Backend {
   /** A Secret; `cached`: as the API server's watch cache holds it, where the backend can ask for that (restBackend). */
   getSecret(namespace: string, name: string, cached: boolean): Promise<unknown>;
@@ -41,7 +51,7 @@ export interface Backend {
   patch(r: Resource, namespace: string, name: string, body: object): Promise<void>;
   list(r: Resource, q: ListQuery): Promise<ListPage>;
   getCsiDriver(name: string): Promise<{ spec?: { requiresRepublish?: boolean } }>;
-  createEvent(namespace: string, body: CoreV1Event): Promise<void>;
+  createEvent(namespace: string, body: EventBody): Promise<void>;
   apiResources(group: string, version: string): Promise<{ resources: { name: string }[] }>;
 }
 
@@ -80,43 +90,14 @@ export function restBackend(rest: JsonRest): Backend {
   };
 }
 
-const mergePatch = setHeaderOptions("Content-Type", PatchStrategy.MergePatch);
-
-/** Through client-node's generated APIs, with whatever auth the kubeconfig (or the configuration) carries. */
-export function clientNodeBackend(make: <T>(c: new (cfg: ReturnType<typeof createConfiguration>) => T) => T): Backend {
-  const core = make(CoreV1Api);
-  const custom = make(CustomObjectsApi);
-  const storage = make(StorageV1Api);
+/** A backend made on first use (kubeconfig clusters load client-node only when a call is made). */
+export function lazyBackend(load: () => Promise<Backend>): Backend {
   return {
-    getSecret: (namespace, name) => core.readNamespacedSecret({ namespace, name }),
-    async patch(r, namespace, name, body) {
-      if (r.group === "" && r.plural === "secrets") await core.patchNamespacedSecret({ namespace, name, body }, mergePatch);
-      else if (r.group === "" && r.plural === "pods") await core.patchNamespacedPod({ namespace, name, body }, mergePatch);
-      else
-        await custom.patchNamespacedCustomObject(
-          { group: r.group, version: r.version, namespace, plural: r.plural, name, body },
-          mergePatch,
-        );
-    },
-    async list(r, q) {
-      const common = {
-        group: r.group,
-        version: r.version,
-        plural: r.plural,
-        ...(q.limit ? { limit: q.limit } : {}),
-        ...(q.continue ? { _continue: q.continue } : {}),
-        ...(q.fieldSelector ? { fieldSelector: q.fieldSelector } : {}),
-      };
-      return (await (q.namespace
-        ? custom.listNamespacedCustomObject({ ...common, namespace: q.namespace })
-        : custom.listClusterCustomObject(common))) as ListPage;
-    },
-    getCsiDriver: (name) => storage.readCSIDriver({ name }),
-    async createEvent(namespace, body) {
-      await core.createNamespacedEvent({ namespace, body });
-    },
-    apiResources: (group, version) => custom.getAPIResources({ group, version }),
+    getSecret: async (ns, name, cached) => (await load()).getSecret(ns, name, cached),
+    patch: async (r, ns, name, body) => (await load()).patch(r, ns, name, body),
+    list: async (r, q) => (await load()).list(r, q),
+    getCsiDriver: async (name) => (await load()).getCsiDriver(name),
+    createEvent: async (ns, body) => (await load()).createEvent(ns, body),
+    apiResources: async (group, version) => (await load()).apiResources(group, version),
   };
 }
-
-export type { KubeConfig };

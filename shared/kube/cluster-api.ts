@@ -1,5 +1,4 @@
 // The Kubernetes calls the pusher makes — and only these (infra/k8s/rbac.yaml grants exactly them).
-import { ApiException, KubeConfig, Watch } from "@kubernetes/client-node";
 import {
   WORKLOAD_KINDS,
   workloadKind,
@@ -9,19 +8,19 @@ import {
   type Workload,
   type WorkloadKind,
 } from "../model/index.js";
-import { CORE_PODS, CORE_SECRETS, basePath, clientNodeBackend, restBackend, type Backend, type Resource } from "./backend.js";
+import { CORE_PODS, CORE_SECRETS, basePath, lazyBackend, restBackend, type Backend, type Resource, type WatchHandle } from "./backend.js";
+import type { KubeconfigClient, KubeconfigSource } from "./kubeconfig-client.js";
 import { statusOf } from "./errors.js";
 import { RequestStats } from "./request-stats.js";
 import { JsonRest } from "./rest.js";
 import { CSI_DRIVER_NAME, toSecretState, toSpc, toSpcps, toWorkload, type RawSecret, type RawSpc, type RawSpcps } from "./translate.js";
 import { tokenTransport } from "./transport.js";
+import { watchStream } from "./watch-stream.js";
 
 export const SPC_GROUP = "secrets-store.csi.x-k8s.io";
 export const SPC_VERSION = "v1";
 
-export interface WatchHandle {
-  abort(): void;
-}
+export type { WatchHandle } from "./backend.js";
 
 export type Outcome = "patched" | "gone";
 
@@ -51,14 +50,12 @@ export class ClusterApi {
   /** Deadline of each request (not of watches), for withToken clients. */
   requestTimeoutMs = DEFAULT_REQUEST_TIMEOUT_MS;
   private readonly optionalKinds = new Map<WorkloadKind, Promise<boolean>>();
-  private watchConfig: () => KubeConfig = () => {
-    throw new Error("this ClusterApi cannot watch");
-  };
   private closers: (() => void)[] = [];
 
   private constructor(
     readonly name: string,
     private readonly backend: Backend,
+    private readonly watcher: KubeconfigClient["watch"],
   ) {}
 
   /**
@@ -66,23 +63,27 @@ export class ClusterApi {
    * agent (rest.ts says why).
    */
   static withToken(name: string, server: string, caPem: string | undefined, token: () => Promise<string>): ClusterApi {
-    const t = tokenTransport(server, caPem, token);
-    const api: ClusterApi = new ClusterApi(name, restBackend(new JsonRest(server, t.requests, token, () => api.requestTimeoutMs)));
+    const t = tokenTransport(caPem);
+    const api: ClusterApi = new ClusterApi(
+      name,
+      restBackend(new JsonRest(server, t.requests, token, () => api.requestTimeoutMs)),
+      (path, query, onEvent, onDone) => watchStream({ server, agent: t.watches, token, path, query }, onEvent, onDone),
+    );
     api.stats.bytesRead = t.bytesRead;
     api.stats.watchBytesRead = t.watchBytesRead;
     api.closers = [() => t.requests.destroy(), () => t.watches.destroy()];
-    api.watchConfig = () => t.watchConfig;
     return api;
   }
 
-  /** From a kubeconfig (local use: any auth the kubeconfig has — certs, exec plugins, tokens). */
-  static fromKubeConfig(name: string, kc: KubeConfig): ClusterApi {
-    const api = new ClusterApi(
+  /** From a kubeconfig (local use: any auth the kubeconfig has — certs, exec plugins, tokens), loaded on first use. */
+  static fromKubeConfig(name: string, src: KubeconfigSource): ClusterApi {
+    let client: Promise<KubeconfigClient> | undefined;
+    const load = () => (client ??= import("./kubeconfig-client.js").then((m) => m.kubeconfigClient(src)));
+    return new ClusterApi(
       name,
-      clientNodeBackend((C) => kc.makeApiClient(C as never) as never),
+      lazyBackend(async () => (await load()).backend),
+      async (path, query, onEvent, onDone) => (await load()).watch(path, query, onEvent, onDone),
     );
-    api.watchConfig = () => kc;
-    return api;
   }
 
   /** Closes keep-alive sockets (request and watch agents). The instance must not be used afterwards. */
@@ -108,12 +109,12 @@ export class ClusterApi {
     opts: { timeoutSeconds?: number; fieldSelector?: string } = {},
   ): Promise<WatchHandle> {
     this.stats.watchOpened(r.plural);
-    const controller = await new Watch(this.watchConfig()).watch(
+    return this.watcher(
       `${basePath(r)}/${r.plural}`,
       {
         resourceVersion,
-        allowWatchBookmarks: true,
-        timeoutSeconds: opts.timeoutSeconds ?? 600,
+        allowWatchBookmarks: "true",
+        timeoutSeconds: String(opts.timeoutSeconds ?? 600),
         ...(opts.fieldSelector ? { fieldSelector: opts.fieldSelector } : {}),
       },
       (type, obj) => {
@@ -122,7 +123,6 @@ export class ClusterApi {
       },
       onDone,
     );
-    return { abort: () => controller.abort() };
   }
 
   watchSpcs(resourceVersion: string, onEvent: RawWatchEvent, onDone: (err: unknown) => void, opts: { timeoutSeconds?: number } = {}) {
@@ -307,5 +307,3 @@ export class ClusterApi {
     }
   }
 }
-
-export { ApiException };

@@ -2,7 +2,6 @@
 // each), one for watches, and wire-byte counting for the benchmark.
 import { Agent } from "node:https";
 import type { Socket } from "node:net";
-import { KubeConfig } from "@kubernetes/client-node";
 
 /** Wire bytes read on every socket an agent opens (closed sockets included). */
 export function countBytes(agent: Agent, opts: { unref?: boolean } = {}): () => number {
@@ -29,32 +28,14 @@ export function countBytes(agent: Agent, opts: { unref?: boolean } = {}): () => 
   };
 }
 
-/** KubeConfig for client-node's Watch with the same bearer token as the requests, on a dedicated agent. */
-export class TokenWatchConfig extends KubeConfig {
-  constructor(
-    private readonly server: string,
-    private readonly agent: Agent,
-    private readonly token: () => Promise<string>,
-  ) {
-    super();
-  }
-  override getCurrentCluster() {
-    return { name: "pusher", server: this.server, skipTLSVerify: false };
-  }
-  override async applyToFetchOptions(): Promise<never> {
-    return { agent: this.agent, headers: { Authorization: `Bearer ${await this.token()}` } } as never;
-  }
-}
-
 export interface TokenTransport {
   requests: Agent;
   watches: Agent;
-  watchConfig: KubeConfig;
   bytesRead: () => number;
   watchBytesRead: () => number;
 }
 
-export function tokenTransport(server: string, caPem: string | undefined, token: () => Promise<string>): TokenTransport {
+export function tokenTransport(caPem: string | undefined): TokenTransport {
   const requests = new Agent({ keepAlive: true, maxSockets: 64, ...(caPem ? { ca: caPem } : {}) });
   // Watches get their own agent: a long-lived stream must not hold one of the request pool's sockets (one per
   // watched resource: SPCs, SPCPS, the workload kinds, the CSIDriver).
@@ -62,7 +43,6 @@ export function tokenTransport(server: string, caPem: string | undefined, token:
   return {
     requests,
     watches,
-    watchConfig: new TokenWatchConfig(server.replace(/\/+$/, ""), watches, token),
     bytesRead: countBytes(requests),
     watchBytesRead: countBytes(watches, { unref: true }),
   };

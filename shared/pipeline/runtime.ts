@@ -2,7 +2,6 @@
 // what a warm instance remembers (proof renderings, negative reads, read rotation).
 import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
-import { KubeConfig } from "@kubernetes/client-node";
 import { AKS_SCOPE, type ClusterConfig, type Config } from "../config/config.js";
 import { EventRecorder } from "../apply/event-recorder.js";
 import { MountCaches } from "../inventory/mount-caches.js";
@@ -67,13 +66,11 @@ export function clusterApi(c: ClusterConfig, credential: () => TokenCredential):
     }
     case "azure":
       return ClusterApi.withToken(c.name, c.server!, pem(c.caData), azureToken(credential(), c.auth.scope ?? AKS_SCOPE));
-    case "kubeconfig": {
-      const kc = new KubeConfig();
-      if (c.auth.path) kc.loadFromFile(c.auth.path);
-      else kc.loadFromDefault();
-      if (c.auth.context) kc.setCurrentContext(c.auth.context);
-      return ClusterApi.fromKubeConfig(c.name, kc);
-    }
+    case "kubeconfig":
+      return ClusterApi.fromKubeConfig(c.name, {
+        ...(c.auth.path ? { path: c.auth.path } : {}),
+        ...(c.auth.context ? { context: c.auth.context } : {}),
+      });
   }
 }
 

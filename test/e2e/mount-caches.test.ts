@@ -88,7 +88,10 @@ describe("mount and workload caches on a real API server", () => {
       let rep = await push(rt, [signal(object)]);
       expect(applied(rep, "patchSecret")).toEqual([`${ns}/creds`]);
       await d.idle();
-      await until("caches live", () => Object.values(rt.mounts!.status(api)).every((s) => s.live));
+      await until("caches live", () => {
+        const st = Object.values(rt.mounts!.status(api));
+        return st.length === 5 && st.every((s) => s.live);
+      });
       expect(Object.keys(rt.mounts!.status(api)).sort()).toEqual(
         ["DaemonSet", "Deployment", "StatefulSet", "csidrivers", "secretproviderclasspodstatuses"].sort(),
       );
@@ -135,7 +138,10 @@ describe("mount and workload caches on a real API server", () => {
       await push(other, [signal(object)]);
       await d.idle();
       await push(rt, [signal(object)]); // warms this instance's caches (nothing left to do)
-      await until("caches live", () => Object.values(rt.mounts!.status(api)).every((s) => s.live));
+      await until("caches live", () => {
+        const st = Object.values(rt.mounts!.status(api));
+        return st.length === 5 && st.every((s) => s.live);
+      });
       const v3 = (await w.secrets("kv-alpha").getSecret(object)).properties.version!;
       const tpl = () => c.apps.readNamespacedDeployment({ namespace: ns, name: "env" });
       expect((await tpl()).spec?.template?.metadata?.annotations?.[templateKey("kv-alpha", object)]).toBe(

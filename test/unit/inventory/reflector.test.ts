@@ -134,7 +134,7 @@ describe("Reflector", () => {
     r.close();
   });
 
-  it("retries a failed background list with backoff, but not a forbidden one (RBAC without cluster-wide list)", async () => {
+  it("retries a failed background list with backoff, a forbidden one only every 30 s", async () => {
     const { src, r } = make();
     src.listError = Object.assign(new Error("connection refused"), {});
     r.start();
@@ -148,6 +148,10 @@ describe("Reflector", () => {
     await new Promise((res) => setTimeout(res, 60));
     expect(f.src.lists).toBe(1);
     expect(f.r.status().lastWatchError).toBe("403 list forbidden");
+    // A list the caller makes itself (the SPC cache when cold) and that succeeds starts the watch at once.
+    f.src.listError = undefined;
+    await f.r.relist();
+    expect(await f.r.warm()).toBe(true);
     f.r.close();
   });
 
