@@ -39,10 +39,10 @@ afterAll(async () => {
   await w?.stop();
 });
 
-async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000): Promise<void> {
+async function until(what: string, cond: () => boolean | Promise<boolean>, ms = 10_000, state?: () => unknown): Promise<void> {
   const t0 = Date.now();
   while (!(await cond())) {
-    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    if (Date.now() - t0 > ms) throw new Error(`timed out after ${ms} ms waiting for ${what}${state ? `: ${JSON.stringify(state())}` : ""}`);
     await new Promise((r) => setTimeout(r, 10));
   }
 }
@@ -83,18 +83,25 @@ describe("mount and workload caches on a real API server", () => {
       const rt = w.runtime({ namespacesInclude: [ns] }, ["c1"]);
       runtimes.push(rt);
       const api = rt.clusters[0]!;
+      // Argo Rollouts too where another test file installed its CRD (the cluster is shared).
+      const kinds = ["DaemonSet", "Deployment", "StatefulSet", "csidrivers", "secretproviderclasspodstatuses"]
+        .concat((await api.hasRollouts()) ? ["Rollout"] : [])
+        .sort();
       await w.secrets("kv-alpha").setSecret(object, "warm-2");
       // Cold: fresh per-namespace lists; the caches seed afterwards.
       let rep = await push(rt, [signal(object)]);
       expect(applied(rep, "patchSecret")).toEqual([`${ns}/creds`]);
       await d.idle();
-      await until("caches live", () => {
-        const st = Object.values(rt.mounts!.status(api));
-        return st.length === 5 && st.every((s) => s.live);
-      });
-      expect(Object.keys(rt.mounts!.status(api)).sort()).toEqual(
-        ["DaemonSet", "Deployment", "StatefulSet", "csidrivers", "secretproviderclasspodstatuses"].sort(),
+      await until(
+        "caches live",
+        () => {
+          const st = Object.values(rt.mounts!.status(api));
+          return st.length === kinds.length && st.every((s) => s.live);
+        },
+        10_000,
+        () => rt.mounts!.status(api),
       );
+      expect(Object.keys(rt.mounts!.status(api)).sort()).toEqual(kinds);
 
       // Changes after the caches went live: a second mount, a second env consumer.
       await d.mount(ns, "app-1", "app");
@@ -138,10 +145,16 @@ describe("mount and workload caches on a real API server", () => {
       await push(other, [signal(object)]);
       await d.idle();
       await push(rt, [signal(object)]); // warms this instance's caches (nothing left to do)
-      await until("caches live", () => {
-        const st = Object.values(rt.mounts!.status(api));
-        return st.length === 5 && st.every((s) => s.live);
-      });
+      const rollouts = (await api.hasRollouts()) ? 1 : 0;
+      await until(
+        "caches live",
+        () => {
+          const st = Object.values(rt.mounts!.status(api));
+          return st.length === 5 + rollouts && st.every((s) => s.live);
+        },
+        10_000,
+        () => rt.mounts!.status(api),
+      );
       const v3 = (await w.secrets("kv-alpha").getSecret(object)).properties.version!;
       const tpl = () => c.apps.readNamespacedDeployment({ namespace: ns, name: "env" });
       expect((await tpl()).spec?.template?.metadata?.annotations?.[templateKey("kv-alpha", object)]).toBe(
