@@ -62,7 +62,7 @@ export const basePath = (r: Pick<Resource, "group" | "version">): string =>
 const seg = encodeURIComponent;
 
 export function restBackend(rest: JsonRest): Backend {
-  const MERGE = { contentType: "application/merge-patch+json" };
+  const MERGE = { contentType: "application/merge-patch+json", statusOnly: true };
   return {
     // resourceVersion=0: served from the API server's watch cache instead of a quorum read from etcd (half the cost
     // on the benchmark machine: 5,000 GETs 1.2–1.6 s instead of 2.2–3.3 s). It may lag by milliseconds; every patch
@@ -84,7 +84,7 @@ export function restBackend(rest: JsonRest): Backend {
     },
     getCsiDriver: (name) => rest.send("GET", `/apis/storage.k8s.io/v1/csidrivers/${seg(name)}`),
     async createEvent(ns, body) {
-      await rest.send("POST", `/api/v1/namespaces/${seg(ns)}/events`, body);
+      await rest.send("POST", `/api/v1/namespaces/${seg(ns)}/events`, body, { statusOnly: true });
     },
     apiResources: (group, version) => rest.send("GET", `/apis/${group}/${version}`),
   };

@@ -25,6 +25,8 @@ export interface RestOptions {
   /** Compressed answers (large lists: a tenth of the bytes over a real network). */
   gzip?: boolean;
   contentType?: string;
+  /** The caller needs only the status: a successful answer's body (a whole pod, say) is drained, not parsed. */
+  statusOnly?: boolean;
 }
 
 export class JsonRest {
@@ -61,12 +63,14 @@ export class JsonRest {
         },
         (res) => {
           const stream = res.headers["content-encoding"] === "gzip" ? res.pipe(createGunzip()) : res;
+          const status = res.statusCode ?? 0;
+          const keep = !(o.statusOnly && status >= 200 && status < 300);
           const chunks: Buffer[] = [];
-          stream.on("data", (c: Buffer) => chunks.push(c));
+          stream.on("data", (c: Buffer) => keep && chunks.push(c));
           stream.on("error", reject);
           stream.on("end", () => {
+            if (!keep) return resolve(undefined as T);
             const text = Buffer.concat(chunks).toString("utf8");
-            const status = res.statusCode ?? 0;
             let json: unknown;
             try {
               json = text ? JSON.parse(text) : undefined;

@@ -190,6 +190,14 @@ async function runScale(
     };
     const fanAt = (j: number) => fan((j * 7) % model.fanObjects);
     const half = Math.ceil(EVENTS / 2);
+    // The floor on the same API server and vault, through the pusher's own clients: after each warm event, for the same
+    // object (same Secrets, same moment's load), one Key Vault read, then the affected Secrets' GET + PATCH at the
+    // pusher's concurrency.
+    const floors: { cls: EventClass; sample: FloorSample }[] = [];
+    const floorFor = async (cls: EventClass, object: string) => {
+      const secrets = (model.referrers.get(object) ?? []).map((i) => [model.spc(i).namespace, model.spc(i).secretName] as [string, string]);
+      floors.push({ cls, sample: await pusher!.floor({ type: "floor", id: ++id, object, secrets }) });
+    };
     for (const mode of ["cold", "warm"] as const) {
       if (mode === "warm") {
         await pusher.request({ type: "gc" }); // the cold runtimes' garbage is not the warm instance's
@@ -200,22 +208,13 @@ async function runScale(
         const cls: EventClass = k % 2 === 0 ? "single" : "fan-out";
         const object = cls === "single" ? solo(j % Math.min(50, scale)) : fanAt(j);
         samples.push(await rotateAndDeliver(mode, cls, object));
+        if (mode === "warm") await floorFor(cls, object);
         if (process.stderr.isTTY) process.stderr.write(`\r\x1b[K  events: ${mode} ${k + 1}/${EVENTS}`);
       }
       if (process.stderr.isTTY) process.stderr.write("\r\x1b[K");
       log(`  ${mode}: ${EVENTS} events done`);
     }
-    // The floor on the same API server and vault, same objects as the warm events: one Key Vault read, then the
-    // affected Secrets' GET + PATCH at the pusher's concurrency, through the pusher's own clients.
-    const floors: { cls: EventClass; sample: FloorSample }[] = [];
-    for (let k = 0; k < EVENTS; k++) {
-      const j = Math.floor(k / 2) + half;
-      const cls: EventClass = k % 2 === 0 ? "single" : "fan-out";
-      const object = cls === "single" ? solo(j % Math.min(50, scale)) : fanAt(j);
-      const secrets = (model.referrers.get(object) ?? []).map((i) => [model.spc(i).namespace, model.spc(i).secretName] as [string, string]);
-      floors.push({ cls, sample: await pusher.floor({ type: "floor", id: ++id, object, secrets }) });
-    }
-    log(`  floor: ${EVENTS} samples done`);
+
     const peaks = await pusher.request({ type: "exit" });
     pusher = undefined;
 
@@ -334,7 +333,7 @@ async function main(): Promise<void> {
       } catch {
         /* unformatted is still correct markdown */
       }
-      writeFileSync(readme, `${text.slice(0, a + START.length)}\n${block}\n${text.slice(b)}`);
+      writeFileSync(readme, `${text.slice(0, a + START.length)}\n\n${block}\n\n${text.slice(b)}`);
       log(`updated the performance section of ${readme}`);
     }
   }

@@ -136,7 +136,7 @@ export function renderMarkdown(results: ScaleResult[], info: RunInfo): string {
       `| ${n0(r.scale)} | ${n0(r.model.namespaces)} | ${n0(r.model.pods)} | ${n0(r.model.secrets)} | ${n0(r.model.deployments)} | ${n0(r.model.statefulSets)} | ${n0(r.model.distinctObjects)} | ${n1(r.fanDegree)} | ${n0(r.seed.objects)} objects in ${n1(r.seed.seconds)} s (${n0(r.seed.perSecond)}/s) |`,
     );
   L.push("");
-  L.push(`## The floor (same API server, same Key Vault, same clients, same objects as the warm events)`);
+  L.push(`## The floor (same API server, same Key Vault, same clients; measured right after each warm event, for its object)`);
   L.push("");
   L.push(
     `The unavoidable work of an event: one Key Vault read of the latest version, then every affected synced Secret's GET + PATCH (a real write) at the pusher's concurrency (${"`KVRP_CONCURRENCY`"}), through the pusher's own clients. Every latency below is also given as a multiple of this floor's p99 for its event class.`,
