@@ -160,15 +160,13 @@ export function headlines(r: ScaleResult): Headline[] {
     targetLabel: "≤ 8 s",
     met: timer <= 8000,
   });
-  const heap = Math.max(...sel(r, "warm").map((s) => s.sample.heapPeak), ...r.reconciles.map((c) => c.sample.heapPeak)) / 2 ** 20;
-  L.push({
-    name: "warm pusher heap, peak (every cache filled)",
-    unit: "MiB",
-    value: heap,
-    target: 200,
-    targetLabel: "≤ 200 MiB",
-    met: heap <= 200,
-  });
+  // Heap: sampled heapUsed counts garbage V8 has not collected yet (it collects lazily); what the instance keeps is the
+  // heap after a full GC with every cache filled (measured at the end of the run).
+  const heap = (name: string, bytes: number) =>
+    L.push({ name, unit: "MiB", value: bytes / 2 ** 20, target: 200, targetLabel: "≤ 200 MiB", met: bytes / 2 ** 20 <= 200 });
+  heap("warm pusher heap, sampled peak during warm events (every cache filled)", Math.max(...sel(r, "warm").map((s) => s.sample.heapPeak)));
+  heap("pusher heap, sampled peak during timer runs (the first seeds the caches)", Math.max(...r.reconciles.map((c) => c.sample.heapPeak)));
+  heap("warm pusher heap kept after GC, every cache filled", r.peaks.retainedHeap ?? NaN);
   return L;
 }
 

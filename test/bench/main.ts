@@ -9,7 +9,6 @@
 // Env: KVRP_BENCH_SCALES=100,1000 KVRP_BENCH_EVENTS=50 (per mode), KVRP_BENCH_MODULE_LOAD_SAMPLES=30.
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { cpus, loadavg, totalmem } from "node:os";
 import { join } from "node:path";
 import { Watch } from "@kubernetes/client-node";
@@ -17,15 +16,14 @@ import { kubeConfigFor, startKubeEnv, type ClusterInfo } from "../env/environmen
 import { startKeyVaultEmulator, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
 import { createCa, issueServerCert } from "../env/tls.js";
 import { localConfig } from "../support/local-runtime.js";
-import { POLLING, V16, simulateEvent } from "./baseline.js";
+import { simulateEvent } from "./baseline.js";
 import { RawKube } from "./http.js";
-import { renderSvg } from "./chart.js";
-import { renderMarkdown, type ScaleResult, type EventClass, type Mode } from "./output.js";
-import { renderReadmeSummary, type BeforeInfo } from "./readme.js";
+import type { ScaleResult, EventClass, Mode } from "./output.js";
+import { resultsDir, writeOutputs } from "./write.js";
 import type { FloorSample, PusherReply, PusherRequest, Sample } from "./pusher.js";
 import { seedCluster } from "./seed.js";
 import { VAULT, clusterModel, fan, solo, type ClusterModel } from "./workload.js";
-import { measureModuleLoad, renderModuleLoad } from "./module-load.js";
+import { measureModuleLoad } from "./module-load.js";
 
 const SCALES = (process.env.KVRP_BENCH_SCALES ?? "100,1000,10000").split(",").map((s) => Number(s.trim()));
 const EVENTS = Number(process.env.KVRP_BENCH_EVENTS ?? 50);
@@ -34,7 +32,6 @@ const RECONCILE_RUNS = Number(process.env.KVRP_BENCH_RECONCILE_RUNS ?? 2);
 const SUB = "00000000-0000-0000-0000-0000000000b0";
 const RESOURCE_ID = `/subscriptions/${SUB}/resourceGroups/rg-bench/providers/Microsoft.KeyVault/vaults/${VAULT}`;
 const here = new URL(".", import.meta.url).pathname;
-const resultsDir = join(here.replace(/\/dist\/test\/bench\/?$/, "/test/bench"), "results");
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -249,17 +246,6 @@ async function runScale(
   }
 }
 
-/**
- * The run this work is compared with (`results/before.json`: the latest.json of a full run of the code before issue
- * 14, with the commit it ran); absent, the README shows no "before" column.
- */
-function loadBefore(): { results: ScaleResult[]; info: BeforeInfo } | undefined {
-  const file = join(resultsDir, "before.json");
-  if (!existsSync(file)) return undefined;
-  const j = JSON.parse(readFileSync(file, "utf8")) as { date: string; commit: string; machine: { load: number[] }; results: ScaleResult[] };
-  return { results: j.results, info: { date: j.date.slice(0, 10), commit: j.commit, load: j.machine.load } };
-}
-
 function avg(xs: number[]): number {
   return xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN;
 }
@@ -301,42 +287,7 @@ async function main(): Promise<void> {
     load: loadavg(),
   };
   const totalSeconds = (Date.now() - t0) / 1000;
-  const before = loadBefore();
-  const md = `${renderMarkdown(results, { machine, totalSeconds, date: new Date(), v16: V16, polling: POLLING, eventsPerMode: EVENTS })}\n${renderModuleLoad(moduleLoad)}`;
-  mkdirSync(resultsDir, { recursive: true });
-  writeFileSync(join(resultsDir, "latest.md"), md);
-  const subtitle = `${new Date().toISOString().slice(0, 10)} · ${machine.cpus} cores, ${machine.memGiB} GiB, API server + etcd on the same cores · pusher: event receipt → last Secret patched · driver: v1.6 model`;
-  writeFileSync(join(resultsDir, "latency.svg"), renderSvg(results, V16, subtitle, before?.results ?? []));
-  writeFileSync(
-    join(resultsDir, "latest.json"),
-    JSON.stringify({ date: new Date().toISOString(), machine, totalSeconds, results, moduleLoad }, null, 1),
-  );
-  // The README's performance section carries the latest headline figures (between the bench markers).
-  const readme = join(resultsDir, "..", "..", "..", "README.md");
-  const START = "<!-- bench:start -->";
-  const END = "<!-- bench:end -->";
-  if (SCALES.join(",") === "100,1000,10000" && existsSync(readme)) {
-    const text = readFileSync(readme, "utf8");
-    const a = text.indexOf(START);
-    const b = text.indexOf(END);
-    if (a >= 0 && b > a) {
-      const summary = renderReadmeSummary(
-        results,
-        { machine, totalSeconds, date: new Date(), v16: V16, polling: POLLING, eventsPerMode: EVENTS },
-        before,
-      );
-      let block = summary;
-      try {
-        // Formatted as the project's prettier config says (tables aligned), so the block never trips `npm run lint`.
-        const prettier = await import("prettier");
-        block = (await prettier.format(summary, { ...(await prettier.resolveConfig(readme)), parser: "markdown" })).trimEnd();
-      } catch {
-        /* unformatted is still correct markdown */
-      }
-      writeFileSync(readme, `${text.slice(0, a + START.length)}\n\n${block}\n\n${text.slice(b)}`);
-      log(`updated the performance section of ${readme}`);
-    }
-  }
+  const md = await writeOutputs({ date: new Date().toISOString(), machine, totalSeconds, eventsPerMode: EVENTS, results, moduleLoad }, log);
   process.stdout.write(md);
   log(`\nwrote ${join(resultsDir, "latest.md")}, latency.svg, latest.json — total ${(totalSeconds / 60).toFixed(1)} min`);
 }

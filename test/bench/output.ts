@@ -53,6 +53,7 @@ function fmtReq(r: Record<string, number>): string {
 }
 
 export function headlineValue(h: Headline): string {
+  if (!Number.isFinite(h.value)) return "–";
   return h.unit === "ms"
     ? h.value >= 10_000
       ? `${(h.value / 1000).toFixed(1)} s`
