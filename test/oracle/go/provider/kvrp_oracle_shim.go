@@ -150,5 +150,4 @@ func (o *KvrpOracle) KvrpSelectVersions(obj types.KeyVaultObject, responses map[
 type kvrpNoReporter struct{}
 
 func (kvrpNoReporter) ReportKeyvaultRequest(context.Context, float64, string, string, string) {}
-func (kvrpNoReporter) ReportGRPCRequest(context.Context, float64, string, string, string)      {}
-
+func (kvrpNoReporter) ReportGRPCRequest(context.Context, float64, string, string, string)     {}
