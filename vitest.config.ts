@@ -13,6 +13,16 @@ export default defineConfig({
         },
       },
       {
+        // Differential check of shared/render against the pinned upstream Go code (built once and cached by
+        // test/oracle/build-oracle.sh); seeded, ≥ 1,000 generated cases per run.
+        test: {
+          name: "oracle",
+          include: ["test/oracle/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+        },
+      },
+      {
         test: {
           name: "e2e",
           include: ["test/e2e/**/*.test.ts"],

@@ -18,3 +18,10 @@ export {
   type GoCurveName,
   type Pkcs12Bag,
 } from "./pkcs12.js";
+export { goEqualFold, goTrimSpace } from "./go-strings.js";
+import type { SpcObject } from "../types.js";
+export const objectFileName = (o: SpcObject) => o.objectAlias || o.objectName;
+export interface VersionListingEntry { version: string; attributes?: { enabled?: boolean; created?: Date } }
+export function selectHistoryVersions(_o: SpcObject, _l: VersionListingEntry[]): { fileName: string; version: string }[] {
+  throw new Error("not implemented");
+}
