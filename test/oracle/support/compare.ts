@@ -4,6 +4,8 @@ import type { SpcObject, VaultObjectData } from "../../../shared/types.js";
 import type { Case, ListingEntry, RawObject, VaultEntry } from "./cases.js";
 
 export const VAULT = "https://kvrp-oracle.vault.azure.net";
+/** Key Vault object names; the oracle's vault has nothing else (both sides then fail the read). */
+const KV_NAME = /^[0-9A-Za-z-]+$/;
 const PLURAL: Record<string, string> = { secret: "secrets", key: "keys", cert: "certificates" };
 
 /** A side's outcome: bytes, or "does not render" (upstream: mount fails or panics; ours: RenderError). */
@@ -53,7 +55,9 @@ export function providerRequest(c: Case & { kind: "mount" | "history" }): object
   const plural = PLURAL[type] ?? "unknown";
   const name = render.goTrimSpace(c.object.objectName);
   const responses: Record<string, { status: number; body: string }> = {};
-  if (c.kind === "mount") {
+  if (!KV_NAME.test(name)) {
+    // no such object in a real vault: Key Vault answers 404
+  } else if (c.kind === "mount") {
     const version = render.goTrimSpace(c.object.objectVersion ?? "");
     responses[`/${plural}/${name}/${version}`] = { status: 200, body: entryBody(c.entry, plural, name) };
   } else {
@@ -103,7 +107,9 @@ export function oursMount(c: Case & { kind: "mount" }): Outcome {
   const obj = c.object as unknown as SpcObject;
   return attempt(() => {
     const name = render.objectFileName(obj);
-    const data = vaultData(c.entry, render.goTrimSpace(c.object.objectName));
+    const kvName = render.goTrimSpace(c.object.objectName);
+    // Key Vault only has objects named [0-9A-Za-z-]; anything else is a failed read for our reader too.
+    const data = KV_NAME.test(kvName) ? vaultData(c.entry, kvName) : { readError: `no object named ${JSON.stringify(kvName)}` };
     if ("readError" in data) throw new render.RenderError("cert", data.readError);
     return { name, bytes: render.renderFileContent(obj, data, { constructPemChain: c.constructPemChain }) };
   });

@@ -2,7 +2,7 @@
 // (crypto.checkPrimeSync), EC scalars are drawn directly, so a seed reproduces the exact key bytes. The encoders
 // below also write the malformed variants Go and OpenSSL disagree about (inconsistent CRT, swapped primes,
 // PKCS#1 v1, EC PKCS#8 without parameters, trailing elements, d = n, a mismatched embedded EC public key).
-import { checkPrimeSync, createECDH, createPublicKey } from "node:crypto";
+import { checkPrimeSync, createECDH, createPrivateKey } from "node:crypto";
 import { bigToBytes, bitString, explicit, int, NULL, octets, oid, seq } from "./der.js";
 import type { Rng } from "./prng.js";
 
@@ -177,7 +177,7 @@ export function publicJwkParts(k: TestKey): { kty: string; n?: Buffer; e?: Buffe
 /** A PEM private key that OpenSSL reads (for the `openssl pkcs12` family). */
 export function opensslKeyPem(k: TestKey): string {
   const der = pkcs8Of(k);
-  createPublicKey({ key: der, format: "der", type: "pkcs8" }); // fail early on a bad fixture
+  createPrivateKey({ key: der, format: "der", type: "pkcs8" }); // fail early on a bad fixture
   return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END PRIVATE KEY-----\n`.replace(/\n\n/g, "\n");
 }
 
