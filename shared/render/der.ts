@@ -87,7 +87,8 @@ export function one(input: Uint8Array): Tlv {
   return tlv;
 }
 
-export const isUniversal = (t: Tlv, tag: number, constructed: boolean) => t.cls === UNIVERSAL && t.tag === tag && t.constructed === constructed;
+export const isUniversal = (t: Tlv, tag: number, constructed: boolean) =>
+  t.cls === UNIVERSAL && t.tag === tag && t.constructed === constructed;
 
 /** A matcher for one Go struct field. */
 export type Want = (t: Tlv) => boolean;
@@ -175,7 +176,7 @@ export class Cursor {
 /** Elements of a SEQUENCE OF / SET OF whose elements must all carry `match` (Go's parseSequenceOf). */
 export function elements(t: Tlv, match: Want, what: string): Tlv[] {
   const out: Tlv[] = [];
-  for (let off = 0; off < t.value.length; ) {
+  for (let off = 0; off < t.value.length;) {
     const { tlv, next } = readTlv(t.value, off);
     if (!match(tlv)) throw new Asn1Error(`sequence tag mismatch (${what})`);
     out.push(tlv);
@@ -222,7 +223,8 @@ export function bitStringOf(t: Tlv): Buffer {
   const b = t.value;
   if (b.length === 0) throw new Asn1Error("zero length BIT STRING");
   const pad = b[0]!;
-  if (pad > 7 || (b.length === 1 && pad > 0) || (b[b.length - 1]! & ((1 << pad) - 1)) !== 0) throw new Asn1Error("invalid padding bits in BIT STRING");
+  if (pad > 7 || (b.length === 1 && pad > 0) || (b[b.length - 1]! & ((1 << pad) - 1)) !== 0)
+    throw new Asn1Error("invalid padding bits in BIT STRING");
   return b.subarray(1);
 }
 
@@ -236,7 +238,8 @@ function length(n: number): Buffer {
   return Buffer.from([0x80 | bytes.length, ...bytes]);
 }
 
-export const der = (tagByte: number, content: Uint8Array): Buffer => Buffer.concat([Buffer.from([tagByte]), length(content.length), content]);
+export const der = (tagByte: number, content: Uint8Array): Buffer =>
+  Buffer.concat([Buffer.from([tagByte]), length(content.length), content]);
 export const derSeq = (...items: Uint8Array[]) => der(0x30, Buffer.concat(items));
 export const derOctets = (b: Uint8Array) => der(0x04, b);
 export const derBitString = (b: Uint8Array) => der(0x03, Buffer.concat([Buffer.from([0]), b]));

@@ -35,7 +35,8 @@ export interface RenderOptions {
  * Key Vault data as the renderer takes it. The reader may leave out what Key Vault left out: a secret without
  * `value`, or any object without an id (`version` undefined); the provider fails the mount for both.
  */
-export type RenderInput = VaultObjectData | (Omit<VaultObjectData & { kind: "secret" }, "value" | "version"> & { value?: string; version?: string });
+export type RenderInput =
+  VaultObjectData | (Omit<VaultObjectData & { kind: "secret" }, "value" | "version"> & { value?: string; version?: string });
 
 const CERT_TYPE_PEM = "application/x-pem-file";
 const CERT_TYPE_PFX = "application/x-pkcs12";
@@ -158,7 +159,8 @@ function renderContent(obj: SpcObject, data: RenderInput, options: RenderOptions
         case "EC":
         case "EC-HSM": {
           const crv = jwk.crv ?? "";
-          if (crv !== "P-256" && crv !== "P-384" && crv !== "P-521") return fail(`curve ${JSON.stringify(crv)} is not supported (P-256, P-384 and P-521 are)`);
+          if (crv !== "P-256" && crv !== "P-384" && crv !== "P-521")
+            return fail(`curve ${JSON.stringify(crv)} is not supported (P-256, P-384 and P-521 are)`);
           spki = ecSpkiFromJwk(crv as GoCurveName, jwk.x, jwk.y);
           break;
         }

@@ -94,5 +94,8 @@ export function renderHistoryFiles(
   dataOf: (version: string) => VaultObjectData,
   options: RenderOptions = {},
 ): HistoryFile[] {
-  return selected.map((s) => ({ ...s, bytes: renderFileContent({ ...obj, objectAlias: s.fileName, objectVersion: s.version }, dataOf(s.version), options) }));
+  return selected.map((s) => ({
+    ...s,
+    bytes: renderFileContent({ ...obj, objectAlias: s.fileName, objectVersion: s.version }, dataOf(s.version), options),
+  }));
 }

@@ -4,7 +4,24 @@
 // elements are accepted, EC keys take their curve from PKCS#8 or SEC1 and their public point is recomputed from
 // d (an embedded one is ignored). The arithmetic is plain BigInt; node:crypto only multiplies EC points.
 import { createECDH, createPublicKey } from "node:crypto";
-import { Asn1Error, bigIntOf, bigToBytes, bitStringOf, Cursor, der, DER_NULL, derBitString, derInt, derOctets, derOid, derSeq, first, intOf, oidOf, want } from "./der.js";
+import {
+  Asn1Error,
+  bigIntOf,
+  bigToBytes,
+  bitStringOf,
+  Cursor,
+  der,
+  DER_NULL,
+  derBitString,
+  derInt,
+  derOctets,
+  derOid,
+  derSeq,
+  first,
+  intOf,
+  oidOf,
+  want,
+} from "./der.js";
 
 /** A key is not one Go would parse, or cannot be re-encoded. */
 export class KeyError extends Error {
@@ -15,7 +32,12 @@ export type GoCurveName = "P-224" | "P-256" | "P-384" | "P-521";
 
 const CURVES: Record<string, { name: GoCurveName; node: string; len: number; order: bigint }> = {
   "1.3.132.0.33": { name: "P-224", node: "secp224r1", len: 28, order: 0xffffffffffffffffffffffffffff16a2e0b8f03e13dd29455c5c2a3dn },
-  "1.2.840.10045.3.1.7": { name: "P-256", node: "prime256v1", len: 32, order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n },
+  "1.2.840.10045.3.1.7": {
+    name: "P-256",
+    node: "prime256v1",
+    len: 32,
+    order: 0xffffffff00000000ffffffffffffffffbce6faada7179e84f3b9cac2fc632551n,
+  },
   "1.3.132.0.34": {
     name: "P-384",
     node: "secp384r1",
@@ -26,7 +48,8 @@ const CURVES: Record<string, { name: GoCurveName; node: string; len: number; ord
     name: "P-521",
     node: "secp521r1",
     len: 66,
-    order: 0x1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
+    order:
+      0x1fffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffffa51868783bf2f966b7fcc0148f709a5d03bb5c9b8899c47aebb6fb71e91386409n,
   },
 };
 
@@ -247,7 +270,8 @@ export function parsePkcs8PrivateKey(derBytes: Uint8Array): GoPrivateKey {
       try {
         const seed = first(inner).tlv;
         if (!want.octets(seed)) throw new KeyError("x509: invalid private key");
-        if (alg === OID.ed25519 && seed.value.length !== 32) throw new KeyError(`x509: invalid Ed25519 private key length: ${seed.value.length}`);
+        if (alg === OID.ed25519 && seed.value.length !== 32)
+          throw new KeyError(`x509: invalid Ed25519 private key length: ${seed.value.length}`);
         if (alg === OID.x25519 && seed.value.length !== 32) throw new KeyError("crypto/ecdh: invalid private key size");
       } catch (e) {
         if (e instanceof Asn1Error) throw new KeyError(`x509: invalid private key: ${e.message}`);
@@ -262,8 +286,11 @@ export function parsePkcs8PrivateKey(derBytes: Uint8Array): GoPrivateKey {
 
 /** x509.MarshalPKCS8PrivateKey for RSA and ECDSA. */
 export function marshalPkcs8PrivateKey(k: RsaPrivateKey | EcPrivateKey): Uint8Array {
-  if (k.kind === "rsa") return new Uint8Array(derSeq(derInt(0), derSeq(derOid(OID.rsaEncryption), DER_NULL), derOctets(marshalPkcs1PrivateKey(k))));
-  return new Uint8Array(derSeq(derInt(0), derSeq(derOid(OID.ecPublicKey), derOid(curveOid(k.curve))), derOctets(marshalEcPrivateKey(k, false))));
+  if (k.kind === "rsa")
+    return new Uint8Array(derSeq(derInt(0), derSeq(derOid(OID.rsaEncryption), DER_NULL), derOctets(marshalPkcs1PrivateKey(k))));
+  return new Uint8Array(
+    derSeq(derInt(0), derSeq(derOid(OID.ecPublicKey), derOid(curveOid(k.curve))), derOctets(marshalEcPrivateKey(k, false))),
+  );
 }
 
 /** Whether `parse` accepts the bytes (the driver tries each parser and keeps the last success). */
@@ -304,4 +331,3 @@ export function ecSpkiFromJwk(crv: GoCurveName, x: Uint8Array | undefined, y: Ui
   }
   return new Uint8Array(spki);
 }
-

@@ -6,7 +6,15 @@
 import { createDecipheriv, createHash, createHmac } from "node:crypto";
 import forge from "node-forge";
 import { Asn1Error, Cursor, elements, intOf, oidOf, one, want, type Tlv } from "./der.js";
-import { KeyError, marshalEcPrivateKey, marshalPkcs1PrivateKey, marshalPkcs8PrivateKey, parsePkcs8PrivateKey, type EcPrivateKey, type RsaPrivateKey } from "./keys.js";
+import {
+  KeyError,
+  marshalEcPrivateKey,
+  marshalPkcs1PrivateKey,
+  marshalPkcs8PrivateKey,
+  parsePkcs8PrivateKey,
+  type EcPrivateKey,
+  type RsaPrivateKey,
+} from "./keys.js";
 import { goBase64StdDecode, type PemBlock } from "./pem.js";
 
 /** A PFX Go's pkcs12.ToPEM would not decode. */
@@ -101,7 +109,8 @@ function pbDecrypt(alg: { oid: string; params: Buffer }, encrypted: Buffer, pass
   }
   const ps = out[out.length - 1]!;
   if (ps === 0 || ps > 8 || out.length < ps) throw new Pkcs12Error("pkcs12: decryption error, incorrect padding");
-  for (let i = out.length - ps; i < out.length; i++) if (out[i] !== ps) throw new Pkcs12Error("pkcs12: decryption error, incorrect padding");
+  for (let i = out.length - ps; i < out.length; i++)
+    if (out[i] !== ps) throw new Pkcs12Error("pkcs12: decryption error, incorrect padding");
   return out.subarray(0, out.length - ps);
 }
 
@@ -141,7 +150,9 @@ function safeContents(pfx: Uint8Array, password: Buffer): { bags: Tlv[]; passwor
   if (!mac) throw new Pkcs12Error("pkcs12: no MAC in data");
   if (mac.alg !== OID.sha1) throw new Pkcs12Error(`pkcs12: unknown digest algorithm: ${mac.alg}`);
   const verifies = (pw: Buffer) => {
-    const expected = createHmac("sha1", kdf(mac.salt, pw, mac.iterations, 3, 20)).update(authContent).digest();
+    const expected = createHmac("sha1", kdf(mac.salt, pw, mac.iterations, 3, 20))
+      .update(authContent)
+      .digest();
     return expected.equals(mac.digest);
   };
   if (!verifies(password)) {
@@ -319,4 +330,3 @@ export function decodePfx(pfx: Uint8Array | string, password = ""): DecodedPfx {
   }
   return out;
 }
-

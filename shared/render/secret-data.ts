@@ -3,7 +3,15 @@
 
 import { RenderError } from "./file-content.js";
 import { goTrimSpace } from "./go-strings.js";
-import { KeyError, marshalEcPrivateKey, marshalPkcs1PrivateKey, parseEcPrivateKey, parsePkcs1PrivateKey, parsePkcs8PrivateKey, tryParse } from "./keys.js";
+import {
+  KeyError,
+  marshalEcPrivateKey,
+  marshalPkcs1PrivateKey,
+  parseEcPrivateKey,
+  parsePkcs1PrivateKey,
+  parsePkcs8PrivateKey,
+  tryParse,
+} from "./keys.js";
 import { concatBytes, decodeAllPem, encodePem, encodePemBlock, type PemBlock } from "./pem.js";
 import { Pkcs12Error, pkcs12ToPem } from "./pkcs12.js";
 
@@ -15,7 +23,8 @@ function pfxBlocks(data: Uint8Array, fail: (reason: string) => never): PemBlock[
   try {
     return pkcs12ToPem(data, "");
   } catch (e) {
-    if (e instanceof Pkcs12Error) return fail(`the file has no usable PEM blocks and is not a PKCS#12 file with an empty password (${e.message})`);
+    if (e instanceof Pkcs12Error)
+      return fail(`the file has no usable PEM blocks and is not a PKCS#12 file with an empty password (${e.message})`);
     throw e;
   }
 }

@@ -4,7 +4,16 @@
 // replays one case of a seed.
 import { afterAll, beforeAll, expect, test } from "vitest";
 import { generateCases, makeKeyPool, type Case } from "./support/cases.js";
-import { describeOutcome, firstDifference, oursHistory, oursMount, oursSecretData, providerRequest, SECRET_CHECKS, type Outcome } from "./support/compare.js";
+import {
+  describeOutcome,
+  firstDifference,
+  oursHistory,
+  oursMount,
+  oursSecretData,
+  providerRequest,
+  SECRET_CHECKS,
+  type Outcome,
+} from "./support/compare.js";
 import { OracleProcess, oracleDir, oracleVersions } from "./support/oracle-process.js";
 import { Rng } from "./support/prng.js";
 import { join } from "node:path";
@@ -57,14 +66,26 @@ const CLASSES: [string, string[]][] = [
   ["1 chains", ["incomplete-chain", "unrelated-cert", "duplicate-cert", "two-leaves", "leaf-without-aki"]],
   ["2 bag attributes", ["unknown-attribute"]],
   ["3 x509 strictness", ["negative-serial", "critical-aki", "critical-ski"]],
-  ["4 private keys", ["rsa-inconsistent-crt", "rsa-swapped-primes", "rsa-pkcs1-v1", "rsa-d-equals-n", "ec-pkcs8-no-params", "ec-mismatched-public", "ed25519"]],
+  [
+    "4 private keys",
+    [
+      "rsa-inconsistent-crt",
+      "rsa-swapped-primes",
+      "rsa-pkcs1-v1",
+      "rsa-d-equals-n",
+      "ec-pkcs8-no-params",
+      "ec-mismatched-public",
+      "ed25519",
+    ],
+  ],
   ["5 asn1 leniency", ["asn1-trailing"]],
   ["6 encoding/trim", ["whitespace", "unicode-fold"]],
   ["7 missing fields", ["missing-field"]],
   ["8 file names", ["file-name"]],
   ["history", ["created-ties"]],
 ];
-const classify = (c: Case) => (c.family === "history" ? "history" : (CLASSES.find(([, tags]) => tags.some((t) => c.tags.includes(t)))?.[0] ?? "other"));
+const classify = (c: Case) =>
+  c.family === "history" ? "history" : (CLASSES.find(([, tags]) => tags.some((t) => c.tags.includes(t)))?.[0] ?? "other");
 
 interface Mismatch {
   c: Case;
@@ -82,14 +103,16 @@ test(`shared/render matches the upstream provider and driver byte for byte (seed
   const generatedMs = Date.now() - t0;
 
   const mismatches: Mismatch[] = [];
-  const perFamily = new Map<string, { cases: number; comparisons: number; mismatched: number }>();
+  const perFamily = new Map<string, { cases: number; comparisons: number; rendered: number; refused: number; mismatched: number }>();
   const count = (c: Case) => {
-    const f = perFamily.get(c.family) ?? { cases: 0, comparisons: 0, mismatched: 0 };
+    const f = perFamily.get(c.family) ?? { cases: 0, comparisons: 0, rendered: 0, refused: 0, mismatched: 0 };
     perFamily.set(c.family, f);
     return f;
   };
   const record = (c: Case, what: string, go: Outcome, ours: Outcome) => {
     count(c).comparisons++;
+    if (go.ok) count(c).rendered++;
+    else count(c).refused++;
     if (agree(go, ours)) return;
     const diff = go.ok && ours.ok ? ` (first difference at byte ${firstDifference(go.bytes, ours.bytes)})` : "";
     mismatches.push({ c, what, go: describeOutcome(go), ours: describeOutcome(ours) + diff });
@@ -107,6 +130,8 @@ test(`shared/render matches the upstream provider and driver byte for byte (seed
       const goText = a.ok ? JSON.stringify(a.versions ?? []) : `error: ${a.panic ?? a.error}`;
       const oursText = ours.ok ? JSON.stringify(ours.versions) : `error: ${ours.error}`;
       count(c).comparisons++;
+      if (a.ok) count(c).rendered++;
+      else count(c).refused++;
       if (goText !== oursText) mismatches.push({ c, what: "history selection", go: goText, ours: oursText });
       return;
     }
@@ -118,10 +143,16 @@ test(`shared/render matches the upstream provider and driver byte for byte (seed
     record(c, "provider file", go, ours);
     if (go.ok && mismatches.length === before) files.push({ c, file: go.bytes });
   });
-  for (const c of cases) if (c.kind === "file") (count(c).cases++, files.push({ c, file: c.file }));
+  for (const c of cases) {
+    if (c.kind !== "file") continue;
+    count(c).cases++;
+    files.push({ c, file: c.file });
+  }
 
   // driver side: the synced Secret's data for Opaque and kubernetes.io/tls keys, from the same file bytes
-  const dReqs = files.flatMap(({ c, file }) => SECRET_CHECKS.map(([secretType, key]) => ({ id: c.id, file: file.toString("base64"), secretType, key })));
+  const dReqs = files.flatMap(({ c, file }) =>
+    SECRET_CHECKS.map(([secretType, key]) => ({ id: c.id, file: file.toString("base64"), secretType, key })),
+  );
   const dAnswers = await driver.ask<GoData>(dReqs);
   files.forEach(({ c, file }, i) => {
     SECRET_CHECKS.forEach(([secretType, key], j) => {
@@ -130,21 +161,38 @@ test(`shared/render matches the upstream provider and driver byte for byte (seed
     });
   });
 
-  const versions = oracleVersions(dir);
-  const lines = [
-    `oracle seed ${seed}: ${cases.length} cases, ${[...perFamily.values()].reduce((n, f) => n + f.comparisons, 0)} comparisons, ${mismatches.length} mismatches (generated in ${generatedMs} ms, compared in ${Date.now() - t0 - generatedMs} ms)`,
-    `upstream: ${versions ? `${versions.provider} (${versions.providerGo}), ${versions.driver} pkg/util/secretutil (${versions.driverGo})` : dir}`,
-    ...[...perFamily.entries()].map(([name, f]) => `  ${name.padEnd(12)} ${String(f.cases).padStart(5)} cases ${String(f.comparisons).padStart(6)} comparisons ${String(f.mismatched).padStart(5)} mismatched`),
-  ];
   for (const m of mismatches) count(m.c).mismatched++;
-  lines.splice(2, perFamily.size, ...[...perFamily.entries()].map(([name, f]) => `  ${name.padEnd(12)} ${String(f.cases).padStart(5)} cases ${String(f.comparisons).padStart(6)} comparisons ${String(f.mismatched).padStart(5)} mismatched`));
+  const versions = oracleVersions(dir);
+  const n = (v: number, w: number) => String(v).padStart(w);
+  const lines = [
+    `oracle seed ${seed}: ${cases.length} cases, ${[...perFamily.values()].reduce((s, f) => s + f.comparisons, 0)} comparisons, ${mismatches.length} mismatches (generated in ${generatedMs} ms, compared in ${Date.now() - t0 - generatedMs} ms)`,
+    `upstream: ${versions ? `${versions.provider} pkg/provider (${versions.providerGo}), ${versions.driver} pkg/util/secretutil (${versions.driverGo})` : dir}`,
+    ...[...perFamily.entries()].map(
+      ([name, f]) =>
+        `  ${name.padEnd(12)} ${n(f.cases, 5)} cases ${n(f.comparisons, 6)} comparisons (upstream rendered ${n(f.rendered, 5)}, refused ${n(f.refused, 5)}) ${n(f.mismatched, 4)} mismatched`,
+    ),
+  ];
   if (mismatches.length) {
     const byTag = new Map<string, number>();
-    for (const m of mismatches) for (const t of m.c.tags.length ? m.c.tags : ["(no tag)"]) byTag.set(`${m.c.family}/${t}`, (byTag.get(`${m.c.family}/${t}`) ?? 0) + 1);
+    for (const m of mismatches)
+      for (const t of m.c.tags.length ? m.c.tags : ["(no tag)"])
+        byTag.set(`${m.c.family}/${t}`, (byTag.get(`${m.c.family}/${t}`) ?? 0) + 1);
     const byClass = new Map<string, number>();
     for (const m of mismatches) byClass.set(classify(m.c), (byClass.get(classify(m.c)) ?? 0) + 1);
-    lines.push("mismatches by class: " + [...byClass.entries()].sort().map(([k, n]) => `${k}=${n}`).join(", "));
-    lines.push("mismatches by family/tag: " + [...byTag.entries()].sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k}=${n}`).join(", "));
+    lines.push(
+      "mismatches by class: " +
+        [...byClass.entries()]
+          .sort()
+          .map(([k, n]) => `${k}=${n}`)
+          .join(", "),
+    );
+    lines.push(
+      "mismatches by family/tag: " +
+        [...byTag.entries()]
+          .sort((a, b) => b[1] - a[1])
+          .map(([k, n]) => `${k}=${n}`)
+          .join(", "),
+    );
     for (const m of mismatches.slice(0, Number(process.env.KVRP_ORACLE_SHOW ?? 15))) {
       lines.push(
         `- ${m.c.id} (${m.what}); reproduce: KVRP_ORACLE_SEED=${seed} KVRP_ORACLE_CASE='${m.c.id}' npx vitest run --project oracle`,

@@ -2,7 +2,21 @@
 // that made it (for a reproduction; never a real secret: every key is a throw-away made from the seed).
 import { bigToBytes } from "./der.js";
 import { keyId, makeCert, positiveSerial, type CertSpec } from "./certs.js";
-import { ecKey, ED25519_PKCS8, pkcs1, pkcs8Ec, pkcs8Of, pkcs8Rsa, publicJwkParts, rsaKey, sec1, type Curve, type EcKey, type RsaKey, type TestKey } from "./keys.js";
+import {
+  ecKey,
+  ED25519_PKCS8,
+  pkcs1,
+  pkcs8Ec,
+  pkcs8Of,
+  pkcs8Rsa,
+  publicJwkParts,
+  rsaKey,
+  sec1,
+  type Curve,
+  type EcKey,
+  type RsaKey,
+  type TestKey,
+} from "./keys.js";
 import { buildPfx, opensslPfx, type Attr, type BagSpec, type OpensslPfxOptions, type Pbe } from "./pfx.js";
 import type { Rng } from "./prng.js";
 
@@ -33,7 +47,16 @@ export interface ListingEntry {
 }
 
 export type Case =
-  | { kind: "mount"; id: string; family: string; tags: string[]; params: object; object: RawObject; entry: VaultEntry; constructPemChain: boolean }
+  | {
+      kind: "mount";
+      id: string;
+      family: string;
+      tags: string[];
+      params: object;
+      object: RawObject;
+      entry: VaultEntry;
+      constructPemChain: boolean;
+    }
   | { kind: "file"; id: string; family: string; tags: string[]; params: object; file: Buffer }
   | { kind: "history"; id: string; family: string; tags: string[]; params: object; object: RawObject; listing: ListingEntry[] };
 
@@ -87,7 +110,16 @@ function makeChain(rng: Rng, pool: KeyPool): Chain {
   const interSki = keyId(interKey);
   const root = makeCert({ cn: "root", key: rootKey, serial: serial(), ca: true, ski: rootSki, aki: rng.bool(), criticalSki });
   const interIssuer = { cn: "root", key: rootKey, ski: rootSki };
-  const inter = makeCert({ cn: "inter", key: interKey, issuer: interIssuer, serial: serial(), ca: true, ski: interSki, aki: true, criticalAki });
+  const inter = makeCert({
+    cn: "inter",
+    key: interKey,
+    issuer: interIssuer,
+    serial: serial(),
+    ca: true,
+    ski: interSki,
+    aki: true,
+    criticalAki,
+  });
   const leafSpec: CertSpec = {
     cn: "leaf",
     key: leafKey,
@@ -138,7 +170,23 @@ export interface FamilyContext {
   next: () => string;
 }
 
-const ENCODINGS = ["", "utf-8", "UTF-8", "Utf-8", "base64", "BASE64", "Base64", "hex", "HEX", "Hex", "baſe64", "bASE64", "héx", "utf8", "binary"];
+const ENCODINGS = [
+  "",
+  "utf-8",
+  "UTF-8",
+  "Utf-8",
+  "base64",
+  "BASE64",
+  "Base64",
+  "hex",
+  "HEX",
+  "Hex",
+  "baſe64",
+  "bASE64",
+  "héx",
+  "utf8",
+  "binary",
+];
 const WS = ["", " ", "\t", "\n", "\u0085", "\u00a0", "\ufeff", "\u2003", "\u3000", "\u200b"];
 
 function decorate(rng: Rng, s: string, tags: string[]): string {
@@ -183,20 +231,63 @@ function secretFamily(ctx: FamilyContext): Case {
   const entry: VaultEntry = { kind: "secret", hasId: missing !== 0, ...(missing === 1 ? {} : { value }) };
   if (missing <= 1) tags.push("missing-field");
   const objectEncoding = enc === "" && rng.bool() ? undefined : enc;
-  const object: RawObject = { objectName: "s" + rng.int(100), objectType: decorate(rng, "secret", tags), ...(objectEncoding !== undefined ? { objectEncoding } : {}) };
-  return { kind: "mount", id: ctx.next(), family: "secret", tags, params: { encoding: enc, value: what, missing }, object, entry, constructPemChain: true };
+  const object: RawObject = {
+    objectName: "s" + rng.int(100),
+    objectType: decorate(rng, "secret", tags),
+    ...(objectEncoding !== undefined ? { objectEncoding } : {}),
+  };
+  return {
+    kind: "mount",
+    id: ctx.next(),
+    family: "secret",
+    tags,
+    params: { encoding: enc, value: what, missing },
+    object,
+    entry,
+    constructPemChain: true,
+  };
 }
 
 function fileNameFamily(ctx: FamilyContext): Case {
   const { rng } = ctx;
-  const names = ["..", "../x", "a/../b", "a/..", "..a", "a..b", "/abs", "/", "a/./b", "a/", "./a", "a//b", "", " ", "\u0085", "\ufeff", "ok-name", "dir/file", "x\\..\\y", "."];
+  const names = [
+    "..",
+    "../x",
+    "a/../b",
+    "a/..",
+    "..a",
+    "a..b",
+    "/abs",
+    "/",
+    "a/./b",
+    "a/",
+    "./a",
+    "a//b",
+    "",
+    " ",
+    "\u0085",
+    "\ufeff",
+    "ok-name",
+    "dir/file",
+    "x\\..\\y",
+    ".",
+  ];
   const useAlias = rng.bool(0.7);
   const name = rng.pick(names);
   const object: RawObject = useAlias
     ? { objectName: "s1", objectAlias: name, objectType: "secret" }
     : { objectName: name === "" ? "" : name, objectType: "secret" };
   const entry: VaultEntry = { kind: "secret", hasId: true, value: "v" };
-  return { kind: "mount", id: ctx.next(), family: "file-name", tags: ["file-name"], params: { useAlias, name }, object, entry, constructPemChain: true };
+  return {
+    kind: "mount",
+    id: ctx.next(),
+    family: "file-name",
+    tags: ["file-name"],
+    params: { useAlias, name },
+    object,
+    entry,
+    constructPemChain: true,
+  };
 }
 
 function keyFamily(ctx: FamilyContext): Case {
@@ -245,7 +336,16 @@ function keyFamily(ctx: FamilyContext): Case {
   if (variant <= 6) tags.push("missing-field");
   const object: RawObject = { objectName: "k" + rng.int(100), objectType: "key" };
   if (rng.bool(0.1)) object.objectEncoding = "base64";
-  return { kind: "mount", id: ctx.next(), family: "key", tags, params: { key: describeKey(k), variant }, object, entry, constructPemChain: true };
+  return {
+    kind: "mount",
+    id: ctx.next(),
+    family: "key",
+    tags,
+    params: { key: describeKey(k), variant },
+    object,
+    entry,
+    constructPemChain: true,
+  };
 }
 
 function certFamily(ctx: FamilyContext): Case {
@@ -255,7 +355,16 @@ function certFamily(ctx: FamilyContext): Case {
   const entry: VaultEntry = { kind: "cert", hasId: v !== 0, ...(v === 1 ? {} : { cer: v === 2 ? Buffer.alloc(0) : c.leaf }) };
   const object: RawObject = { objectName: "c" + rng.int(100), objectType: rng.pick(["cert", "cert", " cert ", "Cert"]) };
   if (rng.bool(0.1)) object.objectFormat = rng.pick(["pem", "pfx", "PEM", "der"]);
-  return { kind: "mount", id: ctx.next(), family: "cert", tags: [...c.tags, ...(v <= 1 ? ["missing-field"] : [])], params: { ...c.params, v }, object, entry, constructPemChain: true };
+  return {
+    kind: "mount",
+    id: ctx.next(),
+    family: "cert",
+    tags: [...c.tags, ...(v <= 1 ? ["missing-field"] : [])],
+    params: { ...c.params, v },
+    object,
+    entry,
+    constructPemChain: true,
+  };
 }
 
 function pemSecretObject(rng: Rng, tags: string[]): RawObject {
@@ -328,8 +437,24 @@ function pfxFamily(ctx: FamilyContext): Case {
   if (odd === 1 || odd === 5) tags.push("asn1-trailing");
   const pfx = buildPfx(spec, rng);
   const object = pemSecretObject(rng, tags);
-  const entry: VaultEntry = { kind: "secret", hasId: true, value: b64(pfx), contentType: "application/x-pkcs12", kid: "https://kvrp-oracle.vault.azure.net/keys/x/1" };
-  const params = { chain: c.params, certs: picked.shape, keyCount, keyVariant, certSafe: spec.certSafe, keyPbe: spec.keyPbe, macNil: spec.macNilPassword, odd, order };
+  const entry: VaultEntry = {
+    kind: "secret",
+    hasId: true,
+    value: b64(pfx),
+    contentType: "application/x-pkcs12",
+    kid: "https://kvrp-oracle.vault.azure.net/keys/x/1",
+  };
+  const params = {
+    chain: c.params,
+    certs: picked.shape,
+    keyCount,
+    keyVariant,
+    certSafe: spec.certSafe,
+    keyPbe: spec.keyPbe,
+    macNil: spec.macNilPassword,
+    odd,
+    order,
+  };
   return { kind: "mount", id: ctx.next(), family: "pfx-built", tags, params, object, entry, constructPemChain: rng.bool(0.9) };
 }
 
@@ -359,12 +484,34 @@ function opensslFamily(ctx: FamilyContext): Case {
   if (rng.bool(0.2)) o.name = rng.pick(["tls", "ключ"]);
   const pfx = opensslPfx(pkcs8Of(c.leafKey), certs, o);
   const object = pemSecretObject(rng, tags);
-  const entry: VaultEntry = { kind: "secret", hasId: true, value: b64(pfx), contentType: "application/x-pkcs12", kid: "https://kvrp-oracle.vault.azure.net/keys/x/1" };
-  return { kind: "mount", id: ctx.next(), family: "pfx-openssl", tags, params: { chain: c.params, certs: picked.shape, openssl: o }, object, entry, constructPemChain: true };
+  const entry: VaultEntry = {
+    kind: "secret",
+    hasId: true,
+    value: b64(pfx),
+    contentType: "application/x-pkcs12",
+    kid: "https://kvrp-oracle.vault.azure.net/keys/x/1",
+  };
+  return {
+    kind: "mount",
+    id: ctx.next(),
+    family: "pfx-openssl",
+    tags,
+    params: { chain: c.params, certs: picked.shape, openssl: o },
+    object,
+    entry,
+    constructPemChain: true,
+  };
 }
 
 const pemBlock = (type: string, der: Buffer, headers = "") =>
-  `-----BEGIN ${type}-----\n${headers}${der.length ? der.toString("base64").match(/.{1,64}/g)!.join("\n") + "\n" : ""}-----END ${type}-----\n`;
+  `-----BEGIN ${type}-----\n${headers}${
+    der.length
+      ? der
+          .toString("base64")
+          .match(/.{1,64}/g)!
+          .join("\n") + "\n"
+      : ""
+  }-----END ${type}-----\n`;
 
 /** A PEM private key in one of the encodings the driver's tls.key rule reads, possibly malformed. */
 function keyBlock(rng: Rng, pool: KeyPool, tags: string[]): { pem: string; what: string } {
@@ -400,7 +547,11 @@ function keyBlock(rng: Rng, pool: KeyPool, tags: string[]): { pem: string; what:
     case 10:
       return t("ec-pkcs8-no-params", pkcs8Ec(ec, { algParams: false, params: true }), "ec pkcs8 inner params only");
     case 11:
-      return t("ec-mismatched-public", sec1(ec, { pub: rng.pick(pool.ec.filter((k) => k.curve === ec.curve)).pub }), "ec sec1 foreign public");
+      return t(
+        "ec-mismatched-public",
+        sec1(ec, { pub: rng.pick(pool.ec.filter((k) => k.curve === ec.curve)).pub }),
+        "ec sec1 foreign public",
+      );
     case 12:
       return t("ec-mismatched-public", sec1(ec, { pub: false }), "ec sec1 no public");
     case 13:
@@ -454,7 +605,18 @@ function pemFamily(ctx: FamilyContext): Case {
   let file = Buffer.from(text, "latin1");
   if (rng.bool(0.08)) {
     // a binary PFX after (or instead of) the PEM text: the driver's PKCS#12 fallback reads what follows the blocks
-    const pfx = buildPfx({ bags: [{ kind: "cert", der: c.leaf, attrs: [] }, { kind: "key", der: pkcs8Of(c.leafKey), attrs: [] }], certSafe: "3des", keyPbe: "3des", password: "" }, rng);
+    const pfx = buildPfx(
+      {
+        bags: [
+          { kind: "cert", der: c.leaf, attrs: [] },
+          { kind: "key", der: pkcs8Of(c.leafKey), attrs: [] },
+        ],
+        certSafe: "3des",
+        keyPbe: "3des",
+        password: "",
+      },
+      rng,
+    );
     file = Buffer.concat([file, pfx]);
     what.push("pfx");
   }

@@ -38,7 +38,8 @@ export function makeCert(s: CertSpec): Buffer {
   const exts: Buffer[] = [ext("2.5.29.19", true, s.ca ? seq(bool(true)) : seq())];
   if (s.ski) exts.push(ext("2.5.29.14", s.criticalSki, octets(s.ski)));
   const issuerSki = s.issuer ? s.issuer.ski : s.ski;
-  if (s.aki && issuerSki) exts.push(ext("2.5.29.35", s.criticalAki, seq(Buffer.concat([Buffer.from([0x80, issuerSki.length]), issuerSki]))));
+  if (s.aki && issuerSki)
+    exts.push(ext("2.5.29.35", s.criticalAki, seq(Buffer.concat([Buffer.from([0x80, issuerSki.length]), issuerSki]))));
   const tbs = seq(
     explicit(0, int(2)),
     int(s.serial),

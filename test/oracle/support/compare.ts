@@ -64,18 +64,33 @@ export function providerRequest(c: Case & { kind: "mount" | "history" }): object
     const idKey = type === "key" ? "kid" : "id";
     const value = c.listing.map((l) => ({
       [idKey]: `${VAULT}/${plural}/${name}/${l.version}`,
-      ...(l.hasAttributes ? { attributes: { ...(l.enabled !== undefined ? { enabled: l.enabled } : {}), ...(l.created !== undefined ? { created: l.created } : {}) } } : {}),
+      ...(l.hasAttributes
+        ? {
+            attributes: {
+              ...(l.enabled !== undefined ? { enabled: l.enabled } : {}),
+              ...(l.created !== undefined ? { created: l.created } : {}),
+            },
+          }
+        : {}),
     }));
     responses[`/${plural}/${name}/versions`] = { status: 200, body: JSON.stringify({ value }) };
   }
-  return { id: c.id, op: c.kind === "mount" ? "mount" : "select", object: goObject(c.object), responses, constructPemChain: c.kind === "mount" ? c.constructPemChain : true };
+  return {
+    id: c.id,
+    op: c.kind === "mount" ? "mount" : "select",
+    object: goObject(c.object),
+    responses,
+    constructPemChain: c.kind === "mount" ? c.constructPemChain : true,
+  };
 }
 
 /** What our Key Vault reader hands the renderer for this REST answer (absent members stay absent). */
 function vaultData(e: VaultEntry, name: string): VaultObjectData | { readError: string } {
   switch (e.kind) {
     case "secret": {
-      const d = { kind: "secret", name, version: e.hasId ? "v1" : undefined, value: e.value } as unknown as VaultObjectData & { kind: "secret" };
+      const d = { kind: "secret", name, version: e.hasId ? "v1" : undefined, value: e.value } as unknown as VaultObjectData & {
+        kind: "secret";
+      };
       if (e.contentType !== undefined) d.contentType = e.contentType;
       if (e.kid !== undefined) d.kid = e.kid;
       return d;
@@ -123,9 +138,19 @@ export function oursHistory(c: Case & { kind: "history" }): { ok: true; versions
   try {
     const listing: render.VersionListingEntry[] = c.listing.map((l: ListingEntry) => ({
       version: l.version,
-      ...(l.hasAttributes ? { attributes: { ...(l.enabled !== undefined ? { enabled: l.enabled } : {}), ...(l.created !== undefined ? { created: new Date(l.created * 1000) } : {}) } } : {}),
+      ...(l.hasAttributes
+        ? {
+            attributes: {
+              ...(l.enabled !== undefined ? { enabled: l.enabled } : {}),
+              ...(l.created !== undefined ? { created: new Date(l.created * 1000) } : {}),
+            },
+          }
+        : {}),
     }));
-    return { ok: true, versions: render.selectHistoryVersions(c.object as unknown as SpcObject, listing).map((v) => [v.fileName, v.version]) };
+    return {
+      ok: true,
+      versions: render.selectHistoryVersions(c.object as unknown as SpcObject, listing).map((v) => [v.fileName, v.version]),
+    };
   } catch (e) {
     return { ok: false, error: (e as Error).message };
   }

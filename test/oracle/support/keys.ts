@@ -178,7 +178,10 @@ export function publicJwkParts(k: TestKey): { kty: string; n?: Buffer; e?: Buffe
 export function opensslKeyPem(k: TestKey): string {
   const der = pkcs8Of(k);
   createPrivateKey({ key: der, format: "der", type: "pkcs8" }); // fail early on a bad fixture
-  return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END PRIVATE KEY-----\n`.replace(/\n\n/g, "\n");
+  return `-----BEGIN PRIVATE KEY-----\n${der.toString("base64").replace(/.{64}/g, "$&\n")}\n-----END PRIVATE KEY-----\n`.replace(
+    /\n\n/g,
+    "\n",
+  );
 }
 
 export const ED25519_PKCS8 = seq(int(0), seq(oid("1.3.101.112")), octets(octets(Buffer.alloc(32, 7))));

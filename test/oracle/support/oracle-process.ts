@@ -15,7 +15,11 @@ export interface OracleVersions {
 /** Builds (or finds in the cache) the oracle binaries; fails loudly with the build log's tail. */
 export function oracleDir(): string {
   try {
-    return execFileSync("bash", ["test/oracle/build-oracle.sh"], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], maxBuffer: 64 << 20 }).trim();
+    return execFileSync("bash", ["test/oracle/build-oracle.sh"], {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "pipe"],
+      maxBuffer: 64 << 20,
+    }).trim();
   } catch (e) {
     const err = e as { stderr?: string; message: string };
     throw new Error(`building the upstream oracle failed: ${err.message}\n${(err.stderr ?? "").split("\n").slice(-40).join("\n")}`);

@@ -150,7 +150,11 @@ export interface OpensslPfxOptions {
   name?: string;
 }
 
-const pem = (type: string, der: Buffer) => `-----BEGIN ${type}-----\n${der.toString("base64").match(/.{1,64}/g)!.join("\n")}\n-----END ${type}-----\n`;
+const pem = (type: string, der: Buffer) =>
+  `-----BEGIN ${type}-----\n${der
+    .toString("base64")
+    .match(/.{1,64}/g)!
+    .join("\n")}\n-----END ${type}-----\n`;
 
 /** `openssl pkcs12 -export` with an empty password, the leaf (first certificate) and the other certificates. */
 export function opensslPfx(keyPkcs8: Buffer | null, certs: Buffer[], o: OpensslPfxOptions): Buffer {

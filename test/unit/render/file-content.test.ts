@@ -214,7 +214,9 @@ describe("keys", () => {
       ...p,
       y: new Uint8Array(p.y!.map((b, i) => (i === 31 ? b ^ 1 : b))),
     };
-    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData(offCurve))).reason).toMatch(/invalid elliptic curve public key/);
+    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData(offCurve))).reason).toMatch(
+      /invalid elliptic curve public key/,
+    );
     expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData({ kty: "EC", crv: "P-256" }))).reason).toMatch(
       /invalid elliptic curve public key/,
     );

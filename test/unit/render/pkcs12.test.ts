@@ -1,6 +1,7 @@
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { certificateKeyIds, ChainError, decodePfx, orderCertificateChain, Pkcs12Error, pkcs12ToPem } from "../../../shared/render/index.js";
+import { buildPfx, certificatesToDer, createCa, issueCert, issueIntermediateCa } from "../../env/tls.js";
 import { chain, forgePfx, openssl, opensslPfx, type Cert } from "./fixtures.js";
 
 const hex = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString("hex"));
@@ -63,6 +64,20 @@ describe("orderCertificateChain (provider fetchCertChains)", () => {
 
   it("fails without certificates (no leaf)", () => {
     expect(() => orderCertificateChain([])).toThrow(/no leaf/);
+  });
+});
+
+describe("test PFX fixtures (test/env/tls.ts, written by the openssl CLI)", () => {
+  it("decode to the key and every certificate, leaf first", () => {
+    const ca = createCa();
+    const inter = issueIntermediateCa(ca);
+    const leaf = issueCert(inter, { dnsNames: ["a.example"] });
+    const pfx = decodePfx(buildPfx(leaf.keyPem, [ca.certPem, leaf.certPem, inter.certPem]));
+    const der = (pem: string) => asHex(certificatesToDer([pem]));
+    expect(asHex(pfx.certificates)).toEqual([...der(leaf.certPem), ...der(ca.certPem), ...der(inter.certPem)]);
+    expect(Buffer.from(pfx.privateKeys[0]!).equals(createPrivateKey(leaf.keyPem).export({ format: "der", type: "pkcs8" }))).toBe(true);
+    // without a key openssl writes one ContentInfo, which the provider's Go decoder refuses
+    expect(() => decodePfx(buildPfx(null, [ca.certPem], "", 128))).toThrow(/exactly two items/);
   });
 });
 
