@@ -64,7 +64,8 @@ checkout() { # module version dest
   cp -r "$dir" "$3" && chmod -R u+w "$3"
 }
 
-toolchain() { [ "$1" = "golocal" ] || [ "$1" = "local" ] && echo local || echo "$1"; }
+# GOTOOLCHAIN value for a go-directive version, or "local" for the installed go.
+toolchain() { if [ "$1" = local ]; then echo local; else echo "$1"; fi; }
 
 log "provider $PROVIDER_MOD@$PROVIDER_VERSION with $provider_go"
 printf 'module kvrp/oracle-build\n' >"$build/go.mod"
