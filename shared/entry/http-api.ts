@@ -31,7 +31,7 @@ import {
   type RotateContext,
   type RotateRequest,
 } from "../signal/rotate-request.js";
-import type { RotationSignal } from "../types.js";
+import type { RotationSignal } from "../model/index.js";
 import { finishReport } from "./finish-report.js";
 import { logJson, type LogSink } from "./log.js";
 

@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretClient } from "@azure/keyvault-secrets";
 import type { Report } from "../../shared/report/report.js";
-import type { VaultConfig } from "../../shared/types.js";
+import type { VaultConfig } from "../../shared/model/index.js";
 import { VaultClients, VaultReader } from "../../shared/vault/reader.js";
 import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
 import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";

@@ -4,12 +4,14 @@
 // - v1.6 mode: a pod annotation change = kubelet republish → re-fetch, SPCPS versions updated, and every synced
 //   Secret rebuilt by PUT from this pod's mounted files (also reverting foreign edits when the mount is stale);
 // - v1.5 mode: nudges are ignored; poll() is the rotation reconciler's tick.
-// The bytes come from the product's renderer, which the render unit tests pin to the provider's rules.
+// File names and bytes come from the product's renderer (shared/render), the code the differential oracle
+// (test/oracle) checks against the pinned upstream provider and driver, so any disagreement between what we push
+// and what the driver writes would show up here as a flip-back.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
 import { parseObjects } from "../../shared/kube/spc-objects.js";
-import { fileName, spcpsId } from "../../shared/model/index.js";
-import { renderFileContent, secretDataForKey } from "../../shared/render/index.js";
-import type { SpcObject, VaultConfig } from "../../shared/types.js";
+import { spcpsId } from "../../shared/model/index.js";
+import { objectFileName, renderFileContent, secretDataForKey } from "../../shared/render/index.js";
+import type { SpcObject, VaultConfig } from "../../shared/model/index.js";
 import type { VaultReader } from "../../shared/vault/reader.js";
 
 interface Mount {
@@ -78,7 +80,7 @@ export async function startDriverStandIn(opts: {
     for (const o of objects) {
       const r = await reader.read(vault, o.objectType, o.objectName);
       if ("unavailable" in r) throw new Error(`stand-in: ${r.detail}`);
-      m.files.set(fileName(o), renderFileContent(o, r.data));
+      m.files.set(objectFileName(o), renderFileContent(o, r.data));
       m.versions[spcpsId(o)] = r.data.version;
     }
   }

@@ -8,7 +8,7 @@ import { CertificateClient } from "@azure/keyvault-certificates";
 import { KeyClient } from "@azure/keyvault-keys";
 import type { Policy } from "../../shared/config/config.js";
 import type { Runtime } from "../../shared/pipeline/runtime.js";
-import type { VaultConfig } from "../../shared/types.js";
+import type { VaultConfig } from "../../shared/model/index.js";
 import { VaultReader } from "../../shared/vault/reader.js";
 import { mkdtempSync } from "node:fs";
 import forge from "node-forge";
