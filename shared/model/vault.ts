@@ -54,11 +54,19 @@ export interface VersionInfo {
   createdOn?: Date;
 }
 
+/** The versions of an object (objectVersionHistory > 1): the listing and the reads of the versions selected from it. */
+export interface ObjectHistory {
+  listing: VersionInfo[];
+  versions: Map<string, ObjectRead>;
+}
+
 /** What Key Vault holds now for one object, per provider endpoint (secret / key / cert). */
 export interface ObjectState {
   vault: string;
   objectName: string;
   byType: Partial<Record<ProviderObjectType, ObjectRead>>;
+  /** Read only where an SPC mounts the object with objectVersionHistory > 1. */
+  history?: Partial<Record<ProviderObjectType, ObjectHistory>>;
 }
 
 export function isAvailable(r: ObjectRead | undefined): r is { data: VaultObjectData; created?: Date } {

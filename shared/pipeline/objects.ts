@@ -1,6 +1,7 @@
 // Key Vault reads for the objects being pushed: the latest version once per (object, provider endpoint) per
 // invocation, shared by every cluster, SPC and Secret (the reader memoizes).
 import {
+  isPinned,
   matchingObjects,
   type ObjectState,
   type ProviderObjectType,
@@ -8,7 +9,7 @@ import {
   type Spc,
   type VaultConfig,
 } from "../model/index.js";
-import type { PlannedObject } from "../plan/plan.js";
+import type { PlannedObject, Renderer } from "../plan/plan.js";
 import type { VaultReader } from "../vault/reader.js";
 
 /** Reads what the matched SPC objects need for this signal (provider types they use), in parallel. */
@@ -32,4 +33,34 @@ export async function readObject(
 /** Provider types the SPCs use for the signalled object (only those are read). */
 export function typesUsed(spcs: Spc[], signal: RotationSignal): ProviderObjectType[] {
   return [...new Set(spcs.flatMap((s) => matchingObjects(s, signal).map((o) => o.objectType)))];
+}
+
+/**
+ * objectVersionHistory > 1: lists the versions of each object an SPC mounts that way and reads the versions the
+ * provider would mount (memoized per invocation, so shared by every SPC, Secret and cluster).
+ */
+export async function readHistories(
+  reader: VaultReader,
+  vaults: ReadonlyMap<string, VaultConfig>,
+  objects: PlannedObject[],
+  spcs: Spc[],
+  render: Renderer,
+): Promise<void> {
+  await Promise.all(
+    objects.flatMap((o) => {
+      const vault = vaults.get(o.signal.vault);
+      const history = spcs.flatMap((s) => matchingObjects(s, o.signal)).filter((so) => (so.objectVersionHistory ?? 0) > 1 && !isPinned(so));
+      if (!vault || history.length === 0) return [];
+      return [...new Set(history.map((so) => so.objectType))].map(async (type) => {
+        const listing = await reader.listVersions(vault, type, o.signal.objectName);
+        const wanted = new Set(
+          history.filter((so) => so.objectType === type).flatMap((so) => render.history(so, listing).map((v) => v.version)),
+        );
+        const versions = new Map(
+          await Promise.all([...wanted].map(async (v) => [v, await reader.readVersion(vault, type, o.signal.objectName, v)] as const)),
+        );
+        o.state.history = { ...o.state.history, [type]: { listing, versions } };
+      });
+    }),
+  );
 }

@@ -19,7 +19,8 @@ export interface ProofDeps {
 
 /** Remembers the latest renderings the analysis made (a warm instance then proves the next rotation without reads). */
 export function rememberLatest(targets: SecretTarget[], created: (t: SecretTarget) => Date | undefined, known: KnownRenderings): void {
-  for (const t of targets) {
+  // Versioned files (objectVersionHistory) hold several versions per Secret: they carry their own proof.
+  for (const t of targets.filter((x) => (x.spcObject.objectVersionHistory ?? 0) <= 1)) {
     const v = KnownRenderings.variantKey(t);
     known.remember(v, t.latest.version, created(t), known.valuesDigest(v, t.keys, t.latest.values));
   }
@@ -94,6 +95,8 @@ export async function findProofs(
 ): Promise<Map<string, Proof>> {
   const limit = pLimit(concurrency);
   const out = new Map<string, Proof>();
-  await Promise.all(targets.map((t) => limit(async () => out.set(t.id, await proveOne(t, latestCreated(t), deps)))));
+  await Promise.all(
+    targets.filter((t) => !t.proof).map((t) => limit(async () => out.set(t.id, await proveOne(t, latestCreated(t), deps)))),
+  );
   return out;
 }

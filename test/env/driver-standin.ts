@@ -10,8 +10,14 @@
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
 import { parseObjects } from "../../shared/kube/spc-objects.js";
 import { spcpsId } from "../../shared/model/index.js";
-import { objectFileName, renderFileContent, secretDataForKey } from "../../shared/render/index.js";
-import type { SpcObject, VaultConfig } from "../../shared/model/index.js";
+import {
+  objectFileName,
+  renderFileContent,
+  renderHistoryFiles,
+  secretDataForKey,
+  selectHistoryVersions,
+} from "../../shared/render/index.js";
+import type { SpcObject, VaultConfig, VaultObjectData } from "../../shared/model/index.js";
 import type { VaultReader } from "../../shared/vault/reader.js";
 
 interface Mount {
@@ -78,6 +84,26 @@ export async function startDriverStandIn(opts: {
     const reader = opts.reader();
     const objects: SpcObject[] = parseObjects(spc.spec.parameters.objects);
     for (const o of objects) {
+      if ((o.objectVersionHistory ?? 0) > 1) {
+        // The provider's versioned files <file>/<i>, selected and rendered by the same checked code as single files.
+        const listing = await reader.listVersions(vault, o.objectType, o.objectName);
+        const entries = listing.map((v) => ({
+          version: v.version,
+          attributes: { enabled: v.enabled, ...(v.createdOn ? { created: v.createdOn } : {}) },
+        }));
+        const selected = selectHistoryVersions(o, entries);
+        const data = new Map<string, VaultObjectData>();
+        for (const s of selected) {
+          const r = await reader.readVersion(vault, o.objectType, o.objectName, s.version);
+          if ("unavailable" in r) throw new Error(`stand-in: ${r.detail}`);
+          data.set(s.version, r.data);
+        }
+        for (const f of renderHistoryFiles(o, selected, (v) => data.get(v)!)) {
+          m.files.set(f.fileName, f.bytes);
+          m.versions[f.objectUid] = f.version;
+        }
+        continue;
+      }
       const r = await reader.read(vault, o.objectType, o.objectName);
       if ("unavailable" in r) throw new Error(`stand-in: ${r.detail}`);
       m.files.set(objectFileName(o), renderFileContent(o, r.data));
