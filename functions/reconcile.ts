@@ -29,12 +29,12 @@ export async function reconcileTimer(timer: Timer, context: InvocationContext): 
   const report = await reconcile(rt, { invocationId: context.invocationId, now: new Date() });
   if (timer?.isPastDue) logJson(log, "warn", "reconcile ran late (host restart or long outage)", { invocationId: context.invocationId });
   await finishReport(rt, report, log);
-  if (report.retry)
+  if (report.retry || report.vaultFailure)
     throw new Error(
-      `reconcile incomplete (the next run retries): ${report.clusters
-        .filter((c) => !c.ok)
-        .map((c) => `${c.cluster}: ${c.error}`)
-        .join("; ")}`,
+      `reconcile incomplete (the next run retries): ${[
+        ...report.clusters.filter((c) => !c.ok).map((c) => `${c.cluster}: ${c.error}`),
+        ...(report.vaultFailure ? [`${report.vaultFailure.message}; fix: ${report.vaultFailure.fix}`] : []),
+      ].join("; ")}`,
     );
 }
 

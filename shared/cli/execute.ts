@@ -19,7 +19,13 @@ import { cliConfig, cliRuntime } from "./setup.js";
 type RunCommand = Exclude<Command, { command: "help" }>;
 
 export function reportFailed(r: Report): boolean {
-  return r.retry || r.clusters.some((c) => !c.ok) || r.counts.failed > 0;
+  return r.retry || !!r.vaultFailure || r.clusters.some((c) => !c.ok) || r.counts.failed > 0;
+}
+
+/** Key Vault's failure, its kind and what to change, on stderr (the table shows only per-object skips). */
+function vaultFailureLines(r: Report): string {
+  const f = r.vaultFailure;
+  return f ? `${PROGRAM}: Key Vault ${f.kind} failure: ${f.message}\n${PROGRAM}: fix: ${f.fix}\n` : "";
 }
 
 function sink(io: CliIo, verbose: boolean): LogSink {
@@ -87,6 +93,7 @@ function printReport(io: CliIo, cmd: RunCommand, r: Report): number {
           .join("; ") || `${r.counts.failed} action(s) failed`
       }\n`,
     );
+    io.stderr.write(vaultFailureLines(r));
     return EXIT_FAILED;
   }
   return EXIT_OK;
@@ -168,7 +175,7 @@ async function execute(cmd: RunCommand, rt: Runtime, io: CliIo): Promise<number>
       if (rejected) io.stderr.write(`${PROGRAM}: ${rejected} event(s) rejected (see above)\n`);
       if (report && reportFailed(report))
         io.stderr.write(
-          `${PROGRAM}: ${report.retry ? "incomplete (transient failure; Event Grid would redeliver)" : "some part failed"}\n`,
+          `${PROGRAM}: ${report.retry ? "incomplete (transient failure; Event Grid would redeliver)" : "some part failed"}\n${vaultFailureLines(report)}`,
         );
       return rejected || (report && reportFailed(report)) ? EXIT_FAILED : EXIT_OK;
     }

@@ -19,6 +19,7 @@ export async function finishReport(rt: Runtime, report: Report, log: LogSink): P
     vaultReads: report.vaultReads,
     durationMs: report.durationMs,
     retry: report.retry,
+    ...(report.vaultFailure ? { vaultFailure: report.vaultFailure } : {}),
     ...(report.drift ? { drift: report.drift } : {}),
     clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, error: c.error, durationMs: c.durationMs })),
   });

@@ -10,9 +10,10 @@
 //       the body itself)
 //   415 a content-type that is not JSON (`application/json` or `…+json`); a missing content-type is accepted and
 //       the body parsed as JSON (curl's `--json` and most clients send one; the 400 for bad JSON still applies)
-//   502 the push ran but some part failed permanently (a cluster refused, an action failed); body = the report
+//   502 the push ran but some part failed permanently (a cluster refused, an action failed, Key Vault refused access
+//       or the identity: report.vaultFailure says why and what to fix); body = the report
 //   503 a transient failure (API server unreachable, Key Vault throttled, …); body = the report (or an error) and
-//       `Retry-After` — calling again is safe, every action is idempotent
+//       `Retry-After` (Key Vault's own when it asked for one) — calling again is safe, every action is idempotent
 //   500 anything unexpected (including invalid app settings): a generic message + the invocation id, never a stack
 //       trace, an exception message or a value; details go to the function log only.
 //
@@ -84,6 +85,8 @@ function isJsonContentType(ct: string): boolean {
 }
 
 function reportStatus(report: Report): number {
+  // A Key Vault access or identity failure needs a configuration change: 502 with the reason, not "try again".
+  if (report.vaultFailure && report.vaultFailure.kind !== "transient") return 502;
   if (report.retry) return 503;
   if (report.clusters.some((c) => !c.ok) || report.counts.failed > 0) return 502;
   return 200;
@@ -95,8 +98,14 @@ async function reportOutput(rt: Runtime, input: RotateHttpInput, report: Report)
   return {
     status,
     jsonBody: report,
-    headers: { "Cache-Control": "no-store", ...(status === 503 ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {}) },
+    headers: { "Cache-Control": "no-store", ...(status === 503 ? { "Retry-After": String(retryAfter(report)) } : {}) },
   };
+}
+
+/** Key Vault's own Retry-After when it asked for one (whole seconds, at least 1), else the default. */
+function retryAfter(report: Report): number {
+  const kv = report.vaultFailure?.kind === "transient" ? report.vaultFailure.retryAfterSeconds : undefined;
+  return kv !== undefined ? Math.max(1, Math.ceil(kv)) : RETRY_AFTER_SECONDS;
 }
 
 function rejected(input: RotateHttpInput, r: { status: number; message: string; field?: string }): RotateHttpOutput {

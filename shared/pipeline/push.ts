@@ -9,6 +9,7 @@ import { describe, isTransient } from "../kube/errors.js";
 import { planCluster, type Action, type VaultState } from "../plan/plan.js";
 import { countActions, timings, toReportAction, type ClusterReport, type Report } from "../report/report.js";
 import type { RotationSignal } from "../types.js";
+import { KeyVaultReadError, worstFailure, type KeyVaultFailure } from "../vault/errors.js";
 import { VaultReader } from "../vault/reader.js";
 import type { Runtime } from "./runtime.js";
 
@@ -62,6 +63,7 @@ async function pushCluster(
   policy: Policy,
   dryRun: boolean,
   receivedAt: number,
+  onVaultFailure: (f: KeyVaultFailure) => void,
 ): Promise<ClusterReport> {
   const t0 = Date.now();
   const report: ClusterReport = { cluster: api.name, ok: true, durationMs: 0, actions: [] };
@@ -85,8 +87,14 @@ async function pushCluster(
     }
   } catch (e) {
     report.ok = false;
-    report.error = describe(e);
-    if (!isTransient(e)) report.error = `permanent: ${report.error}`;
+    if (e instanceof KeyVaultReadError) {
+      // Classified by Key Vault's own codes; only a transient failure is retried without a configuration change.
+      onVaultFailure(e.summary());
+      report.error = `${e.kind === "transient" ? "" : "permanent: "}${e.message}; fix: ${e.fix}`;
+    } else {
+      report.error = describe(e);
+      if (!isTransient(e)) report.error = `permanent: ${report.error}`;
+    }
   }
   report.durationMs = Date.now() - t0;
   return report;
@@ -100,7 +108,9 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
   const dryRun = opts.dryRun ?? rt.config.dryRun;
   const policy = scopedPolicy(rt.config.policy, opts.namespaces);
   const apis = rt.clusters.filter((c) => !opts.clusters?.length || opts.clusters.includes(c.name));
-  const clusters = await Promise.all(apis.map((api) => pushCluster(rt, api, reader, signals, policy, dryRun, receivedAt)));
+  let vaultFailure: KeyVaultFailure | undefined;
+  const noteFailure = (f: KeyVaultFailure) => (vaultFailure = worstFailure(vaultFailure, f));
+  const clusters = await Promise.all(apis.map((api) => pushCluster(rt, api, reader, signals, policy, dryRun, receivedAt, noteFailure)));
   const { counts, skipsByReason } = countActions(clusters);
   return {
     invocationId: opts.invocationId ?? randomUUID(),
@@ -130,5 +140,6 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
       ),
     },
     retry: clusters.some((c) => !c.ok && !(c.error ?? "").startsWith("permanent:")),
+    ...(vaultFailure ? { vaultFailure } : {}),
   };
 }

@@ -9,6 +9,7 @@ import { describe, isTransient } from "../kube/errors.js";
 import { namespaceInScope, planCluster, type Action, type VaultState } from "../plan/plan.js";
 import { countActions, timings, toReportAction, type ClusterReport, type Report } from "../report/report.js";
 import type { RotationSignal, SpcObject, VaultObjectType } from "../types.js";
+import { KeyVaultReadError, worstFailure, type KeyVaultFailure } from "../vault/errors.js";
 import { VaultReader } from "../vault/reader.js";
 import type { Runtime } from "./runtime.js";
 
@@ -144,6 +145,7 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
   const perVault = new Map<string, ReturnType<typeof pLimit>>();
   const states = new Map<string, VaultState>();
   let vaultError: string | undefined;
+  let vaultFailure: KeyVaultFailure | undefined;
   await Promise.all(
     refs.flatMap((r) => {
       const state: VaultState = { vault: r.vault, objectName: r.objectName, byType: {} };
@@ -155,8 +157,9 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
           try {
             state.byType[t] = await reader.read(rt.config.vaults.get(r.vault)!, t, r.objectName);
           } catch (e) {
-            vaultError ??= describe(e);
-            state.byType[t] = { error: `not read this run: ${describe(e)}` };
+            if (e instanceof KeyVaultReadError) vaultFailure = worstFailure(vaultFailure, e.summary());
+            else vaultError ??= describe(e);
+            state.byType[t] = { error: `not read this run: ${e instanceof KeyVaultReadError ? e.message : describe(e)}` };
           }
         }),
       );
@@ -221,7 +224,8 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
     counts,
     skipsByReason,
     timings: timings(reports, receivedAt, []),
-    retry: !!vaultError || reports.some((c) => !c.ok && !(c.error ?? "").startsWith("permanent:")),
+    retry: !!vaultError || vaultFailure?.kind === "transient" || reports.some((c) => !c.ok && !(c.error ?? "").startsWith("permanent:")),
+    ...(vaultFailure ? { vaultFailure } : {}),
     drift: { objectsChecked: refs.length, driftFound, ...(oldest !== undefined ? { oldestDriftSeconds: Math.round(oldest) } : {}) },
   };
   return report;

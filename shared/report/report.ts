@@ -2,6 +2,7 @@
 import type { ActionResult } from "../apply/apply.js";
 import { label } from "../apply/apply.js";
 import type { RotationSignal } from "../types.js";
+import type { KeyVaultFailure } from "../vault/errors.js";
 
 export interface ReportAction {
   type: "patchSecret" | "nudgePod" | "restartWorkload" | "skip";
@@ -52,6 +53,8 @@ export interface Report {
   };
   /** True when some part failed transiently and the trigger should fail for redelivery. */
   retry: boolean;
+  /** The worst Key Vault read failure of the invocation (identity > access > transient), with its fix. */
+  vaultFailure?: KeyVaultFailure;
   /** Drift runs only. */
   drift?: { objectsChecked: number; driftFound: number; oldestDriftSeconds?: number };
 }
