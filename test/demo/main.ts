@@ -51,7 +51,7 @@ async function main(): Promise<void> {
       concurrency: 8,
       driftGraceSeconds: 180,
     },
-    { credential: cred, vault: { serviceVersion: "7.6", clientOptions: kvOpts as unknown as Record<string, unknown> } },
+    { credential: cred, vault: { clientOptions: kvOpts as unknown as Record<string, unknown> } },
   );
   const logs: string[] = [];
   let host: Awaited<ReturnType<typeof serveFunctions>> | undefined;

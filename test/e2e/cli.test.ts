@@ -121,7 +121,7 @@ current-context: c1
     kc: c.admin,
     namespaces: [ns],
     vaults,
-    reader: () => new VaultReader(new VaultClients(staticCredential(), { serviceVersion: "7.6", clientOptions: opts as never })),
+    reader: () => new VaultReader(new VaultClients(staticCredential(), { clientOptions: opts as never })),
     mode: "v1.6",
   });
   await createSpc(c, ns, {
@@ -140,7 +140,6 @@ current-context: c1
     KVRP_VAULTS: JSON.stringify([...vaults.values()]),
     KVRP_KEYVAULT_CA_FILE: join(dir, "ca.pem"),
     KVRP_KEYVAULT_STATIC_TOKEN: "emulator",
-    KVRP_KEYVAULT_API_VERSION: "7.6",
     // Only this file's namespace: drift must not look at objects other test files left in the shared cluster.
     KVRP_NAMESPACES_INCLUDE: ns,
   };
