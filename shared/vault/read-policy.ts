@@ -1,5 +1,6 @@
 // A pipeline policy on every Key Vault request attempt (position perRetry: inside the SDK's retry loop) that
-//  1. remembers Key Vault's last error answer of each read (status, error codes, Retry-After): the SDK drops the body
+//  1. remembers Key Vault's answer to the last attempt of each read when it is an error (status, error codes,
+//     Retry-After; not the 401 challenge to the SDK's token-less first request): the SDK drops the body
 //     on some paths (paged listings keep only `error.code`; an empty-body answer makes its error deserializer throw a
 //     TypeError), and the classification needs `innererror.code` on all of them;
 //  2. stops a read at once when Key Vault asks to wait (429/503 Retry-After) past the read's deadline: the SDK would
@@ -74,11 +75,18 @@ export function keyVaultReadPolicy(registry: ReadRegistry): PipelinePolicy {
   return {
     name: "kvrpKeyVaultReadPolicy",
     async sendRequest(request, next) {
-      const response = await next(request);
       const read = registry.state(request.abortSignal);
+      let response: PipelineResponse;
+      try {
+        response = await next(request);
+      } catch (e) {
+        if (read) delete read.last; // no answer to this attempt: an earlier one's must not speak for it
+        throw e;
+      }
       if (!read) return response;
-      if (response.status < 400) {
-        delete read.last; // the 401 of the auth challenge, say, is not this read's answer
+      // Success, or the SDK's token-less first request (answered by the 401 challenge): not this read's failure.
+      if (response.status < 400 || (response.status === 401 && !request.headers.has("authorization"))) {
+        delete read.last;
         return response;
       }
       const a = answerOf(response);

@@ -240,7 +240,7 @@ export class VaultReader {
           ...((facts.code ?? facts.networkCode) ? { code: (facts.code ?? facts.networkCode)! } : {}),
           ...(facts.innerCode ? { innerCode: facts.innerCode } : {}),
           ...(facts.retryAfterSeconds !== undefined ? { retryAfterSeconds: facts.retryAfterSeconds } : {}),
-          message: `${what} failed (${said.join(", ")}): ${v.cause}${facts.message ? ` — Key Vault said: ${facts.message}` : ""}`,
+          message: `${what} failed (${said.join(", ")}): ${v.cause}${facts.message ? ` — ${facts.fromService ? "Key Vault said" : "SDK"}: ${facts.message}` : ""}`,
           fix: v.fix,
         },
         { cause: e },

@@ -9,6 +9,8 @@ export interface ErrorFacts extends FailureFacts {
   retryAfterSeconds?: number;
   /** Key Vault's message (first line) or the SDK's; value-free. */
   message?: string;
+  /** The message is Key Vault's own (from its error body), not the SDK's. */
+  fromService?: boolean;
 }
 
 interface RestErrorLike {
@@ -54,7 +56,9 @@ export function errorFacts(e: unknown, last: ErrorAnswer | undefined, opts: { de
     const v = header.get("retry-after");
     if (v !== undefined && Number.isFinite(Number(v))) facts.retryAfterSeconds = Number(v);
   }
-  const message = str(r.details?.error?.message) ?? (status !== undefined ? str(r.message) : undefined);
+  const serviceMessage = str(r.details?.error?.message);
+  const message = serviceMessage ?? (status !== undefined ? str(r.message) : undefined);
   if (message) facts.message = firstLine(message);
+  if (serviceMessage) facts.fromService = true;
   return facts;
 }

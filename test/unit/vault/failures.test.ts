@@ -108,6 +108,7 @@ describe("errorFacts (the SDK's error, faked at the boundary)", () => {
       code: "Forbidden",
       innerCode: "SecretDisabled",
       message: "Operation get is not allowed on a disabled secret.",
+      fromService: true,
     });
   });
 
