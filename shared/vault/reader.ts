@@ -6,15 +6,25 @@ import { CertificateClient } from "@azure/keyvault-certificates";
 import { KeyClient, type KeyVaultKey } from "@azure/keyvault-keys";
 import { SecretClient, type KeyVaultSecret } from "@azure/keyvault-secrets";
 import type { SpcObject, VaultConfig, VaultObjectData } from "../types.js";
-import { KeyVaultReadError } from "./errors.js";
+import { KeyVaultReadError, type KeyVaultFailure } from "./errors.js";
 import { classifyKeyVaultFailure } from "./failures.js";
 import { keyVaultReadPolicy, ReadRegistry } from "./read-policy.js";
-import { errorFacts } from "./sdk-error.js";
+import { errorFacts, type ErrorFacts } from "./sdk-error.js";
 
 type ObjectType = SpcObject["objectType"];
 
 /** Why an object has no data to render (answers, not failures). */
 export type ReadOutcome = "disabled" | "gone" | "pending";
+
+type Unavailable = { error: string; outcome: ReadOutcome };
+
+interface ReadSpec {
+  what: "latest" | "version" | "versions";
+  vault: VaultConfig;
+  type: ObjectType;
+  name: string;
+  version?: string;
+}
 
 export type ReadResult =
   | {
@@ -23,7 +33,7 @@ export type ReadResult =
       /** false: the version is disabled. Key Vault still serves keys and certificates (the driver mounts them). */
       enabled?: boolean;
     }
-  | { error: string; outcome: ReadOutcome };
+  | Unavailable;
 
 export interface VersionInfo {
   version: string;
@@ -32,7 +42,7 @@ export interface VersionInfo {
   updatedOn?: Date;
 }
 
-export type VersionsResult = { versions: VersionInfo[] } | { error: string; outcome: ReadOutcome };
+export type VersionsResult = { versions: VersionInfo[] } | Unavailable;
 
 type ServiceVersion = NonNullable<ConstructorParameters<typeof SecretClient>[2]>["serviceVersion"];
 
@@ -130,6 +140,33 @@ function newestFirst(a: VersionInfo, b: VersionInfo): number {
   return d !== 0 ? d : a.version < b.version ? -1 : a.version > b.version ? 1 : 0;
 }
 
+/** The thrown failure: which read, what Key Vault answered (status, codes, wait), the cause and the fix. */
+function failureOf(
+  what: string,
+  facts: ErrorFacts,
+  v: { kind: KeyVaultFailure["kind"]; cause: string; fix: string },
+  timeoutMs: number,
+): KeyVaultFailure {
+  const code = facts.code ?? facts.networkCode;
+  const said = [
+    facts.status !== undefined ? `HTTP ${facts.status}` : undefined,
+    code,
+    facts.innerCode,
+    facts.deadline ? `no answer within ${timeoutMs} ms (retries included)` : undefined,
+    facts.retryAfterSeconds !== undefined ? `Retry-After ${facts.retryAfterSeconds} s` : undefined,
+  ].filter(Boolean);
+  const quoted = facts.message ? ` — ${facts.fromService ? "Key Vault said" : "SDK"}: ${facts.message}` : "";
+  return {
+    kind: v.kind,
+    ...(facts.status !== undefined ? { status: facts.status } : {}),
+    ...(code ? { code } : {}),
+    ...(facts.innerCode ? { innerCode: facts.innerCode } : {}),
+    ...(facts.retryAfterSeconds !== undefined ? { retryAfterSeconds: facts.retryAfterSeconds } : {}),
+    message: `${what} failed (${said.join(", ")}): ${v.cause}${quoted}`,
+    fix: v.fix,
+  };
+}
+
 /** Per-invocation memo: one request per (vault, object, what), however many SPCs, Secrets or clusters need it. */
 export class VaultReader {
   private readonly memo = new Map<string, Promise<unknown>>();
@@ -143,21 +180,17 @@ export class VaultReader {
 
   /** The latest version, as the driver mounts it (Key Vault's unversioned GET). */
   read(vault: VaultConfig, type: ObjectType, name: string): Promise<ReadResult> {
-    return this.once(`${vault.name}|${type}|${name}|latest`, "latest", vault, type, name, undefined, (c, o) =>
-      this.get(c, type, name, "", o),
-    );
+    return this.once({ what: "latest", vault, type, name }, (c, o) => this.get(c, type, name, "", o));
   }
 
   /** One given version (a pinned objectVersion, version history). */
   readVersion(vault: VaultConfig, type: ObjectType, name: string, version: string): Promise<ReadResult> {
-    return this.once(`${vault.name}|${type}|${name}|v:${version.toLowerCase()}`, "version", vault, type, name, version, (c, o) =>
-      this.get(c, type, name, version, o),
-    );
+    return this.once({ what: "version", vault, type, name, version }, (c, o) => this.get(c, type, name, version, o));
   }
 
   /** Every version, enabled or not, newest first (paged through the SDK). An unknown name has none. */
   listVersions(vault: VaultConfig, type: ObjectType, name: string): Promise<VersionsResult> {
-    return this.once(`${vault.name}|${type}|${name}|versions`, "versions", vault, type, name, undefined, async (c, o) => {
+    return this.once({ what: "versions", vault, type, name }, async (c, o) => {
       const out: VersionInfo[] = [];
       const pages =
         type === "secret"
@@ -190,35 +223,23 @@ export class VaultReader {
     return found({ kind: "cert", name, version: cert.properties.version ?? "", cer: cert.cer }, cert.properties);
   }
 
-  private once<T>(
-    key: string,
-    kind: keyof VaultReader["readsBy"],
-    vault: VaultConfig,
-    type: ObjectType,
-    name: string,
-    version: string | undefined,
-    run: (c: Clients, o: { abortSignal: AbortSignal }) => Promise<T>,
-  ): Promise<T | { error: string; outcome: ReadOutcome }> {
-    let p = this.memo.get(key) as Promise<T | { error: string; outcome: ReadOutcome }> | undefined;
+  /** One request per (vault, object, what) and invocation: later callers share the first one's promise. */
+  private once<T>(r: ReadSpec, run: (c: Clients, o: { abortSignal: AbortSignal }) => Promise<T>): Promise<T | Unavailable> {
+    const key = [r.vault.name, r.type, r.name, r.what, r.version?.toLowerCase() ?? ""].join("|");
+    let p = this.memo.get(key) as Promise<T | Unavailable> | undefined;
     if (!p) {
-      p = this.attempt(kind, vault, type, name, version, run);
+      p = this.attempt(r, run);
       this.memo.set(key, p);
     }
     return p;
   }
 
-  private async attempt<T>(
-    kind: keyof VaultReader["readsBy"],
-    vault: VaultConfig,
-    type: ObjectType,
-    name: string,
-    version: string | undefined,
-    run: (c: Clients, o: { abortSignal: AbortSignal }) => Promise<T>,
-  ): Promise<T | { error: string; outcome: ReadOutcome }> {
+  private async attempt<T>(r: ReadSpec, run: (c: Clients, o: { abortSignal: AbortSignal }) => Promise<T>): Promise<T | Unavailable> {
+    const { vault, type, name, version } = r;
     const c = this.clients.for(vault);
     this.reads++;
-    this.readsBy[kind]++;
-    const what = `Key Vault ${vault.name}: ${kind === "versions" ? "list versions of" : "read"} ${LABEL[type]} ${name}${version ? `@${version}` : ""}`;
+    this.readsBy[r.what]++;
+    const what = `Key Vault ${vault.name}: ${r.what === "versions" ? "list versions of" : "read"} ${LABEL[type]} ${name}${version ? `@${version}` : ""}`;
     const signal = this.clients.registry.start(this.clients.readTimeoutMs);
     try {
       return await run(c, { abortSignal: signal });
@@ -226,25 +247,7 @@ export class VaultReader {
       const facts = errorFacts(e, this.clients.registry.lastAnswer(signal), { deadline: signal.aborted });
       const v = classifyKeyVaultFailure(facts);
       if ("outcome" in v) return { error: `${what}: ${v.cause}`, outcome: v.outcome };
-      const said = [
-        facts.status !== undefined ? `HTTP ${facts.status}` : undefined,
-        facts.code ?? facts.networkCode,
-        facts.innerCode,
-        facts.deadline ? `no answer within ${this.clients.readTimeoutMs} ms (retries included)` : undefined,
-        facts.retryAfterSeconds !== undefined ? `Retry-After ${facts.retryAfterSeconds} s` : undefined,
-      ].filter(Boolean);
-      throw new KeyVaultReadError(
-        {
-          kind: v.kind,
-          ...(facts.status !== undefined ? { status: facts.status } : {}),
-          ...((facts.code ?? facts.networkCode) ? { code: (facts.code ?? facts.networkCode)! } : {}),
-          ...(facts.innerCode ? { innerCode: facts.innerCode } : {}),
-          ...(facts.retryAfterSeconds !== undefined ? { retryAfterSeconds: facts.retryAfterSeconds } : {}),
-          message: `${what} failed (${said.join(", ")}): ${v.cause}${facts.message ? ` — ${facts.fromService ? "Key Vault said" : "SDK"}: ${facts.message}` : ""}`,
-          fix: v.fix,
-        },
-        { cause: e },
-      );
+      throw new KeyVaultReadError(failureOf(what, facts, v, this.clients.readTimeoutMs), { cause: e });
     } finally {
       this.lastReadDoneAt = Date.now();
     }

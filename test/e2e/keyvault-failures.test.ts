@@ -20,6 +20,7 @@ import type { FaultAction, FaultHandle } from "../env/keyvault-emulator.js";
 import { staticCredential, vaultClientOptions } from "../env/keyvault-emulator.js";
 import type { DriverStandIn } from "../env/driver-standin.js";
 import { buildCliIfStale, cliMainJs } from "../support/built-cli.js";
+import { pusherKubeconfig } from "../support/cli-env.js";
 import { loadFunctionApp, registered, serveFunctions } from "../support/functions-host.js";
 import { localConfig } from "../support/local-runtime.js";
 import {
@@ -355,26 +356,7 @@ beforeAll(async () => {
 
   dir = mkdtempSync(join(tmpdir(), "kvrp-kvf-"));
   writeFileSync(join(dir, "vault-ca.pem"), w.caPem);
-  writeFileSync(
-    join(dir, "kubeconfig"),
-    `apiVersion: v1
-kind: Config
-clusters:
-- name: c1
-  cluster:
-    server: ${c.info.url}
-    certificate-authority-data: ${Buffer.from(c.info.caPem).toString("base64")}
-users:
-- name: pusher
-  user:
-    token: ${c.info.tokens.pusher}
-contexts:
-- name: c1
-  context: {cluster: c1, user: pusher}
-current-context: c1
-`,
-    { mode: 0o600 },
-  );
+  writeFileSync(join(dir, "kubeconfig"), pusherKubeconfig(c), { mode: 0o600 });
   cliEnv = {
     PATH: process.env.PATH,
     HOME: dir,

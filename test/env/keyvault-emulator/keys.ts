@@ -12,7 +12,6 @@ import {
   latest,
   lc,
   newAttrs,
-  newDeleted,
   notFound,
   num,
   obj,
@@ -25,7 +24,7 @@ import {
   type Ctx,
   type Result,
 } from "./common.js";
-import { notImplemented, type ObjectKind } from "./kind.js";
+import { notImplemented, removeUnmanaged, type ObjectKind } from "./kind.js";
 import { KvError, newVersion, nowSeconds, type Item, type Json, type KeyVersion, type Tags } from "./model.js";
 
 export const RSA_OPS = ["encrypt", "decrypt", "sign", "verify", "wrapKey", "unwrapKey"];
@@ -164,11 +163,7 @@ export const keys: ObjectKind<KeyVersion> = {
   },
 
   remove(ctx, item) {
-    if (item.versions.some((v) => v.managed)) {
-      throw new KvError(403, "Forbidden", "Operation delete is not allowed on a managed key; delete the certificate.");
-    }
-    ctx.vault.keys.delete(lc(item.name));
-    return newDeleted(item);
+    return removeUnmanaged(this, ctx, item);
   },
 
   deletedOut: (ctx, d) => ({ ...deletedInfo(ctx, "deletedkeys", d.item.name, d), ...keyBundle(ctx, d.item, latest(d.item)) }),

@@ -10,6 +10,7 @@ import {
   latest,
   lc,
   bodyObj,
+  newDeleted,
   notFound,
   ok,
   page,
@@ -71,6 +72,15 @@ export interface ObjectKind<V extends Version> {
   recover(ctx: Ctx, d: Deleted<V>): Json;
   /** Routes of this kind only (creation, policies, …), matched before the shared ones. */
   routes: RouteDef[];
+}
+
+/** Soft delete of an object a certificate does not manage (a certificate's secret and key go with the certificate). */
+export function removeUnmanaged<V extends Version & { managed?: boolean }>(k: ObjectKind<V>, ctx: Ctx, item: Item<V>): Deleted<V> {
+  if (item.versions.some((v) => v.managed)) {
+    throw new KvError(403, "Forbidden", `Operation delete is not allowed on a managed ${k.label}; delete the certificate.`);
+  }
+  k.items(ctx.vault).delete(lc(item.name));
+  return newDeleted(item);
 }
 
 function mustItem<V extends Version>(k: ObjectKind<V>, ctx: Ctx, name: string): Item<V> {

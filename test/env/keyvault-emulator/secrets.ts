@@ -12,7 +12,6 @@ import {
   latest,
   lc,
   newAttrs,
-  newDeleted,
   ok,
   PEM,
   PKCS12,
@@ -23,7 +22,7 @@ import {
   type Ctx,
 } from "./common.js";
 import { certMaterialOf } from "./certificates.js";
-import type { ObjectKind } from "./kind.js";
+import { removeUnmanaged, type ObjectKind } from "./kind.js";
 import { KvError, newVersion, nowSeconds, type Item, type Json, type SecretVersion, type Tags, type VaultData } from "./model.js";
 
 export function secretBundle(ctx: Ctx, item: Item<SecretVersion>, v: SecretVersion, withValue = true): Json {
@@ -96,11 +95,7 @@ export const secrets: ObjectKind<SecretVersion> = {
   },
 
   remove(ctx, item) {
-    if (item.versions.some((v) => v.managed)) {
-      throw new KvError(403, "Forbidden", "Operation delete is not allowed on a managed secret; delete the certificate.");
-    }
-    ctx.vault.secrets.delete(lc(item.name));
-    return newDeleted(item);
+    return removeUnmanaged(this, ctx, item);
   },
 
   deletedOut: (ctx, d) => ({ ...deletedInfo(ctx, "deletedsecrets", d.item.name, d), ...secretBundle(ctx, d.item, latest(d.item), false) }),
