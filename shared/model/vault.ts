@@ -45,13 +45,21 @@ export type VaultObjectData =
 export type UnavailableReason = "object-not-found" | "object-disabled" | "object-unusable";
 
 /** One object read: its data (with the version's creation time), or why it is unavailable. */
-export type ObjectRead = { data: VaultObjectData; created?: Date } | { unavailable: UnavailableReason; detail: string };
+export type ObjectRead =
+  | {
+      data: VaultObjectData;
+      created?: Date;
+      /** false: the version is disabled. Key Vault still serves keys and certificates (and the driver mounts them). */
+      enabled?: boolean;
+    }
+  | { unavailable: UnavailableReason; detail: string };
 
 /** One entry of an object's version listing. */
 export interface VersionInfo {
   version: string;
   enabled: boolean;
   createdOn?: Date;
+  updatedOn?: Date;
 }
 
 /** The versions of an object (objectVersionHistory > 1): the listing and the reads of the versions selected from it. */

@@ -8,9 +8,13 @@ import {
   type RotationSignal,
   type Spc,
   type VaultConfig,
+  type VersionInfo,
 } from "../model/index.js";
 import type { PlannedObject, Renderer } from "../plan/plan.js";
-import type { VaultReader } from "../vault/reader.js";
+import type { VaultReader, VersionsResult } from "../vault/reader.js";
+
+/** The versions of a listing (an object Key Vault does not know has none). */
+export const listed = (r: VersionsResult): VersionInfo[] => ("versions" in r ? r.versions : []);
 
 /** Reads what the matched SPC objects need for this signal (provider types they use), in parallel. */
 export async function readObject(
@@ -52,7 +56,7 @@ export async function readHistories(
       const history = spcs.flatMap((s) => matchingObjects(s, o.signal)).filter((so) => (so.objectVersionHistory ?? 0) > 1 && !isPinned(so));
       if (!vault || history.length === 0) return [];
       return [...new Set(history.map((so) => so.objectType))].map(async (type) => {
-        const listing = await reader.listVersions(vault, type, o.signal.objectName);
+        const listing = listed(await reader.listVersions(vault, type, o.signal.objectName));
         const wanted = new Set(
           history.filter((so) => so.objectType === type).flatMap((so) => render.history(so, listing).map((v) => v.version)),
         );

@@ -6,6 +6,7 @@ import pLimit from "p-limit";
 import { isAvailable, shortVersion, type VaultConfig, type VersionInfo } from "../model/index.js";
 import { holdsRendering, renderValues, unprovable, type Proof, type Renderer, type SecretTarget } from "../plan/plan.js";
 import type { VaultReader } from "../vault/reader.js";
+import { listed } from "./objects.js";
 import { KnownRenderings } from "./known-renderings.js";
 
 export interface ProofDeps {
@@ -75,7 +76,7 @@ async function proveOne(t: SecretTarget, latestCreated: Date | undefined, deps: 
   const hints = t.hints.slice(0, deps.window);
   const byHint = await firstHeld(t, hints, variant, deps, vault);
   if (byHint) return proven(byHint);
-  const window = proofWindow(await deps.reader.listVersions(vault, t.spcObject.objectType, t.spcObject.objectName), deps.window);
+  const window = proofWindow(listed(await deps.reader.listVersions(vault, t.spcObject.objectType, t.spcObject.objectName)), deps.window);
   const rest = window.map((v) => v.version).filter((v) => !hints.includes(v));
   const byWindow = await firstHeld(t, rest, variant, deps, vault);
   if (byWindow) return proven(byWindow);

@@ -13,6 +13,7 @@ import {
   type Report,
   type RotationSignal,
   type Spc,
+  worstFailure,
 } from "../model/index.js";
 import { inScope, type PlannedObject } from "../plan/plan.js";
 import { buildReport } from "../report/report.js";
@@ -67,7 +68,7 @@ async function readAll(rt: Runtime, reader: VaultReader, refs: Referenced[], con
             if ("unavailable" in read && read.unavailable === "object-not-found") rt.instance.negative.remember(key, read.detail);
           } catch (e) {
             const f: Failure = e instanceof ClassifiedError ? e.failure : kubeFailure(e);
-            failure ??= f;
+            failure = worstFailure(failure, f);
             if (f.kind === "access") rt.instance.negative.remember(key, f.message);
             state.byType[t] = { unavailable: "object-unusable", detail: `not read this run: ${f.message}` };
           }

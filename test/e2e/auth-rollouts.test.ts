@@ -44,7 +44,7 @@ describe("auth: azure", () => {
     };
     const rt = createRuntime(config, {
       credential,
-      vault: { serviceVersion: "7.6", clientOptions: vaultClientOptions(w.caPem) as unknown as Record<string, unknown> },
+      vault: { clientOptions: vaultClientOptions(w.caPem) as unknown as Record<string, unknown> },
     });
     const name = uniqueName("aad");
     await w.secrets("kv-alpha").setSecret(name, "a1");

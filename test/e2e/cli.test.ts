@@ -30,6 +30,7 @@ import {
   type World,
 } from "../support/world.js";
 import { buildCliIfStale, cliMainJs } from "../support/built-cli.js";
+import { pusherKubeconfig } from "../support/cli-env.js";
 
 let w: World;
 let c: ClusterHandles;
@@ -96,22 +97,7 @@ beforeAll(async () => {
     ["kv-alpha", { name: "kv-alpha", resourceId: resourceId("kv-alpha"), url: emulator.urlFor("kv-alpha") }],
   ]);
   writeFileSync(join(dir, "ca.pem"), ca.certPem);
-  const kubeconfig = (server: string) => `apiVersion: v1
-kind: Config
-clusters:
-- name: c1
-  cluster:
-    server: ${server}
-    certificate-authority-data: ${Buffer.from(c.info.caPem).toString("base64")}
-users:
-- name: pusher
-  user:
-    token: ${c.info.tokens.pusher}
-contexts:
-- name: c1
-  context: {cluster: c1, user: pusher}
-current-context: c1
-`;
+  const kubeconfig = (server: string) => pusherKubeconfig(c, server);
   writeFileSync(join(dir, "kubeconfig"), kubeconfig(c.info.url), { mode: 0o600 });
   writeFileSync(join(dir, "kubeconfig-down"), kubeconfig("https://127.0.0.1:1"), { mode: 0o600 });
 
@@ -121,7 +107,7 @@ current-context: c1
     kc: c.admin,
     namespaces: [ns],
     vaults,
-    reader: () => new VaultReader(new VaultClients(staticCredential(), { serviceVersion: "7.6", clientOptions: opts as never })),
+    reader: () => new VaultReader(new VaultClients(staticCredential(), { clientOptions: opts as never })),
     mode: "v1.6",
   });
   await createSpc(c, ns, {
@@ -140,7 +126,6 @@ current-context: c1
     KVRP_VAULTS: JSON.stringify([...vaults.values()]),
     KVRP_KEYVAULT_CA_FILE: join(dir, "ca.pem"),
     KVRP_KEYVAULT_STATIC_TOKEN: "emulator",
-    KVRP_KEYVAULT_API_VERSION: "7.6",
     // Only this file's namespace: drift must not look at objects other test files left in the shared cluster.
     KVRP_NAMESPACES_INCLUDE: ns,
   };

@@ -86,8 +86,9 @@ export async function startDriverStandIn(opts: {
     for (const o of objects) {
       if ((o.objectVersionHistory ?? 0) > 1) {
         // The provider's versioned files <file>/<i>, selected and rendered by the same checked code as single files.
-        const listing = await reader.listVersions(vault, o.objectType, o.objectName);
-        const entries = listing.map((v) => ({
+        const listed = await reader.listVersions(vault, o.objectType, o.objectName);
+        if ("unavailable" in listed) throw new Error(`stand-in: ${listed.detail}`);
+        const entries = listed.versions.map((v) => ({
           version: v.version,
           attributes: { enabled: v.enabled, ...(v.createdOn ? { created: v.createdOn } : {}) },
         }));

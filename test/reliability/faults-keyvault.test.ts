@@ -29,7 +29,6 @@ beforeAll(async () => {
   rt = createRuntime(localConfig(inject("kubeEnv").clusters, w.vaults), {
     credential: staticCredential(),
     vault: {
-      serviceVersion: "7.6",
       clientOptions: vaultClientOptions(w.caPem) as unknown as Record<string, unknown>,
       readTimeoutMs: READ_DEADLINE_MS,
     },

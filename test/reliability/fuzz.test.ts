@@ -674,7 +674,6 @@ describe("CLI `event` command", () => {
       ...env(),
       KVRP_KEYVAULT_CA_FILE: join(dir, "ca.pem"),
       KVRP_KEYVAULT_STATIC_TOKEN: "emulator",
-      KVRP_KEYVAULT_API_VERSION: "7.6",
     };
     const writes0 = await serverWrites();
     const state0 = await targetState();

@@ -36,7 +36,7 @@ export function localConfig(
 export function localRuntime(config: Config, vaultCaPem: string, opts: { spcSource?: SpcSource } = {}): Runtime {
   return createRuntime(config, {
     credential: staticCredential(),
-    vault: { serviceVersion: "7.6", clientOptions: vaultClientOptions(vaultCaPem) as unknown as Record<string, unknown> },
+    vault: { clientOptions: vaultClientOptions(vaultCaPem) as unknown as Record<string, unknown> },
     ...(opts.spcSource ? { spcSource: opts.spcSource } : {}),
   });
 }
