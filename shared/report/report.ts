@@ -128,11 +128,13 @@ export function buildReport(i: ReportInput): Report {
   };
 }
 
-/** Failures of the clusters that did not finish, as one line (`cluster: message`). */
+const withFix = (f: Failure) => (f.fix ? `${f.message}; fix: ${f.fix}` : f.message);
+
+/** Failures of the clusters that did not finish, as one line (`cluster: message; fix: …`). */
 export function failureSummary(r: Report): string {
   return r.clusters
     .filter((c) => !c.ok)
-    .map((c) => `${c.cluster}: ${c.failure?.message ?? "failed"}`)
-    .concat(r.vaultFailure ? [`Key Vault: ${r.vaultFailure.message}`] : [])
+    .map((c) => `${c.cluster}: ${c.failure ? withFix(c.failure) : "failed"}`)
+    .concat(r.vaultFailure ? [`Key Vault: ${withFix(r.vaultFailure)}`] : [])
     .join("; ");
 }

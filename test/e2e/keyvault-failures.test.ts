@@ -534,8 +534,8 @@ describe("the reader's API: read, readVersion, listVersions — memoized, counte
     expect("data" in one && one.data.kind === "secret" && one.data.version).toBe(newest.properties.version);
     expect(await reader.readVersion(vault, "secret", object, newest.properties.version!.toUpperCase())).toBe(one);
     // A disabled version, an unknown one: outcomes, like the latest.
-    expect(await reader.readVersion(vault, "secret", object, first.properties.version!)).toMatchObject({ outcome: "disabled" });
-    expect(await reader.readVersion(vault, "secret", object, "0".repeat(32))).toMatchObject({ outcome: "gone" });
+    expect(await reader.readVersion(vault, "secret", object, first.properties.version!)).toMatchObject({ unavailable: "object-disabled" });
+    expect(await reader.readVersion(vault, "secret", object, "0".repeat(32))).toMatchObject({ unavailable: "object-not-found" });
     expect("data" in (await reader.read(vault, "secret", object))).toBe(true);
     expect(reader.reads).toBe(5);
     expect(reader.readsBy).toEqual({ latest: 1, version: 3, versions: 1 });
