@@ -19,6 +19,8 @@ import { newTokens, startApiServer, type ApiServer } from "../env/control-plane.
 import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
 import { createCa, issueServerCert } from "../env/tls.js";
 import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
+import { startRealDriver, type RealDriver } from "../env/real-driver/test-driver.js";
+import { vaultHostname } from "../env/real-driver/vault-network.js";
 import { objectsYaml, podTemplate, type Consumption } from "./fixtures.js";
 import { localConfig, localRuntime } from "./local-runtime.js";
 
@@ -50,13 +52,19 @@ export interface World {
   /** A second, dedicated API server (on the shared etcd) that a test may stop and start. */
   startExtraCluster(name: string): Promise<{ handles: ClusterHandles; server: ApiServer }>;
   reader(): VaultReader;
+  /**
+   * A node of cluster c running the real Secrets Store CSI driver and Azure provider (with the kubelet stand-in),
+   * reading this world's emulator; stopped with the world at the latest.
+   */
+  realDriver(c: ClusterHandles, opts?: { rotationPollInterval?: string; syncFrequencyMs?: number }): Promise<RealDriver>;
   stop(): Promise<void>;
 }
 
 export async function startWorld(): Promise<World> {
   const env = inject("kubeEnv");
   const ca = createCa({ commonName: "kvrp-test-vault-ca" });
-  const tls = issueServerCert(ca, { dnsNames: ["localhost"], ips: ["127.0.0.1"] });
+  // The real Azure provider reaches vaults as https://<vault>.vault.azure.net (see real-driver/vault-network.ts).
+  const tls = issueServerCert(ca, { dnsNames: ["localhost", ...VAULTS.map(vaultHostname)], ips: ["127.0.0.1"] });
   const emulator = await startKeyVaultEmulator({ vaults: [...VAULTS], tls: { cert: tls.certPem, key: tls.keyPem } });
   const opts = vaultClientOptions(ca.certPem);
   const vaults = new Map<string, VaultConfig>(VAULTS.map((v) => [v, { name: v, resourceId: resourceId(v), url: emulator.urlFor(v) }]));
@@ -73,6 +81,7 @@ export async function startWorld(): Promise<World> {
   };
   const clusters = env.clusters.map(handlesFor);
   const extras: ApiServer[] = [];
+  const realDrivers: RealDriver[] = [];
   const cache = new Map<string, unknown>();
   const client = <T>(kind: string, vault: string, make: () => T): T => {
     const k = `${kind}/${vault}`;
@@ -101,6 +110,16 @@ export async function startWorld(): Promise<World> {
     keys: (v) => client("k", v, () => new KeyClient(url(v), cred, opts as never)),
     runtime: runtimeFor,
     reader: () => new VaultReader(standinRuntime.vaults),
+    async realDriver(c, o = {}) {
+      const d = await startRealDriver(c.admin, {
+        cluster: { name: c.info.name, url: c.info.url, caPem: c.info.caPem, adminToken: c.info.tokens.admin },
+        vaults: Object.fromEntries(VAULTS.map((v) => [v, { host: "127.0.0.1", port: emulator.ports[v]! }])),
+        vaultCaPem: ca.certPem,
+        ...o,
+      });
+      realDrivers.push(d);
+      return d;
+    },
     async startExtraCluster(name) {
       const caObj = {
         ...env.ca,
@@ -121,6 +140,7 @@ export async function startWorld(): Promise<World> {
       return { handles: handlesFor({ name, url: server.url, caPem: server.caPem, tokens: server.tokens }), server };
     },
     async stop() {
+      await Promise.allSettled(realDrivers.map((d) => d.stop()));
       await Promise.allSettled(extras.map((s) => s.stop()));
       await emulator.close();
     },

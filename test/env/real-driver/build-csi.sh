@@ -5,6 +5,9 @@
 #   1. $KVRP_CSI_ASSETS (like KUBEBUILDER_ASSETS) when it holds both binaries (names below);
 #   2. the cache, keyed by version (~/.cache/kv-rotation-pusher/bin/csi-…, shared by fresh clones on this machine);
 #   3. a build through the Go module proxy, then cached (about 2-4 min cold on 2 cores).
+# Beside the binaries, upstream/ holds files the tests read from the same module versions (never committed here):
+# csi.proto (the CSI spec the driver is built against, for the kubelet stand-in's gRPC client) and the driver's
+# ClusterRoles (config/rbac*/role.yaml). A KVRP_CSI_ASSETS directory needs the same layout.
 # Prints the directory that holds the binaries on stdout (last line); progress goes to stderr.
 #
 # The driver imports monis.app/mlog, which the module proxy refuses to serve (403); ./mlog is our own small module
@@ -21,16 +24,22 @@ here="$(cd "$(dirname "$0")" && pwd)"
 
 log() { printf '[build-csi] %s\n' "$*" >&2; }
 
+complete() {
+  [ -x "$1/$DRIVER_BIN" ] && [ -x "$1/$PROVIDER_BIN" ] && [ -f "$1/upstream/csi.proto" ] &&
+    [ -f "$1/upstream/rbac/role.yaml" ] && [ -f "$1/upstream/rbac-syncsecret/role.yaml" ]
+}
+
 if [ -n "${KVRP_CSI_ASSETS:-}" ]; then
-  if [ -x "$KVRP_CSI_ASSETS/$DRIVER_BIN" ] && [ -x "$KVRP_CSI_ASSETS/$PROVIDER_BIN" ]; then
+  if complete "$KVRP_CSI_ASSETS"; then
     log "using KVRP_CSI_ASSETS=$KVRP_CSI_ASSETS"
     echo "$KVRP_CSI_ASSETS"; exit 0
   fi
-  log "KVRP_CSI_ASSETS=$KVRP_CSI_ASSETS lacks an executable $DRIVER_BIN and $PROVIDER_BIN"
+  log "KVRP_CSI_ASSETS=$KVRP_CSI_ASSETS lacks an executable $DRIVER_BIN and $PROVIDER_BIN, or upstream/csi.proto," \
+    "upstream/rbac/role.yaml and upstream/rbac-syncsecret/role.yaml (lay it out like $OUT)"
   exit 1
 fi
 
-if [ -x "$OUT/$DRIVER_BIN" ] && [ -x "$OUT/$PROVIDER_BIN" ]; then
+if complete "$OUT"; then
   echo "$OUT"; exit 0
 fi
 
@@ -71,6 +80,21 @@ if [ ! -x "$OUT/$PROVIDER_BIN" ]; then
     -ldflags "-s -w -X github.com/Azure/secrets-store-csi-driver-provider-azure/pkg/version.BuildVersion=$PROVIDER_VERSION" \
     github.com/Azure/secrets-store-csi-driver-provider-azure/cmd >&2
   mv "$OUT/$PROVIDER_BIN.tmp" "$OUT/$PROVIDER_BIN"
+fi
+if [ ! -f "$OUT/upstream/rbac-syncsecret/role.yaml" ]; then
+  cd "$CACHE_ROOT/build/csi-driver-$DRIVER_VERSION" 2>/dev/null || {
+    wrapper "$CACHE_ROOT/build/csi-driver-$DRIVER_VERSION"
+    go mod edit -replace="monis.app/mlog=$here/mlog"
+    go get "sigs.k8s.io/secrets-store-csi-driver@$DRIVER_VERSION" >&2
+  }
+  driver_dir=$(go list -m -f '{{.Dir}}' sigs.k8s.io/secrets-store-csi-driver)
+  spec_dir=$(go list -m -f '{{.Dir}}' github.com/container-storage-interface/spec)
+  mkdir -p "$OUT/upstream.tmp/rbac" "$OUT/upstream.tmp/rbac-syncsecret"
+  cp "$spec_dir/csi.proto" "$OUT/upstream.tmp/csi.proto"
+  cp "$driver_dir/config/rbac/role.yaml" "$OUT/upstream.tmp/rbac/role.yaml"
+  cp "$driver_dir/config/rbac-syncsecret/role.yaml" "$OUT/upstream.tmp/rbac-syncsecret/role.yaml"
+  chmod -R u+w "$OUT/upstream.tmp"
+  rm -rf "$OUT/upstream"; mv "$OUT/upstream.tmp" "$OUT/upstream"
 fi
 log "CSI driver $DRIVER_VERSION + Azure provider $PROVIDER_VERSION ready in $OUT after $(( $(date +%s) - start ))s"
 echo "$OUT"
