@@ -237,7 +237,41 @@ export async function setRequiresRepublish(c: ClusterHandles, value: boolean): P
   );
 }
 
-export async function driver(w: World, c: ClusterHandles, namespaces: string[], mode: "v1.6" | "v1.5"): Promise<DriverStandIn> {
+export type { RealDriver };
+
+/** What every driver a test holds offers (the real one and the stand-in). */
+export interface TestDriver {
+  mount(namespace: string, pod: string, spc: string): Promise<unknown>;
+  idle(): Promise<void>;
+  readonly republishes: number;
+  stop(): void | Promise<void>;
+}
+
+/**
+ * The CSI driver a test runs against.
+ * - "v1.6": the real Secrets Store CSI driver and Azure provider on a node of cluster c (kubelet stand-in, pods bound
+ *   to the node by mount()), --rotation-poll-interval 2s unless given; `namespaces` is not needed (kubelet follows
+ *   the pods bound to its node).
+ * - "v1.5": the stand-in (env/driver-standin.ts) in its v1.5 mode — no republish, poll() as the old rotation
+ *   reconciler's tick; tests using it say so in their names.
+ */
+export async function driver(
+  w: World,
+  c: ClusterHandles,
+  namespaces: string[],
+  mode: "v1.6",
+  opts?: { rotationPollInterval?: string; syncFrequencyMs?: number },
+): Promise<RealDriver>;
+export async function driver(w: World, c: ClusterHandles, namespaces: string[], mode: "v1.5"): Promise<DriverStandIn>;
+export async function driver(w: World, c: ClusterHandles, namespaces: string[], mode: "v1.6" | "v1.5"): Promise<TestDriver>;
+export async function driver(
+  w: World,
+  c: ClusterHandles,
+  namespaces: string[],
+  mode: "v1.6" | "v1.5",
+  opts: { rotationPollInterval?: string; syncFrequencyMs?: number } = {},
+): Promise<RealDriver | DriverStandIn> {
+  if (mode === "v1.6") return w.realDriver(c, { rotationPollInterval: "2s", ...opts });
   return startDriverStandIn({ kc: c.admin, namespaces, vaults: w.vaults, reader: () => w.reader(), mode });
 }
 
