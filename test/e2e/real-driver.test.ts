@@ -2,9 +2,21 @@
 // test pins one upstream behaviour the pusher relies on (docs/test-environment.md lists them with these tests).
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setTimeout as sleep } from "node:timers/promises";
+import { randomUUID } from "node:crypto";
 import { setHeaderOptions } from "@kubernetes/client-node";
+import { handleDelivery } from "../../shared/entry/event-delivery.js";
+import { closeRuntime } from "../../shared/pipeline/runtime.js";
 import type { RealDriver } from "../env/real-driver/test-driver.js";
-import { createNamespace, createSpc, secretData, startWorld, uniqueName, type ClusterHandles, type World } from "../support/world.js";
+import {
+  createNamespace,
+  createSpc,
+  keyVaultEvent,
+  secretData,
+  startWorld,
+  uniqueName,
+  type ClusterHandles,
+  type World,
+} from "../support/world.js";
 
 let w: World;
 beforeAll(async () => {
@@ -280,6 +292,35 @@ describe("the driver's default --rotation-poll-interval (2m)", () => {
       expect(reads(name) - before).toBe(0);
       expect(d.files(ns, "p-0")).toEqual({ [file]: "default-1" });
       expect((await spcps(c, ns, "p-0", "s")).status.objects).toEqual([{ id: `secret/${name}`, version: v1 }]);
+    } finally {
+      await d.stop();
+    }
+  });
+});
+
+describe("where the pusher's byte-identical Secret can still be flipped back", () => {
+  it("a mount left behind (nudge inside the driver's interval) makes the driver's requeue write its older bytes over the pushed ones", async () => {
+    const c = w.clusters[0]!;
+    // 30 s: the push below lands well inside the interval after the mount, so the driver skips its nudge.
+    const d = await w.realDriver(c, { rotationPollInterval: "30s" });
+    try {
+      const { name, ns, file } = await oneSecretSetup(c, d, "flip");
+      const v2 = await w.secrets("kv-alpha").setSecret(name, "flip-2");
+      const rt = w.runtime({ namespacesInclude: [ns] }, ["c1"]);
+      try {
+        await handleDelivery(rt, [keyVaultEvent(w, "kv-alpha", "Secret", name, v2.properties.version!)], {
+          invocationId: randomUUID(),
+          log: () => undefined,
+        });
+      } finally {
+        closeRuntime(rt);
+      }
+      await d.idle();
+      expect(d.republishes, "the pusher nudged the pod").toBe(1);
+      expect(d.files(ns, "p-0"), "the driver skipped it: the mount changed within the interval").toEqual({ [file]: "flip-1" });
+      expect(await secretData(c, ns, "synced"), "the pushed bytes").toEqual({ value: "flip-2" });
+      await d.requeue();
+      expect(await secretData(c, ns, "synced"), "the requeue rebuilt the Secret from the stale mount").toEqual({ value: "flip-1" });
     } finally {
       await d.stop();
     }
