@@ -99,6 +99,10 @@ async function driverCredentials(admin: KubeConfig, assets: CsiAssets): Promise<
 }
 
 export async function startCsiNode(opts: CsiNodeOptions): Promise<CsiNode> {
+  if (process.getuid?.() !== 0)
+    throw new Error(
+      "the real CSI driver needs root: a private mount namespace (unshare), tmpfs mounts and port 443 on loopback addresses. Run the tests as root (CI does).",
+    );
   const assets = await csiAssets();
   const nodeName = opts.nodeName ?? `kvrp-node-${randomBytes(3).toString("hex")}`;
   const dir = mkdtempSync(join(tmpdir(), "kvrp-node-"));
