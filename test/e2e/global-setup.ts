@@ -16,7 +16,9 @@ let env: KubeEnv | undefined;
 export async function setup(project: TestProject): Promise<void> {
   const t0 = Date.now();
   const csi = await csiAssets();
-  console.log(`[e2e env] Secrets Store CSI driver ${csi.versions.driver}, Azure provider ${csi.versions.provider}: binaries ${csi.seconds.toFixed(1)} s`);
+  console.log(
+    `[e2e env] Secrets Store CSI driver ${csi.versions.driver}, Azure provider ${csi.versions.provider}: binaries ${csi.seconds.toFixed(1)} s`,
+  );
   env = await startKubeEnv({ clusters: ["c1"] });
   project.provide("kubeEnv", env.info);
   console.log(

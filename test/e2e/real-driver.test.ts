@@ -31,12 +31,21 @@ const merge = setHeaderOptions("Content-Type", "application/merge-patch+json");
 
 /** The pusher's nudge: a pod annotation change (any value). */
 async function nudge(c: ClusterHandles, ns: string, pod: string): Promise<void> {
-  await c.core.patchNamespacedPod({ namespace: ns, name: pod, body: { metadata: { annotations: { "test/nudge": uniqueName("n") } } } }, merge);
+  await c.core.patchNamespacedPod(
+    { namespace: ns, name: pod, body: { metadata: { annotations: { "test/nudge": uniqueName("n") } } } },
+    merge,
+  );
 }
 
 interface Spcps {
   metadata: { name: string; resourceVersion: string; labels: Record<string, string>; ownerReferences?: { kind: string; name: string }[] };
-  status: { podName: string; secretProviderClassName: string; mounted: boolean; targetPath: string; objects: { id: string; version: string }[] };
+  status: {
+    podName: string;
+    secretProviderClassName: string;
+    mounted: boolean;
+    targetPath: string;
+    objects: { id: string; version: string }[];
+  };
 }
 async function spcps(c: ClusterHandles, ns: string, pod: string, spc: string): Promise<Spcps> {
   return (await c.custom.getNamespacedCustomObject({
@@ -107,7 +116,11 @@ describe("v1.6 republish (kubelet requiresRepublish + the driver's refetch gate)
       expect(reads(name) - before, "one Key Vault read").toBe(1);
       expect(d.files(ns, "p-0")).toEqual({ [file]: "gate-2" });
       expect((await spcps(c, ns, "p-0", "s")).status.objects).toEqual([{ id: `secret/${name}`, version: v2.properties.version }]);
-      await until("Secret rebuilt by the driver", () => secretData(c, ns, "synced"), (s) => s.value === "gate-2");
+      await until(
+        "Secret rebuilt by the driver",
+        () => secretData(c, ns, "synced"),
+        (s) => s.value === "gate-2",
+      );
 
       // Within the interval after that content change: kubelet calls, the driver skips without reading Key Vault.
       await w.secrets("kv-alpha").setSecret(name, "gate-3");
@@ -179,19 +192,29 @@ describe("the driver's Secret sync (v1.6.1: data rebuilt from the mount when the
       await nudge(c, ns, "p-0");
       await d.idle();
       expect(reads(name) - before).toBe(1);
-      expect(await secretData(c, ns, "synced"), "unchanged content: no SPCPS change, no Secret rebuild").toEqual({ value: "edited-1", extra: "x" });
+      expect(await secretData(c, ns, "synced"), "unchanged content: no SPCPS change, no Secret rebuild").toEqual({
+        value: "edited-1",
+        extra: "x",
+      });
 
       await w.secrets("kv-alpha").setSecret(name, "sync-2");
       await nudge(c, ns, "p-0");
       await d.idle();
-      const rebuilt = await until("Secret rebuilt", () => c.core.readNamespacedSecret({ namespace: ns, name: "synced" }), (s) => !s.data?.extra);
+      const rebuilt = await until(
+        "Secret rebuilt",
+        () => c.core.readNamespacedSecret({ namespace: ns, name: "synced" }),
+        (s) => !s.data?.extra,
+      );
       expect(Object.fromEntries(Object.entries(rebuilt.data ?? {}).map(([k, v]) => [k, Buffer.from(v, "base64").toString()]))).toEqual({
         value: "sync-2",
       });
       // v1.6.1 merge-patches data only (CreateTwoWayMergePatch of the Secret with new data): other metadata stays.
       expect(rebuilt.metadata?.annotations?.["test/hand"], "a data-only patch keeps foreign annotations").toBe("edited");
       expect(rebuilt.metadata?.labels?.["secrets-store.csi.k8s.io/managed"]).toBe("true");
-      expect(rebuilt.metadata?.ownerReferences?.map((o) => o.kind), "and owner references").toEqual(["SecretProviderClassPodStatus"]);
+      expect(
+        rebuilt.metadata?.ownerReferences?.map((o) => o.kind),
+        "and owner references",
+      ).toEqual(["SecretProviderClassPodStatus"]);
 
       await handEdit("edited-2");
       await d.requeue();
@@ -241,7 +264,13 @@ describe("SPCPS and files as the pusher reads them", () => {
       const { name, ns, file, v1 } = await oneSecretSetup(c, d, "masked");
       await w.secrets("kv-alpha").setSecret(name, "masked-2");
       await gateOpen(d, ns, "p-0");
-      const fault = w.emulator.injectFaults({ vault: "kv-alpha", operation: "getSecret", name, times: 5, action: { type: "status", status: 403 } });
+      const fault = w.emulator.injectFaults({
+        vault: "kv-alpha",
+        operation: "getSecret",
+        name,
+        times: 5,
+        action: { type: "status", status: 403 },
+      });
       try {
         await nudge(c, ns, "p-0");
         await d.idle();
@@ -266,7 +295,11 @@ describe("SPCPS and files as the pusher reads them", () => {
       await c.core.deleteNamespacedPod({ namespace: ns, name: "p-0" });
       await until(
         "pod finalized by kubelet",
-        () => c.core.readNamespacedPod({ namespace: ns, name: "p-0" }).then(() => true, () => false),
+        () =>
+          c.core.readNamespacedPod({ namespace: ns, name: "p-0" }).then(
+            () => true,
+            () => false,
+          ),
         (exists) => !exists,
       );
       expect(d.node.kubelet.totals.unpublishes).toBe(1);

@@ -296,7 +296,7 @@ describe("delivery storm", () => {
         return stale;
       };
       const staleAtSettle = await staleMountCount();
-      for (const deadline = Date.now() + 60_000; (await staleMountCount()) > 0 && Date.now() < deadline; ) await sleep(500);
+      for (const deadline = Date.now() + 60_000; (await staleMountCount()) > 0 && Date.now() < deadline;) await sleep(500);
       await d.idle();
       const convergedSeconds = (Date.now() - t0) / 1000;
       expect(unexpected, "only RedeliveryNeeded may escape an invocation").toEqual([]);
@@ -411,7 +411,10 @@ describe("delivery storm", () => {
       // whenever that pod's SPCPS changes, and a fetch that started before the pusher's newer version (or a mount
       // the gate kept behind) carries older bytes. Never the pusher, and never for good: the checks above found
       // every key at the latest bytes once the mounts converged, and after the requeue.
-      expect(flipBacks.flips.filter((f) => !f.endsWith("(written by csi-secrets-store)")), "flip-backs written by anyone but the driver").toEqual([]);
+      expect(
+        flipBacks.flips.filter((f) => !f.endsWith("(written by csi-secrets-store)")),
+        "flip-backs written by anyone but the driver",
+      ).toEqual([]);
       expect(after.problems).toEqual([]);
       expect(afterPoll.problems).toEqual([]);
       expect(staleMounts, "mounts behind Key Vault").toBe(0);

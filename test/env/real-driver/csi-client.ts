@@ -51,7 +51,8 @@ export function csiClient(protoFile: string, socketPath: string, timeoutMs = 30_
   const call = <T>(svc: Service, method: string, req: unknown): Promise<T> =>
     new Promise((resolve, reject) => {
       svc[method]!.call(svc, req, { deadline: Date.now() + timeoutMs }, (err, res) => {
-        if (err) reject(new Error(`CSI ${method}: ${err.code === undefined ? "" : `${grpc.status[err.code]} `}${err.details || err.message}`));
+        if (err)
+          reject(new Error(`CSI ${method}: ${err.code === undefined ? "" : `${grpc.status[err.code]} `}${err.details || err.message}`));
         else resolve(res as T);
       });
     });

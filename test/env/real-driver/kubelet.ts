@@ -89,7 +89,6 @@ interface PodWork {
   counts: PodCounts;
 }
 
-const key = (ns: string, name: string) => `${ns}/${name}`;
 
 /** GET of raw API JSON (watch events are raw JSON too, so a pod compares equal to itself across list and watch). */
 async function rawGet<T>(kc: KubeConfig, path: string): Promise<T> {
@@ -268,7 +267,9 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletStandIn
         const delay = retryDelayMs(st.failures);
         st.notBefore = Date.now() + delay;
         totals.failures.push(`${w.pod.metadata.namespace}/${w.pod.metadata.name} ${volume.name}: ${st.lastError}`);
-        log(`NodePublishVolume failed (${cause}) ${w.pod.metadata.namespace}/${w.pod.metadata.name}: ${st.lastError}; retry in ${delay} ms`);
+        log(
+          `NodePublishVolume failed (${cause}) ${w.pod.metadata.namespace}/${w.pod.metadata.name}: ${st.lastError}; retry in ${delay} ms`,
+        );
         clearTimeout(w.retryTimer);
         w.retryTimer = setTimeout(() => {
           w.retryTimer = undefined;
@@ -374,10 +375,13 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletStandIn
                 resolve();
               },
             )
-            .then((ac) => {
-              watchAbort = ac;
-              if (stopped) ac.abort();
-            }, () => resolve());
+            .then(
+              (ac) => {
+                watchAbort = ac;
+                if (stopped) ac.abort();
+              },
+              () => resolve(),
+            );
         });
       } catch (e) {
         log(`pod list/watch: ${(e as Error).message}`);
@@ -387,7 +391,8 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletStandIn
     }
   })();
 
-  const byName = (ns: string, name: string) => [...pods.values()].filter((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name).pop();
+  const byName = (ns: string, name: string) =>
+    [...pods.values()].filter((w) => w.pod.metadata.namespace === ns && w.pod.metadata.name === name).pop();
 
   return {
     totals,
@@ -403,7 +408,9 @@ export async function startKubelet(opts: KubeletOptions): Promise<KubeletStandIn
           if (wanted.every((v) => w.volumes.get(v.name)?.mounted)) return w.pod;
         }
         if (Date.now() > deadline) {
-          const errors = w ? [...w.volumes.entries()].map(([n, v]) => `${n}: ${v.lastError ?? (v.mounted ? "mounted" : "not yet tried")}`) : [];
+          const errors = w
+            ? [...w.volumes.entries()].map(([n, v]) => `${n}: ${v.lastError ?? (v.mounted ? "mounted" : "not yet tried")}`)
+            : [];
           throw new Error(
             `kubelet stand-in: pod ${ns}/${name} not mounted within ${timeoutMs} ms (${w ? errors.join("; ") || "no CSI volume in use" : `no pod with spec.nodeName=${opts.nodeName} seen`})`,
           );

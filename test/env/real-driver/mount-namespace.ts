@@ -31,11 +31,22 @@ export async function startMountNamespace(opts: { dir: string; hosts: string }):
   const hostsPath = join(opts.dir, "hosts");
   writeFileSync(hostsPath, opts.hosts);
   const logFile = join(opts.dir, "namespace.log");
-  const holder = startProcess("mount namespace holder", "unshare", ["--mount", "--propagation", "private", "--", "sh", "-c", HOLDER, "sh", hostsPath], {
-    logFile,
-  });
+  const holder = startProcess(
+    "mount namespace holder",
+    "unshare",
+    ["--mount", "--propagation", "private", "--", "sh", "-c", HOLDER, "sh", hostsPath],
+    {
+      logFile,
+    },
+  );
   const tail = async () => (await readFile(logFile, "utf8").catch(() => "(no log)")).split("\n").slice(-20).join("\n");
-  await waitUntil(holder, "its private /etc/hosts", async () => (await readFile(logFile, "utf8")).includes("namespace-ready"), 10_000, tail);
+  await waitUntil(
+    holder,
+    "its private /etc/hosts",
+    async () => (await readFile(logFile, "utf8")).includes("namespace-ready"),
+    10_000,
+    tail,
+  );
   const pid = holder.child.pid!;
   return {
     pid,

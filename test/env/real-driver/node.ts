@@ -94,7 +94,11 @@ async function driverCredentials(admin: KubeConfig, assets: CsiAssets): Promise<
   ] as KubernetesObject[]);
   const tr = await admin
     .makeApiClient(CoreV1Api)
-    .createNamespacedServiceAccountToken({ name: DRIVER_SA, namespace: DRIVER_NAMESPACE, body: { spec: { audiences: [], expirationSeconds: 86_400 } } });
+    .createNamespacedServiceAccountToken({
+      name: DRIVER_SA,
+      namespace: DRIVER_NAMESPACE,
+      body: { spec: { audiences: [], expirationSeconds: 86_400 } },
+    });
   return tr.status!.token;
 }
 
@@ -153,7 +157,9 @@ export async function startCsiNode(opts: CsiNodeOptions): Promise<CsiNode> {
 
     // The driver's node server + Secret sync controller, as its own ServiceAccount.
     const kubeconfig = join(dir, "driver.kubeconfig");
-    writeFileSync(kubeconfig, kubeConfigFor(opts.cluster, await driverCredentials(admin, assets), DRIVER_SA).exportConfig(), { mode: 0o600 });
+    writeFileSync(kubeconfig, kubeConfigFor(opts.cluster, await driverCredentials(admin, assets), DRIVER_SA).exportConfig(), {
+      mode: 0o600,
+    });
     const driverArgs = [
       `--endpoint=unix://${csiSocket}`,
       `--nodeid=${nodeName}`,

@@ -125,7 +125,11 @@ export async function startRealDriver(admin: KubeConfig, opts: CsiNodeOptions): 
             nodeName: node.nodeName,
             serviceAccountName: "default",
             containers: [
-              { name: "app", image: "registry.local/app:1", volumeMounts: [{ name: "secrets", mountPath: "/mnt/secrets", readOnly: true }] },
+              {
+                name: "app",
+                image: "registry.local/app:1",
+                volumeMounts: [{ name: "secrets", mountPath: "/mnt/secrets", readOnly: true }],
+              },
             ],
             volumes: [{ name: "secrets", csi: { driver: DRIVER_NAME, readOnly: true, volumeAttributes: { secretProviderClass: spc } } }],
           },

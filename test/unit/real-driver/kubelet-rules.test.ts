@@ -87,7 +87,12 @@ describe("what makes kubelet sync a pod (and so republish with requiresRepublish
     const b = { ...pod({ resourceVersion: "2", annotations: { "kubernetes.io/config.seen": "x" } }), status: { phase: "Running" } };
     expect(podsDifferSemantically(a, b)).toBe(false);
     const reordered = pod();
-    reordered.spec = { volumes: reordered.spec.volumes, containers: reordered.spec.containers, serviceAccountName: "default", nodeName: "node-1" };
+    reordered.spec = {
+      volumes: reordered.spec.volumes,
+      containers: reordered.spec.containers,
+      serviceAccountName: "default",
+      nodeName: "node-1",
+    };
     expect(podsDifferSemantically(pod(), reordered)).toBe(false);
   });
 });

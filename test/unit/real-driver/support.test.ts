@@ -15,7 +15,11 @@ describe("managed-identity endpoint (App Service protocol, as MSAL's managed ide
       now,
     );
     expect(a.status).toBe(200);
-    expect(a.body).toMatchObject({ resource: "https://vault.azure.net", token_type: "Bearer", expires_on: String(now.getTime() / 1000 + 3600) });
+    expect(a.body).toMatchObject({
+      resource: "https://vault.azure.net",
+      token_type: "Bearer",
+      expires_on: String(now.getTime() / 1000 + 3600),
+    });
     expect(a.body.access_token).toMatch(/^kvrp-test-mi-[0-9a-f]{32}$/);
   });
   it("refuses a wrong header, api-version or path, and a missing resource", () => {
