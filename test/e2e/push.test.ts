@@ -1,6 +1,6 @@
 // The event path end to end: a real Key Vault event delivered to the registered Event Grid function, real API
 // servers (restricted RBAC token), the Key Vault emulator through the SDK, and the real Secrets Store CSI driver
-// v1.6 + Azure provider (kubelet stand-in, --rotation-poll-interval 2s); the v1.5 case runs on the driver stand-in.
+// v1.6 + Azure provider (kubelet stand-in, --rotation-poll-interval 2s); the v1.5 case on the real legacy driver v1.5.6.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { InvocationContext } from "@azure/functions";
 import { loadFunctionApp, registered } from "../support/functions-host.js";
@@ -296,7 +296,7 @@ describe("certificates and keys", () => {
 });
 
 describe("driver without republish (v1.5)", () => {
-  it("patches the Secret but reports mounts as waiting for the driver's poll (driver stand-in in v1.5 mode)", async () => {
+  it("patches the Secret but reports mounts as waiting for the driver's poll (real legacy driver v1.5.6)", async () => {
     const c = w.clusters[0]!;
     await setRequiresRepublish(c, false);
     setRuntime(w.runtime({}, ["c1"]));
@@ -319,8 +319,9 @@ describe("driver without republish (v1.5)", () => {
       expect(rep.counts.podsNudged).toBe(0);
       expect(rep.skipsByReason["driver-no-republish"]).toBe(1);
       expect((await secretData(c, ns, "legacy")).v).toBe("l2");
+      expect(d.files(ns, "legacy-0"), "the mount waits for the legacy driver's rotation poll").toEqual({ [name]: "l1" });
     } finally {
-      d.stop();
+      await d.stop();
       await setRequiresRepublish(c, true);
     }
   });

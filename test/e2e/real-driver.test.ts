@@ -12,6 +12,7 @@ import {
   createSpc,
   keyVaultEvent,
   secretData,
+  setRequiresRepublish,
   startWorld,
   uniqueName,
   type ClusterHandles,
@@ -356,6 +357,44 @@ describe("where the pusher's byte-identical Secret can still be flipped back", (
       expect(await secretData(c, ns, "synced"), "the requeue rebuilt the Secret from the stale mount").toEqual({ value: "flip-1" });
     } finally {
       await d.stop();
+    }
+  });
+});
+
+describe("the legacy driver v1.5.6 (no republish; its rotation reconciler polls), --rotation-poll-interval=2s", () => {
+  it("ignores pod annotations; each tick re-fetches, and patches the synced Secret whenever it differs from the mount (hand edits too)", async () => {
+    const c = w.clusters[0]!;
+    await setRequiresRepublish(c, false);
+    const d = await w.realDriver(c, { driver: "v1.5", rotationPollInterval: "2s" });
+    try {
+      expect(d.node.versions.driver).toBe("v1.5.6");
+      const { name, ns, file } = await oneSecretSetup(c, d, "legacy");
+      await c.core.patchNamespacedSecret(
+        { namespace: ns, name: "synced", body: { data: { value: Buffer.from("edited").toString("base64") } } },
+        merge,
+      );
+      await until(
+        "hand edit reverted by the reconciler's tick",
+        () => secretData(c, ns, "synced"),
+        (s) => s.value === "legacy-1",
+      );
+      await w.secrets("kv-alpha").setSecret(name, "legacy-2");
+      await nudge(c, ns, "p-0");
+      await d.idle();
+      expect(d.republishes, "no requiresRepublish: kubelet does not remount").toBe(0);
+      await until(
+        "mount refreshed by the tick",
+        async () => d.files(ns, "p-0")[file],
+        (v) => v === "legacy-2",
+      );
+      await until(
+        "Secret patched by the tick",
+        () => secretData(c, ns, "synced"),
+        (s) => s.value === "legacy-2",
+      );
+    } finally {
+      await d.stop();
+      await setRequiresRepublish(c, true);
     }
   });
 });

@@ -1,5 +1,5 @@
 // The timer's pull fallback on the real environment: the real Secrets Store CSI driver v1.6 + Azure provider (kubelet
-// stand-in); the v1.5 case runs on the driver stand-in.
+// stand-in); the v1.5 case on the real legacy driver v1.5.6.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcile } from "../../shared/pipeline/reconcile.js";
 import {
@@ -85,7 +85,7 @@ describe("reconcile (timer)", () => {
     }
   });
 
-  it("v1.5 driver (driver stand-in in v1.5 mode): reports stale mounts, and with mount refresh `restart` restarts the mounting workload once", async () => {
+  it("v1.5 driver (real legacy driver v1.5.6): reports stale mounts, and with mount refresh `restart` restarts the mounting workload once", async () => {
     const c = w.clusters[0]!;
     await setRequiresRepublish(c, false);
     try {
@@ -122,7 +122,7 @@ describe("reconcile (timer)", () => {
         "within-grace",
       ]);
       expect(await generation(c, ns, "Deployment", "mounter")).toBe(gen0 + 1);
-      d.stop();
+      await d.stop();
     } finally {
       await setRequiresRepublish(c, true);
     }

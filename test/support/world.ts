@@ -18,7 +18,6 @@ import { kubeConfigFor, prepareCluster, type ClusterInfo } from "../env/environm
 import { newTokens, startApiServer, type ApiServer } from "../env/control-plane.js";
 import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
 import { createCa, issueServerCert } from "../env/tls.js";
-import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
 import { startRealDriver, type RealDriver } from "../env/real-driver/test-driver.js";
 import { vaultHostname } from "../env/real-driver/vault-network.js";
 import { objectsYaml, podTemplate, type Consumption } from "./fixtures.js";
@@ -56,7 +55,7 @@ export interface World {
    * A node of cluster c running the real Secrets Store CSI driver and Azure provider (with the kubelet stand-in),
    * reading this world's emulator; stopped with the world at the latest.
    */
-  realDriver(c: ClusterHandles, opts?: { rotationPollInterval?: string; syncFrequencyMs?: number }): Promise<RealDriver>;
+  realDriver(c: ClusterHandles, opts?: DriverOptions): Promise<RealDriver>;
   stop(): Promise<void>;
 }
 
@@ -239,6 +238,15 @@ export async function setRequiresRepublish(c: ClusterHandles, value: boolean): P
 
 export type { RealDriver };
 
+export interface DriverOptions {
+  /** "v1.5": the legacy driver (v1.5.x: rotation reconciler, no republish). Default "v1.6". */
+  driver?: "v1.6" | "v1.5";
+  /** The driver's --rotation-poll-interval (Go duration); absent = its default, 2m. */
+  rotationPollInterval?: string;
+  /** kubelet stand-in's --sync-frequency in ms (default 60 s). */
+  syncFrequencyMs?: number;
+}
+
 /** What every driver a test holds offers (the real one and the stand-in). */
 export interface TestDriver {
   mount(namespace: string, pod: string, spc: string): Promise<unknown>;
@@ -248,31 +256,20 @@ export interface TestDriver {
 }
 
 /**
- * The CSI driver a test runs against.
- * - "v1.6": the real Secrets Store CSI driver and Azure provider on a node of cluster c (kubelet stand-in, pods bound
- *   to the node by mount()), --rotation-poll-interval 2s unless given; `namespaces` is not needed (kubelet follows
- *   the pods bound to its node).
- * - "v1.5": the stand-in (env/driver-standin.ts) in its v1.5 mode — no republish, poll() as the old rotation
- *   reconciler's tick; tests using it say so in their names.
+ * The real Secrets Store CSI driver and Azure provider on a node of cluster c (kubelet stand-in; pods are bound to
+ * the node by mount(), so `namespaces` is not needed).
+ * - "v1.6": the current driver, refreshed by kubelet's republish; --rotation-poll-interval 2s unless given.
+ * - "v1.5": the legacy driver (no republish; its rotation reconciler polls every --rotation-poll-interval, left at
+ *   the default 2m so it does not tick within a test); set the CSIDriver's requiresRepublish false with it.
  */
 export async function driver(
   w: World,
   c: ClusterHandles,
-  namespaces: string[],
-  mode: "v1.6",
-  opts?: { rotationPollInterval?: string; syncFrequencyMs?: number },
-): Promise<RealDriver>;
-export async function driver(w: World, c: ClusterHandles, namespaces: string[], mode: "v1.5"): Promise<DriverStandIn>;
-export async function driver(w: World, c: ClusterHandles, namespaces: string[], mode: "v1.6" | "v1.5"): Promise<TestDriver>;
-export async function driver(
-  w: World,
-  c: ClusterHandles,
-  namespaces: string[],
+  _namespaces: string[],
   mode: "v1.6" | "v1.5",
-  opts: { rotationPollInterval?: string; syncFrequencyMs?: number } = {},
-): Promise<RealDriver | DriverStandIn> {
-  if (mode === "v1.6") return w.realDriver(c, { rotationPollInterval: "2s", ...opts });
-  return startDriverStandIn({ kc: c.admin, namespaces, vaults: w.vaults, reader: () => w.reader(), mode });
+  opts: Omit<DriverOptions, "driver"> = {},
+): Promise<RealDriver> {
+  return w.realDriver(c, mode === "v1.6" ? { rotationPollInterval: "2s", ...opts } : { driver: "v1.5", ...opts });
 }
 
 /** Key Vault's own Event Grid event (schema per MicrosoftDocs event-schema-key-vault). */

@@ -9,12 +9,16 @@ const here = new URL(".", import.meta.url).pathname.replace(/\/dist\/test\/env\/
 export interface CsiAssets {
   dir: string;
   driverBin: string;
+  /** The pre-requiresRepublish driver (v1.5.x: rotation reconciler, no republish), for the tests of that behaviour. */
+  legacyDriverBin: string;
   providerBin: string;
   /** The CSI spec's csi.proto from the driver's module graph, for the kubelet stand-in's gRPC client. */
   csiProto: string;
   /** The driver's ClusterRoles as published with its version (config/rbac and config/rbac-syncsecret). */
   rbacFiles: string[];
-  versions: { driver: string; provider: string };
+  /** The legacy driver's ClusterRoles (config/rbac*, including token requests and rotation). */
+  legacyRbacFiles: string[];
+  versions: { driver: string; legacyDriver: string; provider: string };
   /** Time spent providing them (near 0 when cached). */
   seconds: number;
 }
@@ -40,6 +44,7 @@ async function locate(): Promise<CsiAssets> {
     );
   }
   const driverBin = join(dir, "secrets-store-csi-driver");
+  const legacyDriverBin = join(dir, "secrets-store-csi-driver-legacy");
   const providerBin = join(dir, "csi-secrets-store-provider-azure");
   // Both print their version as JSON (-ldflags -X … BuildVersion set by build-csi.sh).
   const version = async (bin: string) => {
@@ -50,10 +55,14 @@ async function locate(): Promise<CsiAssets> {
   return {
     dir,
     driverBin,
+    legacyDriverBin,
     providerBin,
     csiProto: join(dir, "upstream", "csi.proto"),
     rbacFiles: [join(dir, "upstream", "rbac", "role.yaml"), join(dir, "upstream", "rbac-syncsecret", "role.yaml")],
-    versions: { driver: await version(driverBin), provider: await version(providerBin) },
+    legacyRbacFiles: ["rbac", "rbac-syncsecret", "rbac-tokenrequest", "rbac-rotation"].map((r) =>
+      join(dir, "upstream", "legacy", r, "role.yaml"),
+    ),
+    versions: { driver: await version(driverBin), legacyDriver: await version(legacyDriverBin), provider: await version(providerBin) },
     seconds: (Date.now() - t0) / 1000,
   };
 }

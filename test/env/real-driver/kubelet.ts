@@ -89,7 +89,6 @@ interface PodWork {
   counts: PodCounts;
 }
 
-
 /** GET of raw API JSON (watch events are raw JSON too, so a pod compares equal to itself across list and watch). */
 async function rawGet<T>(kc: KubeConfig, path: string): Promise<T> {
   const cluster = kc.getCurrentCluster();

@@ -7,6 +7,7 @@
 // Every process is supervised: its log is kept in the node directory, it is stopped at the end, and a failed start
 // throws with the log tail.
 import { randomBytes } from "node:crypto";
+import { setTimeout as sleep } from "node:timers/promises";
 import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -15,7 +16,7 @@ import { parseAllDocuments } from "yaml";
 import { applyObjects, kubeConfigFor } from "../environment.js";
 import { freePort } from "../ports.js";
 import { waitUntil, type ManagedProcess } from "../process.js";
-import { csiAssets, type CsiAssets } from "./assets.js";
+import { csiAssets } from "./assets.js";
 import { csiClient, type CsiClient } from "./csi-client.js";
 import { startIdentityEndpoint, type IdentityEndpoint } from "./identity-endpoint.js";
 import { startKubelet, type KubeletStandIn } from "./kubelet.js";
@@ -33,6 +34,11 @@ export interface CsiNodeOptions {
   vaults: Record<string, { host: string; port: number }>;
   /** CA of the emulator's certificate (which must name <vault>.vault.azure.net); the provider trusts it via SSL_CERT_FILE. */
   vaultCaPem: string;
+  /**
+   * "v1.6" (default): the current driver, refreshed by kubelet's republish. "v1.5": the legacy driver (rotation
+   * reconciler polling every --rotation-poll-interval, no republish: set the CSIDriver's requiresRepublish false).
+   */
+  driver?: "v1.6" | "v1.5";
   /** The driver's --rotation-poll-interval (Go duration); absent = the driver's default (2m). */
   rotationPollInterval?: string;
   /** The kubelet stand-in's --sync-frequency in ms (kubelet default 60 s). */
@@ -43,7 +49,8 @@ export interface CsiNodeOptions {
 export interface CsiNode {
   nodeName: string;
   dir: string;
-  versions: CsiAssets["versions"];
+  /** Versions of the driver this node runs and of the provider. */
+  versions: { driver: string; provider: string };
   kubelet: KubeletStandIn;
   identity: IdentityEndpoint;
   network: VaultNetwork;
@@ -66,6 +73,7 @@ export interface CsiNode {
 
 function tail(file: string, lines = 40): () => Promise<string> {
   return async () => {
+    await sleep(300); // a process that just died: let its last lines reach the log
     try {
       return readFileSync(file, "utf8").split("\n").slice(-lines).join("\n");
     } catch {
@@ -74,31 +82,34 @@ function tail(file: string, lines = 40): () => Promise<string> {
   };
 }
 
-/** The driver runs as its own ServiceAccount, bound to the ClusterRoles published with its version. */
-async function driverCredentials(admin: KubeConfig, assets: CsiAssets): Promise<string> {
-  const roles = assets.rbacFiles.flatMap((f) =>
+/**
+ * The driver runs as its own ServiceAccount, bound to the ClusterRoles published with its version (the legacy
+ * driver's under a suffix, so the two never share rules).
+ */
+async function driverCredentials(admin: KubeConfig, rbacFiles: string[], suffix = ""): Promise<string> {
+  const sa = `${DRIVER_SA}${suffix}`;
+  const roles = rbacFiles.flatMap((f) =>
     parseAllDocuments(readFileSync(f, "utf8"))
       .map((d) => d.toJS() as KubernetesObject | null)
-      .filter((d): d is KubernetesObject => !!d && d.kind === "ClusterRole"),
+      .filter((d): d is KubernetesObject => !!d && d.kind === "ClusterRole")
+      .map((r) => ({ ...r, metadata: { ...r.metadata, name: `${r.metadata!.name}${suffix}` } })),
   );
   await applyObjects(admin, [
-    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: DRIVER_SA, namespace: DRIVER_NAMESPACE } },
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name: sa, namespace: DRIVER_NAMESPACE } },
     ...roles,
     ...roles.map((r) => ({
       apiVersion: "rbac.authorization.k8s.io/v1",
       kind: "ClusterRoleBinding",
       metadata: { name: `kvrp-test-${r.metadata!.name}` },
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: r.metadata!.name },
-      subjects: [{ kind: "ServiceAccount", name: DRIVER_SA, namespace: DRIVER_NAMESPACE }],
+      subjects: [{ kind: "ServiceAccount", name: sa, namespace: DRIVER_NAMESPACE }],
     })),
   ] as KubernetesObject[]);
-  const tr = await admin
-    .makeApiClient(CoreV1Api)
-    .createNamespacedServiceAccountToken({
-      name: DRIVER_SA,
-      namespace: DRIVER_NAMESPACE,
-      body: { spec: { audiences: [], expirationSeconds: 86_400 } },
-    });
+  const tr = await admin.makeApiClient(CoreV1Api).createNamespacedServiceAccountToken({
+    name: sa,
+    namespace: DRIVER_NAMESPACE,
+    body: { spec: { audiences: [], expirationSeconds: 86_400 } },
+  });
   return tr.status!.token;
 }
 
@@ -157,7 +168,12 @@ export async function startCsiNode(opts: CsiNodeOptions): Promise<CsiNode> {
 
     // The driver's node server + Secret sync controller, as its own ServiceAccount.
     const kubeconfig = join(dir, "driver.kubeconfig");
-    writeFileSync(kubeconfig, kubeConfigFor(opts.cluster, await driverCredentials(admin, assets), DRIVER_SA).exportConfig(), {
+    const legacy = opts.driver === "v1.5";
+    const driverBin = legacy ? assets.legacyDriverBin : assets.driverBin;
+    const token = legacy
+      ? await driverCredentials(admin, assets.legacyRbacFiles, "-v1-5")
+      : await driverCredentials(admin, assets.rbacFiles);
+    writeFileSync(kubeconfig, kubeConfigFor(opts.cluster, token, DRIVER_SA).exportConfig(), {
       mode: 0o600,
     });
     const driverArgs = [
@@ -170,13 +186,14 @@ export async function startCsiNode(opts: CsiNodeOptions): Promise<CsiNode> {
       "--metrics-addr=0",
       `--kubeconfig=${kubeconfig}`,
     ];
-    const driverEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir };
+    // KUBECONFIG too: the legacy driver's rotation reconciler builds its own client from it (else in-cluster config).
+    const driverEnv = { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, KUBECONFIG: kubeconfig };
     // grpc-js reconnects to the same socket path by itself, also across driver restarts.
     const csi: CsiClient = csiClient(assets.csiProto, csiSocket);
     cleanups.push(() => csi.close());
     const startDriver = async () => {
       rmSync(csiSocket, { force: true });
-      const p = ns.spawn("secrets-store-csi-driver", assets.driverBin, driverArgs, { logFile: logs.driver, env: driverEnv });
+      const p = ns.spawn("secrets-store-csi-driver", driverBin, driverArgs, { logFile: logs.driver, env: driverEnv });
       await waitUntil(
         p,
         "CSI Probe",
@@ -220,7 +237,7 @@ export async function startCsiNode(opts: CsiNodeOptions): Promise<CsiNode> {
     return {
       nodeName,
       dir,
-      versions: assets.versions,
+      versions: { driver: legacy ? assets.versions.legacyDriver : assets.versions.driver, provider: assets.versions.provider },
       kubelet,
       identity,
       network,
