@@ -59,14 +59,18 @@ async function trackFlipBacks(kc: KubeConfig, namespaces: string[], roundOfValue
     (
       type: string,
       obj: {
-        metadata?: { namespace?: string; name?: string; managedFields?: { manager?: string; time?: string }[] };
+        metadata?: { namespace?: string; name?: string; managedFields?: { manager?: string; fieldsV1?: Record<string, unknown> }[] };
         data?: Record<string, string>;
       },
     ) => {
       const ns = obj.metadata?.namespace ?? "";
       if ((type !== "ADDED" && type !== "MODIFIED") || !namespaces.includes(ns)) return;
-      const writer = [...(obj.metadata?.managedFields ?? [])].sort((a, b) => (a.time ?? "").localeCompare(b.time ?? "")).pop()?.manager;
+      // the writer of a key is the manager that owns the field (server-side field ownership moves to the last writer)
+      const owner = (k: string) =>
+        (obj.metadata?.managedFields ?? []).find((m) => (m.fieldsV1?.["f:data"] as Record<string, unknown> | undefined)?.[`f:${k}`])
+          ?.manager;
       for (const [k, v] of Object.entries(obj.data ?? {})) {
+        const writer = owner(k);
         const round = roundOfValue.get(Buffer.from(v, "base64").toString("utf8"));
         if (round === undefined) continue;
         const key = `${ns}/${obj.metadata?.name} key ${k}`;
