@@ -73,10 +73,10 @@ describe("version history", () => {
       expect(await secretData(c, ns, "versions")).toEqual({ current: "h-4", previous: "h-3" });
       // The nudged pod's republish renders the same files: the Secret stays as pushed.
       await d.idle();
-      await d.poll();
+      await d.requeue();
       expect(await secretData(c, ns, "versions")).toEqual({ current: "h-4", previous: "h-3" });
     } finally {
-      d.stop();
+      await d.stop();
     }
   });
 });

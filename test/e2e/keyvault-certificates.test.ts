@@ -6,7 +6,7 @@ import { createPrivateKey, X509Certificate } from "node:crypto";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { setRuntime } from "../../shared/pipeline/instance.js";
-import type { DriverStandIn } from "../env/driver-standin.js";
+import type { RealDriver } from "../env/real-driver/test-driver.js";
 import { createCa, issueCert, issueIntermediateCa, type CertificateAuthority } from "../env/tls.js";
 import { deliverEvents, loadFunctionApp } from "../support/functions-host.js";
 import {
@@ -28,7 +28,7 @@ const PEM = "application/x-pem-file" as const;
 let w: World;
 let c: ClusterHandles;
 let ns: string;
-let d: DriverStandIn;
+let d: RealDriver;
 let ca: CertificateAuthority;
 
 beforeAll(async () => {
@@ -43,7 +43,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   setRuntime(undefined);
-  d?.stop();
+  await d?.stop();
   await w?.stop();
 });
 
@@ -152,8 +152,8 @@ describe.each([
     expect((await secretData(c, ns, `file-${name}`))["bundle.pem"]).toBe(providerFile(second));
     expect(await secretData(c, ns, `tls-${name}`)).toEqual(tlsData(second));
     await d.idle();
-    // The driver's own refetch renders the same bytes: no flip-flop.
-    await d.poll();
+    // The real driver rebuilds the Secret from its mounts (its requeue): the same bytes, no flip-flop.
+    await d.requeue();
     expect(await secretData(c, ns, `tls-${name}`)).toEqual(tlsData(second));
   });
 });

@@ -17,7 +17,7 @@ import { KeyVaultReadError, type KeyVaultFailure } from "../../shared/vault/erro
 import { VaultReader } from "../../shared/vault/reader.js";
 import type { FaultAction, FaultHandle } from "../env/keyvault-emulator.js";
 import { staticCredential, vaultClientOptions } from "../env/keyvault-emulator.js";
-import type { DriverStandIn } from "../env/driver-standin.js";
+import type { RealDriver } from "../env/real-driver/test-driver.js";
 import { buildCliIfStale, cliMainJs } from "../support/built-cli.js";
 import { pusherKubeconfig } from "../support/cli-env.js";
 import { callHttp, deliverEvents, fireTimer, loadFunctionApp, serveFunctions, type InvokeOptions } from "../support/functions-host.js";
@@ -64,7 +64,7 @@ interface Scenario extends Expect {
 let w: World;
 let c: ClusterHandles;
 let ns: string;
-let d: DriverStandIn;
+let d: RealDriver;
 let rt: Runtime;
 let dir: string;
 let cliEnv: NodeJS.ProcessEnv;
@@ -383,7 +383,7 @@ afterAll(async () => {
   setRuntime(undefined);
   await host?.close();
   if (rt) closeRuntime(rt);
-  d?.stop();
+  await d?.stop();
   await w?.stop();
 });
 

@@ -100,6 +100,7 @@ describe("Key Vault faults on the event path", () => {
     });
     const d = await driver(w, c, [], "v1.5");
     await d.mount(ns, "app-0", "app");
+    await d.ownersSettled(); // the real driver's patcher adds owner references to the Secret within 5 s
     await createWorkload(c, ns, "Deployment", "env", { env: ["creds"] });
     const gen0 = (await c.apps.readNamespacedDeployment({ namespace: ns, name: "env" })).metadata?.generation ?? 0;
     const secret = async () => {

@@ -110,6 +110,7 @@ beforeAll(async () => {
   });
   const d = await driver(w, c, [], "v1.5");
   await d.mount(ns, "app-0", "app");
+  await d.ownersSettled(); // the real driver's patcher adds owner references to the Secret within 5 s
   await createWorkload(c, ns, "Deployment", "env", { env: ["creds"] });
   const v = await w.secrets("kv-alpha").setSecret(object, leaks.secret(`fuzz-new-${randomBytes(16).toString("hex")}`));
   target = { object, version: v.properties.version!, ns };
