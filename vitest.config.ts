@@ -8,6 +8,8 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          // Every project names its group: a project without one runs in parallel with all the others.
+          sequence: { groupOrder: 0 },
           include: ["test/unit/**/*.test.ts"],
           testTimeout: 60_000,
         },
@@ -27,6 +29,7 @@ export default defineConfig({
       {
         test: {
           name: "e2e",
+          sequence: { groupOrder: 0 },
           include: ["test/e2e/**/*.test.ts"],
           globalSetup: ["test/e2e/global-setup.ts"],
           testTimeout: 120_000,
