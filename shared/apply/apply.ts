@@ -3,6 +3,7 @@
 import pLimit from "p-limit";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { describeError, kubeFailure } from "../kube/errors.js";
+import { patchForceSynchronization } from "../kube/secretsync-api.js";
 import { targetOf, type Action, type ActionResult, type Failure, type Write } from "../model/index.js";
 
 export type { ActionResult } from "../model/index.js";
@@ -24,7 +25,8 @@ export interface ApplyOutcome {
   touched: Write[];
 }
 
-const STAGES = ["patchSecret", "nudgePod", "restartWorkload"] as const;
+// SecretSync nudges first: the sync controller's fetch is the slowest step, and nothing it does depends on ours.
+const STAGES = ["nudgeSecretSync", "patchSecret", "nudgePod", "restartWorkload"] as const;
 
 function run(api: ClusterApi, a: Write): Promise<"patched" | "gone"> {
   switch (a.type) {
@@ -32,6 +34,8 @@ function run(api: ClusterApi, a: Write): Promise<"patched" | "gone"> {
       return api.patchSecretData(a.namespace, a.name, a.data, a.resourceVersion);
     case "nudgePod":
       return api.patchPodAnnotations(a.namespace, a.name, a.annotations);
+    case "nudgeSecretSync":
+      return patchForceSynchronization(api, a.namespace, a.name, a.value, a.resourceVersion);
     case "restartWorkload":
       return api.patchWorkloadTemplateAnnotations(a.kind, a.namespace, a.name, a.annotations, a.resourceVersion);
   }

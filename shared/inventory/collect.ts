@@ -1,6 +1,7 @@
 // Inventory: what one cluster holds that the signalled objects can affect. Reads only; no decisions beyond matching.
 import pLimit from "p-limit";
 import type { ClusterApi } from "../kube/cluster-api.js";
+import { collectSecretSyncs, foundSources } from "./secretsync.js";
 import { fileName, nsName, type ClusterInventory, type SecretState, type Spc, type SpcpsState, type Workload } from "../model/index.js";
 
 /** Secrets named by the SPC's secretObjects that are fed by the given object names' files. */
@@ -67,6 +68,18 @@ export async function collectInventory(
 ): Promise<ClusterInventory> {
   const limit = pLimit(concurrency);
   const scoped = spcs.filter(inScope);
-  const [secrets, mounts] = await Promise.all([collectSecrets(api, scoped, objectNames, limit), collectMounts(api, scoped, limit)]);
-  return { cluster: api.name, spcs, ...secrets, ...mounts };
+  const [secrets, mounts, sync] = await Promise.all([
+    collectSecrets(api, scoped, objectNames, limit),
+    collectMounts(api, scoped, limit),
+    collectSecretSyncs(api, scoped, limit),
+  ]);
+  for (const [k, s] of sync.secrets) secrets.secrets.set(k, s);
+  return {
+    cluster: api.name,
+    spcs,
+    ...secrets,
+    ...mounts,
+    ...(sync.secretSyncs ? { secretSyncs: sync.secretSyncs } : {}),
+    found: foundSources(secrets, sync.syncController),
+  };
 }

@@ -35,7 +35,7 @@ export interface WatchHandle {
 export type Outcome = "patched" | "gone";
 
 /** A resource addressed the generic way (custom objects API paths work for every group, apps included). */
-interface Resource {
+export interface Resource {
   group: string;
   version: string;
   plural: string;
@@ -98,6 +98,17 @@ export class ClusterApi {
   close(): void {
     for (const c of this.closers) c();
   }
+
+  /**
+   * Counted calls on the generic custom-objects client for adapters of optional resources (kube/secretsync-api.ts),
+   * with the same paging, merge-patch and 404 handling as the calls above.
+   */
+  readonly customResources = {
+    list: (r: Resource, namespace: string) => this.listAll(r, namespace),
+    patch: (r: Resource, namespace: string, name: string, body: object) =>
+      this.patch(r.plural, () => this.custom.patchNamespacedCustomObject({ ...r, namespace, name, body }, mergePatch)),
+    discover: (group: string, version: string) => this.call("get", "discovery", () => this.custom.getAPIResources({ group, version })),
+  };
 
   private async call<T>(verb: string, resource: string, f: () => Promise<T>): Promise<T> {
     this.stats.add(verb, resource);
@@ -168,7 +179,13 @@ export class ClusterApi {
   }
 
   async listSpcps(namespace: string): Promise<SpcpsState[]> {
-    return (await this.listAll(SPCPS, namespace)).items.map((s) => toSpcps(s as RawSpcps));
+    try {
+      return (await this.listAll(SPCPS, namespace)).items.map((s) => toSpcps(s as RawSpcps));
+    } catch (e) {
+      // A cluster with the sync controller but no CSI driver serves SecretProviderClasses only: no pod mounts them.
+      if (statusOf(e) === 404) return [];
+      throw e;
+    }
   }
 
   async getSecret(namespace: string, name: string): Promise<SecretState | null> {

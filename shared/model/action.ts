@@ -27,11 +27,13 @@ export const SKIP_CODES = [
   "opt-out",
   "paused",
   "already-restarted",
+  "sync-pending",
+  "sync-failed",
 ] as const;
 export type SkipCode = (typeof SKIP_CODES)[number];
 
 export type PatchCode = "secret-behind";
-export type NudgeCode = "mount-behind";
+export type NudgeCode = "mount-behind" | "sync-behind";
 export type RestartCode = "env-consumer" | "reload-annotation" | "opted-in" | "mount-not-refreshable";
 export type ReasonCode = SkipCode | PatchCode | NudgeCode | RestartCode;
 
@@ -69,6 +71,23 @@ export interface NudgePod {
   reason: Reason<NudgeCode>;
 }
 
+/**
+ * Sets a SecretSync's spec.forceSynchronization so the sync controller re-fetches at once, with the SecretSync's own
+ * service account. No Secret data is written: nothing to prove (the controller is the only writer of that Secret).
+ */
+export interface NudgeSecretSync {
+  type: "nudgeSecretSync";
+  namespace: string;
+  name: string;
+  /** The new forceSynchronization value (derived from the versions asked for; valid per the field's pattern). */
+  value: string;
+  /** The objects (and versions) the sync is asked to bring. */
+  objects: ObjectVersion[];
+  reason: Reason<NudgeCode>;
+  /** As inventoried: the patch is conditional on it (409 → redelivery), like every other write. */
+  resourceVersion?: string;
+}
+
 export interface RestartWorkload {
   type: "restartWorkload";
   namespace: string;
@@ -86,7 +105,7 @@ export interface Skip {
   reason: Reason<SkipCode>;
 }
 
-export type Action = PatchSecret | NudgePod | RestartWorkload | Skip;
+export type Action = PatchSecret | NudgePod | NudgeSecretSync | RestartWorkload | Skip;
 export type Write = Exclude<Action, Skip>;
 
 /** How a target is named in reports, logs and Events: `Kind namespace/name`. */
@@ -96,6 +115,8 @@ export function targetOf(a: Action): string {
       return `Secret ${a.namespace}/${a.name}`;
     case "nudgePod":
       return `Pod ${a.namespace}/${a.name}`;
+    case "nudgeSecretSync":
+      return `SecretSync ${a.namespace}/${a.name}`;
     case "restartWorkload":
       return `${a.kind} ${a.namespace}/${a.name}`;
     case "skip":

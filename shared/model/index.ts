@@ -4,6 +4,7 @@ export * from "./cluster.js";
 export * from "./failure.js";
 export * from "./policy.js";
 export * from "./report.js";
+export * from "./secretsync.js";
 export * from "./signal.js";
 export * from "./spc.js";
 export * from "./vault.js";

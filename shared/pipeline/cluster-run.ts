@@ -17,11 +17,14 @@ import {
   type PlanContext,
   type PlannedObject,
   type SecretTarget,
+  planSecretSyncs,
+  withHeld,
 } from "../plan/plan.js";
 import { toReportAction } from "../report/report.js";
 import { readHistories } from "./objects.js";
 import { findProofs, rememberLatest } from "./prove.js";
 import type { Runtime } from "./runtime.js";
+import { awaitSecretSyncs, DEFAULT_SECRETSYNC_WAIT_SECONDS } from "./secretsync-wait.js";
 import type { VaultReader } from "../vault/reader.js";
 
 export interface ClusterPass {
@@ -82,7 +85,9 @@ async function prepare(rt: Runtime, api: ClusterApi, pass: ClusterPass, behind: 
   const secrets = planSecrets(analysis, proofs, digest);
   const mounts = planMounts(objects, inv, ctx);
   for (const k of mounts.staleObjects) behind.add(k);
-  return { ctx, inv, objects, secrets, mounts, scope: scopeSkips(objects, inv, ctx) };
+  const sync = planSecretSyncs(objects, inv, ctx);
+  for (const k of sync.behind) behind.add(k);
+  return { ctx, inv, objects, secrets, mounts, sync, scope: scopeSkips(objects, inv, ctx) };
 }
 
 /** The whole plan of one pass without writing anything, every Secret patch assumed to land (tests step in between). */
@@ -91,8 +96,9 @@ export async function planPass(rt: Runtime, api: ClusterApi, pass: ClusterPass):
   return [
     ...p.scope,
     ...p.secrets.actions,
+    ...p.sync.actions,
     ...p.mounts.actions,
-    ...planRestarts(p.objects, p.inv, p.secrets.held, p.mounts.unrefreshable, p.ctx),
+    ...planRestarts(p.objects, p.inv, withHeld(p.secrets.held, p.sync.held), p.mounts.unrefreshable, p.ctx),
   ];
 }
 
@@ -103,11 +109,22 @@ export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: Cluster
   const opts = { concurrency: rt.config.concurrency, dryRun: pass.dryRun, receivedAt: pass.receivedAt };
   const results: ActionResult[] = [];
   try {
-    const { ctx, inv, objects, secrets, mounts, scope } = await prepare(rt, api, pass, behind);
-    const secretOut = await applyActions(api, [...scope, ...secrets.actions], opts);
+    const { ctx, inv, objects, secrets, mounts, sync, scope } = await prepare(rt, api, pass, behind);
+    report.found = inv.found;
+    const secretOut = await applyActions(api, [...scope, ...sync.actions, ...secrets.actions], opts);
     results.push(...secretOut.results);
+    // SecretSync: the controller writes its Secret asynchronously; restarts follow what it wrote within the wait.
+    const synced = pass.dryRun
+      ? { held: sync.held, skips: [], events: [] }
+      : await awaitSecretSyncs(api, inv, objects, ctx, sync.held, secretOut.results, {
+          waitMs: (rt.config.secretSyncWaitSeconds ?? DEFAULT_SECRETSYNC_WAIT_SECONDS) * 1000,
+          receivedAt: pass.receivedAt,
+          concurrency: rt.config.concurrency,
+        });
+    results.push(...synced.skips.map((action) => ({ action, status: "skipped" as const })));
     // Restarts follow only Secrets that really hold the new version (patched now, or already current).
-    const restarts = planRestarts(objects, inv, landed(secrets.held, secretOut.results), mounts.unrefreshable, ctx);
+    const held = withHeld(landed(secrets.held, secretOut.results), synced.held);
+    const restarts = planRestarts(objects, inv, held, mounts.unrefreshable, ctx);
     const rest = await applyActions(api, [...mounts.actions, ...restarts], opts, secretOut);
     results.push(...rest.results);
     // A retryable failure fails the cluster (redelivery finishes it); permanent ones stay failed actions in the report.
@@ -119,7 +136,10 @@ export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: Cluster
     if (!pass.dryRun)
       await recordEvents(
         api,
-        [...secretOut.touched, ...rest.touched].map(eventFor).concat(secrets.refused.map((s) => noProofEvent(s.namespace, s.name))),
+        [...secretOut.touched, ...rest.touched]
+          .map(eventFor)
+          .concat(secrets.refused.map((s) => noProofEvent(s.namespace, s.name)))
+          .concat(synced.events),
         rt.config.concurrency,
       );
   } catch (e) {

@@ -25,13 +25,23 @@ export function toReportAction(r: ActionResult, showDigest: boolean): ReportActi
     if (showDigest && a.digest) out.digest = a.digest;
   }
   if (a.type === "restartWorkload") out.versions = Object.values(a.annotations);
+  if (a.type === "nudgeSecretSync") out.versions = a.objects.map(objectVersionLabel);
   if (r.atMs !== undefined) out.atMs = r.atMs;
+  if (r.syncedAtMs !== undefined) out.syncedAtMs = r.syncedAtMs;
   if (r.error) out.error = r.error;
   return out;
 }
 
 export function countActions(clusters: ClusterReport[]): Pick<Report, "counts" | "skipsByReason"> {
-  const counts: Counts = { secretsPatched: 0, podsNudged: 0, workloadsRestarted: 0, skipped: 0, failed: 0, planned: 0 };
+  const counts: Counts = {
+    secretsPatched: 0,
+    podsNudged: 0,
+    secretSyncsNudged: 0,
+    workloadsRestarted: 0,
+    skipped: 0,
+    failed: 0,
+    planned: 0,
+  };
   const skipsByReason: Report["skipsByReason"] = {};
   for (const c of clusters)
     for (const a of c.actions) {
@@ -43,6 +53,7 @@ export function countActions(clusters: ClusterReport[]): Pick<Report, "counts" |
       else if (a.status === "applied") {
         if (a.type === "patchSecret") counts.secretsPatched++;
         if (a.type === "nudgePod") counts.podsNudged++;
+        if (a.type === "nudgeSecretSync") counts.secretSyncsNudged = (counts.secretSyncsNudged ?? 0) + 1;
         if (a.type === "restartWorkload") counts.workloadsRestarted++;
       }
     }
@@ -66,6 +77,9 @@ export function timings(clusters: ClusterReport[], receivedAt: number, eventTime
     t.receiptToSecretsMs = s;
     if (earliest !== undefined) t.eventToSecretsMs = receivedAt + s - earliest;
   }
+  let synced: number | undefined;
+  for (const c of clusters) for (const a of c.actions) if (a.syncedAtMs !== undefined) synced = Math.max(synced ?? 0, a.syncedAtMs);
+  if (synced !== undefined) t.receiptToSecretSyncsMs = synced;
   if (r !== undefined) {
     t.receiptToRolloutsMs = r;
     if (earliest !== undefined) t.eventToRolloutsMs = receivedAt + r - earliest;
