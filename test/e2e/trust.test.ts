@@ -1,4 +1,4 @@
-// Trust (DESIGN.md "Trust"; README "Security"): a tenant who controls one namespace — SecretProviderClasses, Secrets
+// Trust (README "Security"): a tenant who controls one namespace — SecretProviderClasses, Secrets
 // (any data, labels, annotations, ownerReferences), pods, workloads and SecretProviderClassPodStatuses — but has no
 // Key Vault role, tries to make the pusher copy another team's vault object into something it can read. Every entry
 // point × object type × bait, on the real API server with the tenant's own token: 0 bytes of vault content reach
