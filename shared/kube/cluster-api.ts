@@ -34,6 +34,17 @@ export interface WatchHandle {
 
 export type Outcome = "patched" | "gone";
 
+/** A Kubernetes Event about one object (value-free: the callers say what changed, never a value). */
+export interface EventSpec {
+  namespace: string;
+  kind: string;
+  apiVersion: string;
+  name: string;
+  reason: string;
+  message: string;
+  type?: "Normal" | "Warning";
+}
+
 /** A resource addressed the generic way (custom objects API paths work for every group, apps included). */
 export interface Resource {
   group: string;
@@ -274,15 +285,7 @@ export class ClusterApi {
     }
   }
 
-  async recordEvent(ev: {
-    namespace: string;
-    kind: string;
-    apiVersion: string;
-    name: string;
-    reason: string;
-    message: string;
-    type?: "Normal" | "Warning";
-  }): Promise<void> {
+  async recordEvent(ev: EventSpec): Promise<void> {
     const now = new Date();
     await this.call("create", "events", () =>
       this.core.createNamespacedEvent({

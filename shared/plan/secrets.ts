@@ -1,5 +1,5 @@
 // Synced Secrets: which ones lag behind the objects' latest versions, and — once the pipeline has found proof that
-// the driver already synced each of them — the merge patches that move them (trust: DESIGN.md "Trust").
+// the driver already synced each of them — the merge patches that move them (trust: README "Security").
 import {
   fileName,
   isAvailable,

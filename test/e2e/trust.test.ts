@@ -1,4 +1,4 @@
-// Trust (DESIGN.md "Trust"; README "Security"): a tenant who controls one namespace — SecretProviderClasses, Secrets
+// Trust (README "Security"): a tenant who controls one namespace — SecretProviderClasses, Secrets
 // (any data, labels, annotations, ownerReferences), pods, workloads and SecretProviderClassPodStatuses — but has no
 // Key Vault role, tries to make the pusher copy another team's vault object into something it can read. Every entry
 // point × object type × bait, on the real API server with the tenant's own token: 0 bytes of vault content reach
@@ -373,6 +373,8 @@ describe("a tenant cannot make the pusher move vault content it could not read",
       const gen0 = await generation(c, v.ns, "Deployment", "api");
       let restarts = 0;
       for (const entry of ENTRY_POINTS) {
+        // The owning team's mount follows each push (the driver skips republishes within its poll interval).
+        await v.d.gateOpen();
         const version = await t.rotate();
         const before = (await c.core.readNamespacedSecret({ namespace: v.ns, name: victimSecret(t) })).data;
         const reports = await enter(entry, t, version);
