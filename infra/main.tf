@@ -375,15 +375,15 @@ resource "azurerm_role_assignment" "aks_cluster_user" {
 #   events create          -> events/write (core group only; events.k8s.io is not used)
 #   apps list+patch        -> apps/{deployments,statefulsets,daemonsets}/read + write
 #   csidrivers get [name]  -> storage.k8s.io/csidrivers/read (every CSIDriver)
-#   SPC/SPCPS list, rollouts list+patch -> customresources/read + write, narrowed by the ABAC condition on the
-#                             assignment below.
+#   SPC/SPCPS list, rollouts list+patch, secretsyncs list+patch -> customresources/read + write, narrowed by the
+#                             ABAC condition on the assignment below.
 # API discovery (GET /apis/argoproj.io/v1alpha1) is not a data action; AKS allows it to every authenticated caller.
 resource "azurerm_role_definition" "aks_pusher" {
   count = length(local.azure_rbac_clusters) > 0 ? 1 : 0
 
   name        = coalesce(var.aks_role_definition_name, "kv-rotation-pusher (${var.function_app_name})")
   scope       = data.azurerm_subscription.current.id
-  description = "kv-rotation-pusher: list SecretProviderClasses and their pod statuses, get and patch synced Secrets, patch pods, list and patch workloads, create Events, read the Secrets Store CSIDriver."
+  description = "kv-rotation-pusher: list SecretProviderClasses and their pod statuses, list SecretSyncs and set their forceSynchronization, get and patch synced Secrets, patch pods, list and patch workloads, create Events, read the Secrets Store CSIDriver."
 
   permissions {
     actions = []
@@ -416,8 +416,8 @@ resource "azurerm_role_assignment" "aks_pusher" {
   principal_id       = local.principal_id
   principal_type     = "ServicePrincipal"
 
-  # ABAC (preview on AKS): custom resources readable only for the SecretProviderClass CRDs and Argo Rollouts,
-  # writable only for Argo Rollouts. Built-in resources pass through unchanged.
+  # ABAC (preview on AKS): custom resources readable only for the SecretProviderClass CRDs, SecretSyncs and Argo
+  # Rollouts, writable only for Argo Rollouts and SecretSyncs (spec.forceSynchronization). Built-in resources pass through unchanged.
   condition_version = "2.0"
   condition         = <<-EOT
     (
@@ -437,6 +437,12 @@ resource "azurerm_role_assignment" "aks_pusher" {
       )
       OR
       (
+       @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'secret-sync.x-k8s.io'
+       AND
+       @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'secretsyncs'
+      )
+      OR
+      (
        @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'argoproj.io'
        AND
        @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'rollouts'
@@ -450,9 +456,17 @@ resource "azurerm_role_assignment" "aks_pusher" {
      )
      OR
      (
-      @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'argoproj.io'
-      AND
-      @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'rollouts'
+      (
+       @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'argoproj.io'
+       AND
+       @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'rollouts'
+      )
+      OR
+      (
+       @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'secret-sync.x-k8s.io'
+       AND
+       @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'secretsyncs'
+      )
      )
     )
   EOT

@@ -22,6 +22,22 @@ beforeAll(async () => {
     body: { metadata: { name: "victim" }, data: { password: Buffer.from("hunter2-hunter2").toString("base64") } },
   });
   await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "settings" }, data: { a: "b" } } });
+  await c.custom.createNamespacedCustomObject({
+    group: "secret-sync.x-k8s.io",
+    version: "v1alpha1",
+    namespace: ns,
+    plural: "secretsyncs",
+    body: {
+      apiVersion: "secret-sync.x-k8s.io/v1alpha1",
+      kind: "SecretSync",
+      metadata: { name: "victim" },
+      spec: {
+        secretProviderClassName: "app",
+        serviceAccountName: "default",
+        secretObject: { data: [{ sourcePath: "a", targetKey: "a" }] },
+      },
+    },
+  });
 });
 afterAll(async () => {
   ledger.flush();
@@ -69,7 +85,7 @@ function asPusher(
 }
 
 describe("the pusher's identity", () => {
-  it("can do its job: get and patch a Secret, list SPCs and workloads, read its CSIDriver, record an Event", async () => {
+  it("can do its job: get and patch a Secret, list SPCs, SecretSyncs and workloads, nudge a SecretSync, read its CSIDriver, record an Event", async () => {
     const allowed: [string, string, unknown?][] = [
       ["GET", `/api/v1/namespaces/${ns}/secrets/victim`],
       ["PATCH", `/api/v1/namespaces/${ns}/secrets/victim`, { metadata: { annotations: { probe: "1" } } }],
@@ -77,6 +93,12 @@ describe("the pusher's identity", () => {
       ["GET", `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/${ns}/secretproviderclasspodstatuses`],
       ["GET", `/apis/apps/v1/namespaces/${ns}/deployments`],
       ["GET", "/apis/storage.k8s.io/v1/csidrivers/secrets-store.csi.k8s.io"],
+      ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs`],
+      [
+        "PATCH",
+        `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim`,
+        { spec: { forceSynchronization: "kvrp-probe" } },
+      ],
       [
         "POST",
         `/api/v1/namespaces/${ns}/events`,
@@ -159,6 +181,25 @@ describe("the pusher's identity", () => {
       ],
       ["DELETE", `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/${ns}/secretproviderclasses/app`],
       ["PATCH", "/apis/storage.k8s.io/v1/csidrivers/secrets-store.csi.k8s.io", { spec: { requiresRepublish: false } }],
+      // SecretSyncs: list and patch only — never the status (the controller's), never create/delete, no get/watch.
+      ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim`],
+      ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs?watch=true&timeoutSeconds=1`],
+      ["PATCH", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim/status`, { status: { syncHash: "x" } }],
+      [
+        "POST",
+        `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs`,
+        {
+          apiVersion: "secret-sync.x-k8s.io/v1alpha1",
+          kind: "SecretSync",
+          metadata: { name: "evil" },
+          spec: {
+            secretProviderClassName: "app",
+            serviceAccountName: "default",
+            secretObject: { data: [{ sourcePath: "a", targetKey: "a" }] },
+          },
+        },
+      ],
+      ["DELETE", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim`],
       ["GET", "/apis/storage.k8s.io/v1/csidrivers"],
       ["GET", "/apis/storage.k8s.io/v1/csidrivers/disk.csi.azure.com"],
       ["POST", "/apis/admissionregistration.k8s.io/v1/mutatingwebhookconfigurations", { metadata: { name: "evil" } }],

@@ -52,6 +52,7 @@ describe("required-permissions.json", () => {
     expect(byKey).toEqual({
       "secrets-store.csi.x-k8s.io/secretproviderclasses[]": ["list", "watch"],
       "secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses[]": ["list"],
+      "secret-sync.x-k8s.io/secretsyncs[]": ["list", "patch"],
       "/secrets[]": ["get", "patch"],
       "/pods[]": ["patch"],
       "/events[]": ["create"],
