@@ -36,6 +36,12 @@ export function logReportSummary(report: Report, log: LogSink): void {
     proofReads: report.proofReads,
     ...(report.vaultFailure ? { vaultFailure: report.vaultFailure } : {}),
     ...(report.overBudget ? { overBudget: report.overBudget } : {}),
-    clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, failure: c.failure, durationMs: c.durationMs })),
+    clusters: report.clusters.map((c) => ({
+      cluster: c.cluster,
+      ok: c.ok,
+      failure: c.failure,
+      durationMs: c.durationMs,
+      ...(c.found ? { found: c.found } : {}),
+    })),
   });
 }

@@ -11,6 +11,7 @@ export interface RawSecretSync {
     secretObject?: { type?: string; data?: { sourcePath?: string; targetKey?: string }[] };
   };
   status?: {
+    syncHash?: string;
     lastSuccessfulSyncTime?: string;
     conditions?: { type?: string; status?: string; reason?: string; lastTransitionTime?: string }[];
   };
@@ -40,6 +41,7 @@ export function toSecretSync(raw: RawSecretSync): SecretSyncState {
     resourceVersion: raw.metadata?.resourceVersion ?? "",
     ...(raw.metadata?.generation !== undefined ? { generation: raw.metadata.generation } : {}),
     ...(at && Number.isFinite(at.getTime()) ? { lastSuccessfulSyncTime: at } : {}),
+    ...(raw.status?.syncHash ? { syncHash: raw.status.syncHash } : {}),
     conditions,
   };
 }

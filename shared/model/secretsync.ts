@@ -33,6 +33,12 @@ export interface SecretSyncState {
   resourceVersion: string;
   generation?: number;
   lastSuccessfulSyncTime?: Date;
+  /**
+   * status.syncHash: changes with every write the controller makes (it covers the data and the forceSynchronization
+   * value). Compared for equality only — lastSuccessfulSyncTime has whole-second precision, so two syncs within a
+   * second look alike there. Never logged or reported.
+   */
+  syncHash?: string;
   conditions: SyncCondition[];
 }
 

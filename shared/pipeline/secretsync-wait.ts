@@ -21,9 +21,10 @@ export interface SyncWaitResult {
   events: EventSpec[];
 }
 
-/** The controller answered: it wrote (lastSuccessfulSyncTime moved) or reported a failure it had not reported before. */
+/** The controller answered: it wrote (syncHash or lastSuccessfulSyncTime moved) or reported a failure it had not reported before. */
 export function settled(before: SecretSyncState, now: SecretSyncState, value: string): boolean {
   if (now.forceSynchronization !== value) return true; // someone else changed it meanwhile: stop waiting for ours
+  if (now.syncHash !== before.syncHash) return true;
   if ((now.lastSuccessfulSyncTime?.getTime() ?? 0) !== (before.lastSuccessfulSyncTime?.getTime() ?? 0)) return true;
   const s = syncStatus(now);
   if (s.state !== "failed") return false;

@@ -63,6 +63,11 @@ export interface SecretSyncPlan {
 }
 
 const iso = (d: Date | undefined) => (d ? d.toISOString() : "never");
+/**
+ * lastSuccessfulSyncTime is a metav1.Time (RFC 3339, whole seconds): a sync in the same second as the version's
+ * creation counts as after it. The byte comparison still guards the restart (a fetch just before sees other bytes).
+ */
+const wholeSeconds = (d: Date) => Math.floor(d.getTime() / 1000) * 1000;
 
 /** The objects of the push a SecretSync takes (through its class), with the skips of those it cannot take. */
 function taken(
@@ -126,7 +131,10 @@ export function planSecretSyncs(objects: PlannedObject[], inv: ClusterInventory,
     const status = syncStatus(ss);
     const synced = ss.lastSuccessfulSyncTime;
     const isCurrent = (o: Taken) =>
-      !!secret && o.holds !== false && (!o.created || (!!synced && synced >= o.created)) && (o.holds === true || status.state !== "failed");
+      !!secret &&
+      o.holds !== false &&
+      (!o.created || (!!synced && synced.getTime() >= wholeSeconds(o.created))) &&
+      (o.holds === true || status.state !== "failed");
     const behind = t.taken.filter((o) => !isCurrent(o));
     const base = forceSyncValue(t.taken.map((o) => o.version));
     const ours = isOurNudge(ss.forceSynchronization, base);

@@ -225,6 +225,9 @@ describe("the sync controller's status", () => {
     const before = ss({ force: "kvrp-a", synced: new Date("2026-11-27T10:00:00Z") });
     expect(settled(before, before, "kvrp-a")).toBe(false);
     expect(settled(before, { ...before, lastSuccessfulSyncTime: NOW }, "kvrp-a")).toBe(true);
+    // Two syncs within one second: lastSuccessfulSyncTime (whole seconds) stays, the hash moves.
+    expect(settled({ ...before, syncHash: "h1" }, { ...before, syncHash: "h2" }, "kvrp-a")).toBe(true);
+    expect(settled({ ...before, syncHash: "h1" }, { ...before, syncHash: "h1" }, "kvrp-a")).toBe(false);
     const failed = { ...before, conditions: [{ type: "Update", status: "False", reason: "ProviderError", lastTransitionTime: "t1" }] };
     expect(settled(before, failed, "kvrp-a")).toBe(true);
     expect(settled(failed, failed, "kvrp-a")).toBe(false);
