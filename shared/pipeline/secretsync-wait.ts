@@ -52,7 +52,7 @@ export async function awaitSecretSyncs(
   const open = new Set(nudged.keys());
   const namespaces = () => [...new Set([...open].map((k) => k.split("/")[0]!))];
   const deadline = Date.now() + opts.waitMs;
-  for (let delay = 150; open.size > 0 && Date.now() < deadline; delay = Math.min(2_000, Math.round(delay * 1.5))) {
+  for (let delay = 50; open.size > 0 && Date.now() < deadline; delay = Math.min(2_000, Math.round(delay * 1.5))) {
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     for (const ns of namespaces())
       for (const s of await listSecretSyncs(api, ns)) {

@@ -26,7 +26,8 @@ const GROUP = "secret-sync.x-k8s.io";
 const VERSION = "v1alpha1";
 const PLURAL = "secretsyncs";
 const RESERVED = "secrets-store.sync.x-k8s.io";
-const FIELD_MANAGER = "secrets-store-sync-controller";
+// `Version + "-secrets-store-sync-controller"` in v0.0.4 (Version "v1"); main has dropped the prefix.
+const FIELD_MANAGER = "v1-secrets-store-sync-controller";
 /** Reasons after which the next reconcile retries even without a hash change (FailedConditionsTriggeringRetry). */
 const RETRY_REASONS = new Set([
   "ControllerSPCError",
