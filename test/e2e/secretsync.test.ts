@@ -4,7 +4,8 @@
 // provide one; today the stand-in, because the Go module proxy refuses the module — see docs/secretsync.md).
 // The pusher only sets spec.forceSynchronization; the controller writes the Secret; env consumers restart once.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CustomObjectsApi } from "@kubernetes/client-node";
+import { ApiextensionsV1Api, CustomObjectsApi } from "@kubernetes/client-node";
+import { formatTable } from "../../shared/report/format.js";
 import { join } from "node:path";
 import { templateKey, templateValue } from "../../shared/lib/annotations.js";
 import { setRuntime } from "../../shared/pipeline/instance.js";
@@ -266,5 +267,68 @@ describe("SecretSync targets", () => {
     const events = await c.core.listNamespacedEvent({ namespace: ns });
     expect(events.items.filter((e) => e.reason === "RotationFailed").map((e) => e.involvedObject.kind)).toEqual(["SecretSync"]);
     for (const e of events.items) expect(e.message ?? "").not.toContain("never-fetched");
+  });
+
+  it("works with only the driver, only the sync controller, or both, and says which it found", async () => {
+    // Two more API servers (own etcd prefixes): one without the SecretSync API, one without the CSI driver (no
+    // CSIDriver object, no SecretProviderClassPodStatus CRD — the sync controller ships the SPC CRD only).
+    const driverOnly = await w.startExtraCluster("driver-only");
+    const syncOnly = await w.startExtraCluster("sync-only");
+    const ext = (h: ClusterHandles) => h.admin.makeApiClient(ApiextensionsV1Api);
+    await ext(driverOnly.handles).deleteCustomResourceDefinition({ name: "secretsyncs.secret-sync.x-k8s.io" });
+    await ext(syncOnly.handles).deleteCustomResourceDefinition({ name: "secretproviderclasspodstatuses.secrets-store.csi.x-k8s.io" });
+    await syncOnly.handles.storage.deleteCSIDriver({ name: "secrets-store.csi.k8s.io" });
+    const object = uniqueName("both-paths");
+    const v1 = (await w.secrets("kv-alpha").setSecret(object, "one")).properties.version!;
+    for (const h of [c, driverOnly.handles, syncOnly.handles]) {
+      const ns = await createNamespace(h, "found");
+      await createSpc(h, ns, { name: "kv", vault: "kv-alpha", objects: [{ objectName: object, objectType: "secret" }] });
+      if (h !== driverOnly.handles)
+        await h.custom.createNamespacedCustomObject({
+          group: "secret-sync.x-k8s.io",
+          version: "v1alpha1",
+          plural: "secretsyncs",
+          namespace: ns,
+          body: {
+            apiVersion: "secret-sync.x-k8s.io/v1alpha1",
+            kind: "SecretSync",
+            metadata: { name: "creds" },
+            spec: {
+              secretProviderClassName: "kv",
+              serviceAccountName: "app",
+              secretObject: { data: [{ sourcePath: object, targetKey: "k" }] },
+            },
+          },
+        });
+    }
+    // Wait until the deleted APIs stop being served (CRD deletion is asynchronous).
+    await waitFor(
+      "the SecretSync API gone from driver-only",
+      async () =>
+        await driverOnly.handles.custom
+          .listClusterCustomObject({ group: "secret-sync.x-k8s.io", version: "v1alpha1", plural: "secretsyncs" })
+          .then(() => undefined)
+          .catch((e: { code?: number }) => (e.code === 404 ? true : undefined)),
+    );
+    await waitFor(
+      "the SPCPS API gone from sync-only",
+      async () =>
+        await syncOnly.handles.custom
+          .listClusterCustomObject({ group: "secrets-store.csi.x-k8s.io", version: "v1", plural: "secretproviderclasspodstatuses" })
+          .then(() => undefined)
+          .catch((e: { code?: number }) => (e.code === 404 ? true : undefined)),
+    );
+    const rt = w.runtime({}, ["c1", "driver-only", "sync-only"], [driverOnly.handles.info, syncOnly.handles.info]);
+    const rep = await push(rt, [signal(object, v1)], { dryRun: true });
+    const by = Object.fromEntries(rep.clusters.map((x) => [x.cluster, x]));
+    expect(by.c1).toMatchObject({ ok: true, found: { csiDriver: true, syncController: true } });
+    expect(by["driver-only"]).toMatchObject({ ok: true, found: { csiDriver: true, syncController: false } });
+    expect(by["sync-only"]).toMatchObject({ ok: true, found: { csiDriver: false, syncController: true } });
+    // The dry run plans the nudge where a SecretSync exists (its Secret does not: nobody synced it) and writes nothing.
+    for (const name of ["c1", "sync-only"])
+      expect(by[name]!.actions.map((a) => `${a.type}:${a.status}:${a.reason.code}`)).toEqual(["nudgeSecretSync:planned:sync-behind"]);
+    expect(by["driver-only"]!.actions).toEqual([]);
+    expect(formatTable(rep)).toMatch(/cluster sync-only: ok .*— sync controller found \(no CSI driver\)/);
+    expect(formatTable(rep)).toMatch(/cluster driver-only: ok .*— CSI driver found \(no SecretSync API\)/);
   });
 });
