@@ -235,6 +235,21 @@ export class ClusterApi {
     return perKind.flat();
   }
 
+  /** One workload as it is now (a list by name: the same `list` right the inventory uses), or null when gone. */
+  async getWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<Workload | null> {
+    const k = workloadKind(kind);
+    const page = (await this.call("list", k.plural, () =>
+      this.custom.listNamespacedCustomObject({
+        group: k.group,
+        version: k.version,
+        namespace,
+        plural: k.plural,
+        fieldSelector: `metadata.name=${name}`,
+      }),
+    )) as { items: unknown[] };
+    return page.items[0] ? toWorkload(kind, page.items[0]) : null;
+  }
+
   /** Whether Argo Rollouts is installed (API discovery, readable by every authenticated user). Cached per instance. */
   hasRollouts(): Promise<boolean> {
     return this.serves("Rollout");

@@ -205,6 +205,7 @@ export function planSecretSyncs(objects: PlannedObject[], inv: ClusterInventory,
           : `Secret ${ss.name} does not exist yet; asks the sync controller for ${wanted}`,
       },
       ...(ss.resourceVersion ? { resourceVersion: ss.resourceVersion } : {}),
+      expected: { forceSynchronization: ss.forceSynchronization },
     };
     plan.actions.push(nudge);
   }

@@ -395,7 +395,8 @@ describe("a tenant cannot make the pusher move vault content it could not read",
         // The legitimate path still works: the driver-synced Secret of the owning team moves (writes only).
         const after = (await c.core.readNamespacedSecret({ namespace: v.ns, name: victimSecret(t) })).data;
         if (WRITES.has(entry)) {
-          expect(after, `${entry}: the owning team's Secret is pushed`).not.toEqual(before);
+          const victimActions = reports.flatMap((r) => r.clusters.flatMap((x) => x.actions)).filter((a) => a.target.includes(v.ns));
+          expect(after, `${entry}: the owning team's Secret is pushed (${JSON.stringify(victimActions)})`).not.toEqual(before);
           restarts++;
           await v.d.idle();
         } else expect(after, `${entry} is a dry run`).toEqual(before);

@@ -102,6 +102,8 @@ describe("SecretSync plan", () => {
     expect(codes(actions)).toEqual(["nudgeSecretSync:sync-behind"]);
     const n = actions[0] as Extract<Action, { type: "nudgeSecretSync" }>;
     expect(n).toMatchObject({ namespace: "app", name: "db-creds", value: `kvrp-${V2}`, resourceVersion: "7" });
+    // A 409 (the controller's status update bumps resourceVersion) is retried only while the field still holds this.
+    expect(n.expected).toEqual({ forceSynchronization: "" });
     expect(n.objects).toEqual([{ vault: "kv-a", objectName: "db", version: V2 }]);
     expect(actions.some((a) => a.type === "patchSecret")).toBe(false);
   });
