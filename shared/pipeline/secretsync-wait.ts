@@ -1,5 +1,6 @@
 // After SecretSync nudges: the sync controller fetches and writes the Secret asynchronously. The pass waits for it a
-// bounded time (one list per namespace per tick), then plans again from what the controller wrote, so env consumers
+// bounded time (one list per namespace per tick; a failed list is just a tick without news, the nudges are already
+// written), then plans again from what the controller wrote, so env consumers
 // restart in the same invocation when it was quick. What is still pending is reported `sync-pending`; the next pass
 // (a redelivered or new event, or the timer's drift run) restarts them once the Secret holds the version — the
 // forceSynchronization value left in the SecretSync is the record that a push asked for it.
@@ -55,7 +56,7 @@ export async function awaitSecretSyncs(
   for (let delay = 50; open.size > 0 && Date.now() < deadline; delay = Math.min(2_000, Math.round(delay * 1.5))) {
     await sleep(Math.min(delay, Math.max(0, deadline - Date.now())));
     for (const ns of namespaces())
-      for (const s of await listSecretSyncs(api, ns)) {
+      for (const s of await listSecretSyncs(api, ns).catch(() => [])) {
         const k = nsName(s.namespace, s.name);
         const n = nudged.get(k);
         if (!n || !open.has(k)) continue;
@@ -73,7 +74,9 @@ export async function awaitSecretSyncs(
       .filter((k) => !open.has(k))
       .map(async (k) => {
         const [ns, name] = k.split("/") as [string, string];
-        secrets.set(k, await api.getSecret(ns, name));
+        // A failed read leaves the Secret as inventoried: the SecretSync then stays pending (a later pass restarts).
+        const s = await api.getSecret(ns, name).catch(() => undefined);
+        if (s !== undefined) secrets.set(k, s);
       }),
   );
   const again = planSecretSyncs(
