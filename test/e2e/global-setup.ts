@@ -4,6 +4,7 @@
 import type { TestProject } from "vitest/node";
 import { startKubeEnv, type KubeEnv, type KubeEnvInfo } from "../env/environment.js";
 import { csiAssets } from "../env/real-driver/assets.js";
+import { syncAssets } from "../env/secretsync/assets.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -18,6 +19,10 @@ export async function setup(project: TestProject): Promise<void> {
   const csi = await csiAssets();
   console.log(
     `[e2e env] Secrets Store CSI driver ${csi.versions.driver}, Azure provider ${csi.versions.provider}: binaries ${csi.seconds.toFixed(1)} s`,
+  );
+  const sync = await syncAssets();
+  console.log(
+    `[e2e env] sync controller: ${sync.controller.kind === "real" ? `real (${sync.controller.bin})` : `stand-in — ${sync.controller.why}`}`,
   );
   env = await startKubeEnv({ clusters: ["c1"] });
   project.provide("kubeEnv", env.info);
