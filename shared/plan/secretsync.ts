@@ -62,6 +62,8 @@ export interface SecretSyncPlan {
   behind: Set<string>;
 }
 
+type Matches = Map<string, ReturnType<typeof spcMatches>["matches"]>;
+
 const iso = (d: Date | undefined) => (d ? d.toISOString() : "never");
 /**
  * lastSuccessfulSyncTime is a metav1.Time (RFC 3339, whole seconds): a sync in the same second as the version's
@@ -70,18 +72,11 @@ const iso = (d: Date | undefined) => (d ? d.toISOString() : "never");
 const wholeSeconds = (d: Date) => Math.floor(d.getTime() / 1000) * 1000;
 
 /** The objects of the push a SecretSync takes (through its class), with the skips of those it cannot take. */
-function taken(
-  ss: SecretSyncState,
-  secret: SecretState | null | undefined,
-  objects: PlannedObject[],
-  inv: ClusterInventory,
-  ctx: PlanContext,
-) {
+function taken(ss: SecretSyncState, secret: SecretState | null | undefined, matches: Matches, ctx: PlanContext) {
   const out: Taken[] = [];
   const skips: Skip[] = [];
   const label = `SecretSync ${nsName(ss.namespace, ss.name)}`;
-  const matches = spcMatches(inv.spcs, objects, ctx).matches.filter((m) => m.spc.namespace === ss.namespace && m.spc.name === ss.spcName);
-  for (const { object, spcObject: obj } of matches) {
+  for (const { object, spcObject: obj } of matches.get(nsName(ss.namespace, ss.spcName)) ?? []) {
     const file = fileName(obj);
     const history = (obj.objectVersionHistory ?? 0) > 1;
     const entries = ss.data.filter((d) => d.sourcePath === file || (history && d.sourcePath.startsWith(`${file}/`)));
@@ -121,11 +116,18 @@ function taken(
 /** Pure: nudges for SecretSyncs behind, `held` for those current, skips with reasons for the rest. */
 export function planSecretSyncs(objects: PlannedObject[], inv: ClusterInventory, ctx: PlanContext): SecretSyncPlan {
   const plan: SecretSyncPlan = { actions: [], held: new Map(), behind: new Set() };
-  for (const ss of inv.secretSyncs ?? []) {
+  if (!inv.secretSyncs?.length) return plan;
+  // The in-scope classes' matches, once, by class: every SecretSync of a class shares them.
+  const matches: Matches = new Map();
+  for (const m of spcMatches(inv.spcs, objects, ctx).matches) {
+    const k = nsName(m.spc.namespace, m.spc.name);
+    matches.set(k, [...(matches.get(k) ?? []), m]);
+  }
+  for (const ss of inv.secretSyncs) {
     const key = nsName(ss.namespace, ss.name);
     const label = `SecretSync ${key}`;
     const secret = inv.secrets.get(key);
-    const t = taken(ss, secret, objects, inv, ctx);
+    const t = taken(ss, secret, matches, ctx);
     plan.actions.push(...t.skips);
     if (t.taken.length === 0) continue;
     const status = syncStatus(ss);
