@@ -9,6 +9,7 @@ import type { ClusterApi } from "../kube/cluster-api.js";
 import { describeError, kubeFailure, statusOf } from "../kube/errors.js";
 import {
   apiVersionOf,
+  namespaceInScope,
   nsName,
   rotationKey,
   workloadKind,
@@ -77,6 +78,8 @@ function pendingRecords(rt: Runtime, workloads: Workload[], only: VerifyOptions[
   for (const w of workloads)
     for (const [key, record] of recordsOf(w, sign)) {
       if (record.state !== "pending" || !wanted(record, only)) continue;
+      // Namespaces outside this app's scope are another deployment's (or nobody's) business: never judged here.
+      if (!namespaceInScope(w.namespace, rt.config.policy)) continue;
       const n = perNs.get(w.namespace) ?? 0;
       if (n >= rt.config.namespaceReadBudget) continue;
       perNs.set(w.namespace, n + 1);
@@ -250,7 +253,7 @@ async function verifyCluster(rt: Runtime, api: ClusterApi, reader: VaultReader, 
     } else res.finished = events.length;
     // Fold: every record of the rotations seen, finished earlier (as recorded) or judged now.
     const all = pending.length || !write ? await api.listLabelledWorkloads(VERIFY_LABEL) : [];
-    for (const w of all)
+    for (const w of all.filter((x) => namespaceInScope(x.namespace, rt.config.policy)))
       for (const [key, record] of recordsOf(w, sign)) {
         if (!wanted(record, opts.only)) continue;
         const k = `${w.kind}/${w.namespace}/${w.name}|${key}`;
