@@ -2,7 +2,7 @@
 // metadata.generation cannot say it: the API server bumps it on annotation changes too ("annotation updates bump the
 // generation because annotations are copied from deployments to their replica sets", pkg/registry/apps/deployment/
 // strategy.go), and the pusher keeps its verification records in workload annotations.
-import { Watch, type KubeConfig } from "@kubernetes/client-node";
+import { CustomObjectsApi, Watch, type KubeConfig } from "@kubernetes/client-node";
 
 type Kind = "Deployment" | "StatefulSet" | "DaemonSet";
 const PLURAL: Record<Kind, string> = { Deployment: "deployments", StatefulSet: "statefulsets", DaemonSet: "daemonsets" };
@@ -21,12 +21,22 @@ interface Counter {
 
 export class RolloutCounter {
   private readonly counters = new Map<string, Promise<Counter>>();
-  constructor(private readonly kc: KubeConfig) {}
+  private readonly custom: CustomObjectsApi;
+  constructor(private readonly kc: KubeConfig) {
+    this.custom = kc.makeApiClient(CustomObjectsApi);
+  }
 
   /** 1 at creation (if first looked at before any rollout) plus one per template change since the first look. */
-  async rollouts(read: () => Promise<Raw>, ns: string, kind: Kind, name: string): Promise<number> {
+  async rollouts(ns: string, kind: Kind, name: string): Promise<number> {
     const key = `${kind}/${ns}/${name}`;
-    const now = await read();
+    // Plain JSON, as the watch delivers it (the typed client's objects serialize differently).
+    const now = (await this.custom.getNamespacedCustomObject({
+      group: "apps",
+      version: "v1",
+      namespace: ns,
+      plural: PLURAL[kind],
+      name,
+    })) as Raw;
     const rv = Number(now.metadata?.resourceVersion ?? 0);
     let p = this.counters.get(key);
     if (!p) {

@@ -205,13 +205,7 @@ export async function generation(
 ): Promise<number> {
   let counter = rolloutCounters.get(c);
   if (!counter) rolloutCounters.set(c, (counter = new RolloutCounter(c.admin)));
-  const read = () =>
-    kind === "Deployment"
-      ? c.apps.readNamespacedDeployment({ namespace: ns, name })
-      : kind === "StatefulSet"
-        ? c.apps.readNamespacedStatefulSet({ namespace: ns, name })
-        : c.apps.readNamespacedDaemonSet({ namespace: ns, name });
-  return counter.rollouts(read as never, ns, kind, name);
+  return counter.rollouts(ns, kind, name);
 }
 
 /** Stops the rollout counters' watches of a world's clusters. */
