@@ -18,8 +18,8 @@ export interface RotationRecord {
   finishedAt?: string;
   /** Milliseconds from eventTime to finishedAt. */
   eventToDoneMs?: number;
-  /** Why it failed, or what was still outstanding at the last look (value-free, at most a few lines). */
-  problems?: string[];
+  /** Why it failed (value-free: pods, kubelet's reasons, versions; at most a few). */
+  problems?: VerifyProblem[];
 }
 
 /** `vault/object@version`: one rotation, whichever workloads and clusters it reaches. */

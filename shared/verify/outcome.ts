@@ -25,7 +25,7 @@ export function finishedRecord(v: WorkloadVerdict, now: Date): RotationRecord {
     state: v.state,
     finishedAt: now.toISOString(),
     eventToDoneMs,
-    ...(v.state === "failed" ? { problems: v.problems.map((p) => p.detail) } : {}),
+    ...(v.state === "failed" ? { problems: v.problems } : {}),
   };
 }
 
@@ -85,7 +85,7 @@ export function foldOutcomes(entries: RecordEntry[]): RotationOutcome[] {
         .map((e) => ({
           target: `${e.kind} ${e.namespace}/${e.name}`,
           state: e.record.state,
-          problems: e.problems ?? (e.record.problems ?? []).map((detail) => ({ reason: "", detail })),
+          problems: e.problems ?? e.record.problems ?? [],
           ...(e.record.finishedAt ? { finishedAt: e.record.finishedAt } : {}),
         }))
         .sort((a, b) => a.target.localeCompare(b.target)),

@@ -2,7 +2,7 @@
 // Tenants can edit their workloads' annotations, so a record is read defensively: wrong shapes are ignored, and with
 // KVRP_DIGEST_KEY set every record carries a keyed signature over what it claims (forged records are ignored).
 import { RECORD_PREFIX, VERIFY_DONE, VERIFY_LABEL, VERIFY_PENDING, recordKey } from "../lib/annotations.js";
-import type { RotationRecord, VerifyState, Workload } from "../model/index.js";
+import type { RotationRecord, VerifyProblem, VerifyState, Workload } from "../model/index.js";
 
 /** Signs a record's claims (a keyed digest), when the operator configured a key. */
 export type Signer = ((text: string) => string) | undefined;
@@ -20,7 +20,13 @@ function claims(
 }
 
 export function encodeRecord(w: Pick<Workload, "kind" | "namespace" | "name">, r: RotationRecord, sign: Signer): string {
-  const problems = r.problems?.slice(0, MAX_PROBLEMS).map((p) => p.slice(0, MAX_PROBLEM_CHARS));
+  const problems = r.problems
+    ?.slice(0, MAX_PROBLEMS)
+    .map((p) => ({
+      ...(p.pod ? { pod: p.pod.slice(0, 253) } : {}),
+      reason: p.reason.slice(0, 64),
+      detail: p.detail.slice(0, MAX_PROBLEM_CHARS),
+    }));
   return JSON.stringify({
     ...r,
     ...(problems ? { problems } : {}),
@@ -30,6 +36,17 @@ export function encodeRecord(w: Pick<Workload, "kind" | "namespace" | "name">, r
 
 const isIso = (v: unknown): v is string => typeof v === "string" && v.length <= 40 && Number.isFinite(Date.parse(v));
 const isName = (v: unknown, max: number): v is string => typeof v === "string" && v.length > 0 && v.length <= max && /^[\w.-]+$/.test(v);
+
+function isProblem(p: unknown): p is VerifyProblem {
+  const o = p as Record<string, unknown>;
+  return (
+    !!o &&
+    typeof o === "object" &&
+    typeof o.reason === "string" &&
+    typeof o.detail === "string" &&
+    (o.pod === undefined || typeof o.pod === "string")
+  );
+}
 
 /** One annotation value → a record, or null when it is not one of ours (shape, names, signature). */
 export function decodeRecord(w: Pick<Workload, "kind" | "namespace" | "name">, text: string, sign: Signer): RotationRecord | null {
@@ -52,7 +69,7 @@ export function decodeRecord(w: Pick<Workload, "kind" | "namespace" | "name">, t
   };
   if (isIso(o.finishedAt)) r.finishedAt = o.finishedAt;
   if (typeof o.eventToDoneMs === "number" && Number.isFinite(o.eventToDoneMs)) r.eventToDoneMs = o.eventToDoneMs;
-  if (Array.isArray(o.problems)) r.problems = o.problems.filter((p): p is string => typeof p === "string").slice(0, MAX_PROBLEMS);
+  if (Array.isArray(o.problems)) r.problems = o.problems.filter(isProblem).slice(0, MAX_PROBLEMS);
   if (sign && o.sig !== sign(claims(w, r))) return null;
   return r;
 }

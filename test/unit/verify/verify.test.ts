@@ -313,6 +313,14 @@ describe("records", () => {
     const sign = (t: string) => `sig:${t.length}`;
     const text = encodeRecord(w, record, sign);
     expect(decodeRecord(w, text, sign)).toEqual(record);
+    const failed = {
+      ...record,
+      state: "failed" as const,
+      finishedAt: record.since,
+      eventToDoneMs: 31_000,
+      problems: [{ pod: "api-b", reason: "CrashLoopBackOff", detail: "pod api-b: CrashLoopBackOff" }],
+    };
+    expect(decodeRecord(w, encodeRecord(w, failed, sign), sign)).toEqual(failed);
     expect(decodeRecord(w, text.replace(/"sig":"[^"]+"/, '"sig":"forged"'), sign)).toBeNull();
     expect(decodeRecord({ ...w, name: "other" }, text, sign)).toBeNull();
     expect(decodeRecord(w, encodeRecord(w, record, undefined), sign)).toBeNull();
@@ -360,7 +368,11 @@ describe("records", () => {
     expect(foldOutcomes([e("a", { state: "verified", eventToDoneMs: 5000 }), e("b", { state: "pending" })])[0]!.state).toBe("pending");
     expect(
       foldOutcomes([
-        e("a", { state: "failed", eventToDoneMs: 7000, problems: ["pod x: CrashLoopBackOff"] }),
+        e("a", {
+          state: "failed",
+          eventToDoneMs: 7000,
+          problems: [{ pod: "x", reason: "CrashLoopBackOff", detail: "pod x: CrashLoopBackOff" }],
+        }),
         e("b", { state: "pending" }),
       ])[0],
     ).toMatchObject({ state: "failed", eventToDoneMs: 7000 });
