@@ -20,13 +20,11 @@ function claims(
 }
 
 export function encodeRecord(w: Pick<Workload, "kind" | "namespace" | "name">, r: RotationRecord, sign: Signer): string {
-  const problems = r.problems
-    ?.slice(0, MAX_PROBLEMS)
-    .map((p) => ({
-      ...(p.pod ? { pod: p.pod.slice(0, 253) } : {}),
-      reason: p.reason.slice(0, 64),
-      detail: p.detail.slice(0, MAX_PROBLEM_CHARS),
-    }));
+  const problems = r.problems?.slice(0, MAX_PROBLEMS).map((p) => ({
+    ...(p.pod ? { pod: p.pod.slice(0, 253) } : {}),
+    reason: p.reason.slice(0, 64),
+    detail: p.detail.slice(0, MAX_PROBLEM_CHARS),
+  }));
   return JSON.stringify({
     ...r,
     ...(problems ? { problems } : {}),

@@ -11,7 +11,7 @@ import { setRuntime } from "../../shared/pipeline/instance.js";
 import type { Report } from "../../shared/report/report.js";
 import type { RotationOutcome } from "../../shared/model/index.js";
 import { recordKey, VERIFY_LABEL } from "../../shared/lib/annotations.js";
-import { controllersStandIn, type ControllersStandIn } from "../env/controllers-standin.js";
+import { controllersStandIn } from "../env/controllers-standin.js";
 import type { DriverStandIn } from "../env/driver-standin.js";
 import {
   createNamespace,
