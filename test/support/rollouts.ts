@@ -1,35 +1,35 @@
-// How many rollouts a workload had: its pod template's changes, counted by a watch from the first look. A Deployment's
-// metadata.generation cannot say it: the API server bumps it on annotation changes too ("annotation updates bump the
-// generation because annotations are copied from deployments to their replica sets", pkg/registry/apps/deployment/
-// strategy.go), and the pusher keeps its verification records in workload annotations.
+// How many rollouts a workload had: its pod template's changes, counted by one watch per workload kind and cluster.
+// A Deployment's metadata.generation cannot say it: the API server bumps it on annotation changes too ("annotation
+// updates bump the generation because annotations are copied from deployments to their replica sets",
+// pkg/registry/apps/deployment/strategy.go), and the pusher keeps its verification records in workload annotations.
 import { CustomObjectsApi, Watch, type KubeConfig } from "@kubernetes/client-node";
 
 type Kind = "Deployment" | "StatefulSet" | "DaemonSet";
 const PLURAL: Record<Kind, string> = { Deployment: "deployments", StatefulSet: "statefulsets", DaemonSet: "daemonsets" };
 
 interface Raw {
-  metadata?: { generation?: number; resourceVersion?: string };
+  metadata?: { namespace?: string; name?: string; generation?: number; resourceVersion?: string };
   spec?: { template?: unknown };
 }
 
-interface Counter {
+interface Seen {
   template: string;
+  /** 1 when first seen, +1 per template change after. */
   count: number;
-  seenRv: number;
-  abort: () => void;
+  rv: number;
 }
 
 export class RolloutCounter {
-  private readonly counters = new Map<string, Promise<Counter>>();
+  private readonly seen = new Map<string, Seen>();
+  private readonly watches = new Map<Kind, Promise<() => void>>();
   private readonly custom: CustomObjectsApi;
   constructor(private readonly kc: KubeConfig) {
     this.custom = kc.makeApiClient(CustomObjectsApi);
   }
 
-  /** 1 at creation (if first looked at before any rollout) plus one per template change since the first look. */
+  /** Template versions seen so far (differences between two calls = rollouts in between). */
   async rollouts(ns: string, kind: Kind, name: string): Promise<number> {
-    const key = `${kind}/${ns}/${name}`;
-    // Plain JSON, as the watch delivers it (the typed client's objects serialize differently).
+    await this.watching(kind);
     const now = (await this.custom.getNamespacedCustomObject({
       group: "apps",
       version: "v1",
@@ -37,43 +37,42 @@ export class RolloutCounter {
       plural: PLURAL[kind],
       name,
     })) as Raw;
+    const key = `${kind}/${ns}/${name}`;
     const rv = Number(now.metadata?.resourceVersion ?? 0);
-    let p = this.counters.get(key);
-    if (!p) {
-      p = this.start(now, ns, kind, name);
-      this.counters.set(key, p);
+    // Until the watch has delivered what this read saw.
+    for (let i = 0; (this.seen.get(key)?.rv ?? -1) < rv; i++) {
+      if (i > 500) throw new Error(`rollout counter: the watch did not deliver ${key}@${rv}`);
+      await new Promise((r) => setTimeout(r, 10));
     }
-    const c = await p;
-    // The watch has seen at least what this read saw.
-    for (let i = 0; c.seenRv < rv && i < 200; i++) await new Promise((r) => setTimeout(r, 10));
-    return c.count;
+    return this.seen.get(key)!.count;
   }
 
-  private async start(now: Raw, ns: string, kind: Kind, name: string): Promise<Counter> {
-    // Template changes before the first look are counted by metadata.generation (no record was written yet).
-    const c: Counter = {
-      template: JSON.stringify(now.spec?.template ?? {}),
-      count: now.metadata?.generation ?? 1,
-      seenRv: Number(now.metadata?.resourceVersion ?? 0),
-      abort: () => undefined,
-    };
-    const ctl = await new Watch(this.kc).watch(
-      `/apis/apps/v1/namespaces/${ns}/${PLURAL[kind]}`,
-      { fieldSelector: `metadata.name=${name}`, resourceVersion: now.metadata?.resourceVersion ?? "0" },
-      (type, obj: Raw) => {
-        if (type !== "MODIFIED" && type !== "ADDED") return;
-        const t = JSON.stringify(obj.spec?.template ?? {});
-        if (t !== c.template) c.count++;
-        c.template = t;
-        c.seenRv = Math.max(c.seenRv, Number(obj.metadata?.resourceVersion ?? 0));
-      },
-      () => undefined,
-    );
-    c.abort = () => ctl.abort();
-    return c;
+  private watching(kind: Kind): Promise<() => void> {
+    let p = this.watches.get(kind);
+    if (!p) {
+      // No resourceVersion: the watch starts with every existing object (ADDED), then every change.
+      p = new Watch(this.kc)
+        .watch(
+          `/apis/apps/v1/${PLURAL[kind]}`,
+          {},
+          (type, obj: Raw) => {
+            const key = `${kind}/${obj.metadata?.namespace}/${obj.metadata?.name}`;
+            if (type === "DELETED") return void this.seen.delete(key);
+            const template = JSON.stringify(obj.spec?.template ?? {});
+            const s = this.seen.get(key);
+            const rv = Number(obj.metadata?.resourceVersion ?? 0);
+            if (!s) this.seen.set(key, { template, count: 1, rv });
+            else this.seen.set(key, { template, count: s.count + (s.template === template ? 0 : 1), rv: Math.max(s.rv, rv) });
+          },
+          () => undefined,
+        )
+        .then((ctl) => () => ctl.abort());
+      this.watches.set(kind, p);
+    }
+    return p;
   }
 
   async stop(): Promise<void> {
-    for (const p of this.counters.values()) (await p).abort();
+    for (const p of this.watches.values()) (await p)();
   }
 }
