@@ -41,7 +41,7 @@ export class RolloutCounter {
     const rv = Number(now.metadata?.resourceVersion ?? 0);
     // Until the watch has delivered what this read saw.
     for (let i = 0; (this.seen.get(key)?.rv ?? -1) < rv; i++) {
-      if (i > 500) throw new Error(`rollout counter: the watch did not deliver ${key}@${rv}`);
+      if (i > 3000) throw new Error(`rollout counter: the watch did not deliver ${key}@${rv} within 30 s`);
       await new Promise((r) => setTimeout(r, 10));
     }
     return this.seen.get(key)!.count;
@@ -50,23 +50,34 @@ export class RolloutCounter {
   private watching(kind: Kind): Promise<() => void> {
     let p = this.watches.get(kind);
     if (!p) {
-      // No resourceVersion: the watch starts with every existing object (ADDED), then every change.
-      p = new Watch(this.kc)
-        .watch(
-          `/apis/apps/v1/${PLURAL[kind]}`,
-          {},
-          (type, obj: Raw) => {
-            const key = `${kind}/${obj.metadata?.namespace}/${obj.metadata?.name}`;
-            if (type === "DELETED") return void this.seen.delete(key);
-            const template = JSON.stringify(obj.spec?.template ?? {});
-            const s = this.seen.get(key);
-            const rv = Number(obj.metadata?.resourceVersion ?? 0);
-            if (!s) this.seen.set(key, { template, count: 1, rv });
-            else this.seen.set(key, { template, count: s.count + (s.template === template ? 0 : 1), rv: Math.max(s.rv, rv) });
-          },
-          () => undefined,
-        )
-        .then((ctl) => () => ctl.abort());
+      let stopped = false;
+      let abort = () => undefined as void;
+      const onEvent = (type: string, obj: Raw) => {
+        const key = `${kind}/${obj.metadata?.namespace}/${obj.metadata?.name}`;
+        if (type === "DELETED") return void this.seen.delete(key);
+        const template = JSON.stringify(obj.spec?.template ?? {});
+        const s = this.seen.get(key);
+        const rv = Number(obj.metadata?.resourceVersion ?? 0);
+        if (!s) this.seen.set(key, { template, count: 1, rv });
+        else this.seen.set(key, { template, count: s.count + (s.template === template ? 0 : 1), rv: Math.max(s.rv, rv) });
+      };
+      // No resourceVersion: each (re)start lists every object (ADDED), then every change. An API server restarted by a
+      // test ends the watch: it starts again (changes made while it was down count once).
+      const start = async (): Promise<void> => {
+        if (stopped) return;
+        try {
+          const ctl = await new Watch(this.kc).watch(`/apis/apps/v1/${PLURAL[kind]}`, {}, onEvent, () => {
+            if (!stopped) setTimeout(() => void start(), 200);
+          });
+          abort = () => ctl.abort();
+        } catch {
+          if (!stopped) setTimeout(() => void start(), 200);
+        }
+      };
+      p = start().then(() => () => {
+        stopped = true;
+        abort();
+      });
       this.watches.set(kind, p);
     }
     return p;
