@@ -89,6 +89,8 @@ export async function handleParsedDelivery(rt: Runtime, entries: DeliveryEntry[]
       ok: c.ok,
       failure: c.failure,
       durationMs: c.durationMs,
+      ...(c.verifying ? { verifying: c.verifying } : {}),
+      ...(c.verifyError ? { verifyError: c.verifyError } : {}),
       actions: c.actions
         .filter((a) => a.status !== "skipped")
         .map((a) => ({
