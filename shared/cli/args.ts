@@ -3,7 +3,7 @@
 // exactly the same requests; the allow-list (403) is checked later against the real configuration.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseRotateRequest } from "../signal/rotate-request.js";
-import type { VaultConfig, VaultObjectType } from "../types.js";
+import type { VaultConfig, VaultObjectType } from "../model/index.js";
 
 export const PROGRAM = "kv-rotation-pusher";
 

@@ -27,7 +27,22 @@ import { cliConfig, cliRuntime } from "./setup.js";
 type RunCommand = Exclude<Command, { command: "help" }>;
 
 export function reportFailed(r: Report): boolean {
-  return r.retry || r.clusters.some((c) => !c.ok) || r.counts.failed > 0;
+  return r.retry || !!r.vaultFailure || r.clusters.some((c) => !c.ok) || r.counts.failed > 0;
+}
+
+/** How a failed report ended, in words: transient (retry as is), a configuration problem, or failed actions. */
+function outcomeWords(r: Report, retryHint: string): string {
+  if (!r.retry) return "some part failed";
+  const failures = [...r.clusters.map((c) => c.failure), r.vaultFailure].filter((f) => !!f);
+  return failures.every((f) => f.kind === "transient")
+    ? `incomplete (transient failure; ${retryHint})`
+    : "failed (needs a configuration change; see fix)";
+}
+
+/** Key Vault's failure, its kind and what to change, on stderr (the table shows only per-object skips). */
+function vaultFailureLines(r: Report): string {
+  const f = r.vaultFailure;
+  return f ? `${PROGRAM}: Key Vault ${f.kind} failure: ${f.message}\n${PROGRAM}: fix: ${f.fix}\n` : "";
 }
 
 function sink(io: CliIo, verbose: boolean): LogSink {
@@ -103,9 +118,8 @@ function printReport(io: CliIo, cmd: RunCommand, r: Report): number {
   logReportSummary(r, sink(io, cmd.common.verbose));
   io.stdout.write(cmd.common.output === "json" ? JSON.stringify(r, null, 2) + "\n" : formatTable(r) + "\n");
   if (reportFailed(r)) {
-    io.stderr.write(
-      `${PROGRAM}: ${r.retry ? "incomplete (transient failure; safe to run again)" : "some part failed"}: ${failureSummary(r) || `${r.counts.failed} action(s) failed`}\n`,
-    );
+    io.stderr.write(`${PROGRAM}: ${outcomeWords(r, "safe to run again")}: ${failureSummary(r) || `${r.counts.failed} action(s) failed`}\n`);
+    io.stderr.write(vaultFailureLines(r));
     return EXIT_FAILED;
   }
   return EXIT_OK;
@@ -229,9 +243,7 @@ async function execute(cmd: RunCommand, rt: Runtime, io: CliIo): Promise<number>
       const rejected = entries.filter((e) => e.kind === "rejected").length;
       if (rejected) io.stderr.write(`${PROGRAM}: ${rejected} event(s) rejected (see above)\n`);
       if (report && reportFailed(report))
-        io.stderr.write(
-          `${PROGRAM}: ${report.retry ? "incomplete (transient failure; Event Grid would redeliver)" : "some part failed"}\n`,
-        );
+        io.stderr.write(`${PROGRAM}: ${outcomeWords(report, "Event Grid would redeliver")}\n${vaultFailureLines(report)}`);
       return rejected || (report && reportFailed(report)) ? EXIT_FAILED : EXIT_OK;
     }
   }

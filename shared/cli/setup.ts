@@ -12,7 +12,7 @@ import { keyVaultClientSettings } from "../config/keyvault-client.js";
 import { freshSpcs } from "../inventory/source.js";
 import { vaultResourceId } from "../names/keyvault.js";
 import { createRuntime, type Runtime } from "../pipeline/runtime.js";
-import type { VaultConfig } from "../types.js";
+import type { VaultConfig } from "../model/index.js";
 import { UsageError, type Command, type CommonOptions } from "./args.js";
 
 /** Recorded for --vault-url vaults: they have no known ARM id (only used to verify events). */

@@ -107,7 +107,9 @@ export async function handleParsedDelivery(rt: Runtime, entries: DeliveryEntry[]
         .map((a) => ({ target: a.target, reason: a.reason.code, detail: a.reason.detail })),
     });
   await finishReport(rt, report, opts.log);
-  if (report.retry) throw new RedeliveryNeeded(report);
+  // Transient: Event Grid redelivers. Key Vault access or identity: fail just as loudly — Event Grid retries, then
+  // dead-letters, and the reason is in the function log — rather than acknowledge a rotation that was not pushed.
+  if (report.retry || (report.vaultFailure && report.vaultFailure.kind !== "transient")) throw new RedeliveryNeeded(report);
   return { entries, report, rejected, ignored, ...(expiry ? { expiry } : {}) };
 }
 

@@ -31,6 +31,7 @@ export function logReportSummary(report: Report, log: LogSink): void {
     vaultReads: report.vaultReads,
     durationMs: report.durationMs,
     retry: report.retry,
+    ...(report.vaultFailure ? { vaultFailure: report.vaultFailure } : {}),
     ...(report.drift ? { drift: report.drift } : {}),
     proofReads: report.proofReads,
     ...(report.vaultFailure ? { vaultFailure: report.vaultFailure } : {}),

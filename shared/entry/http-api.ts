@@ -11,9 +11,10 @@
 //       the body itself)
 //   415 a content-type that is not JSON (`application/json` or `…+json`); a missing content-type is accepted and
 //       the body parsed as JSON (curl's `--json` and most clients send one; the 400 for bad JSON still applies)
-//   502 the push ran but some part failed permanently (a cluster refused, an action failed); body = the report
+//   502 the push ran but some part failed permanently (a cluster refused, an action failed, Key Vault refused access
+//       or the identity: report.vaultFailure says why and what to fix); body = the report
 //   503 a transient failure (API server unreachable, Key Vault throttled, …); body = the report (or an error) and
-//       `Retry-After` — calling again is safe, every action is idempotent
+//       `Retry-After` (Key Vault's own when it asked for one) — calling again is safe, every action is idempotent
 //   500 anything unexpected (including invalid app settings): a generic message + the invocation id, never a stack
 //       trace, an exception message or a value; details go to the function log only.
 //
@@ -34,7 +35,7 @@ import {
   type RotateContext,
   type RotateRequest,
 } from "../signal/rotate-request.js";
-import type { RotationSignal } from "../types.js";
+import type { Failure, RotationSignal } from "../model/index.js";
 import { finishReport } from "./finish-report.js";
 import { logJson, type LogSink } from "./log.js";
 
@@ -89,8 +90,8 @@ function isJsonContentType(ct: string): boolean {
 
 /** 503 (+ Retry-After) when only transient failures stopped it; 502 when something failed that waiting will not fix. */
 function reportStatus(report: Report): number {
-  const failures = [...report.clusters.filter((c) => !c.ok).map((c) => c.failure), report.vaultFailure].filter((f) => !!f);
-  if (failures.some((f) => f.kind !== "transient")) return 502;
+  // An access or identity failure (Key Vault or a cluster) needs a configuration change: 502 with the reason.
+  if (failuresOf(report).some((f) => f.kind !== "transient")) return 502;
   if (report.retry) return 503;
   if (report.clusters.some((c) => !c.ok) || report.counts.failed > 0) return 502;
   return 200;
@@ -102,8 +103,21 @@ async function reportOutput(rt: Runtime, input: HttpApiRequest, report: Report):
   return {
     status,
     jsonBody: report,
-    headers: { "Cache-Control": "no-store", ...(status === 503 ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {}) },
+    headers: { "Cache-Control": "no-store", ...(status === 503 ? { "Retry-After": String(retryAfter(report)) } : {}) },
   };
+}
+
+/** The service's own Retry-After when a transient failure carried one (whole seconds, at least 1), else the default. */
+function retryAfter(report: Report): number {
+  const waits = failuresOf(report)
+    .filter((f) => f.kind === "transient" && f.retryAfterSeconds !== undefined)
+    .map((f) => f.retryAfterSeconds!);
+  return waits.length ? Math.max(1, Math.ceil(Math.max(...waits))) : RETRY_AFTER_SECONDS;
+}
+
+/** Every failure that stopped part of the invocation (clusters and Key Vault). */
+function failuresOf(report: Report): Failure[] {
+  return [...report.clusters.filter((c) => !c.ok).map((c) => c.failure), report.vaultFailure].filter((f): f is Failure => !!f);
 }
 
 function rejected(input: HttpApiRequest, r: { status: number; message: string; field?: string }): HttpApiResponse {

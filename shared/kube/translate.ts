@@ -14,6 +14,7 @@ import {
   type Workload,
   type WorkloadKind,
 } from "../model/index.js";
+import { goTrimSpace } from "../lib/go-strings.js";
 import { parseObjects } from "./spc-objects.js";
 
 export const CSI_DRIVER_NAME = "secrets-store.csi.k8s.io";
@@ -40,7 +41,8 @@ export function toSpc(raw: RawSpc): Spc {
     namespace: raw.metadata?.namespace ?? "",
     name: raw.metadata?.name ?? "",
     provider: (raw.spec?.provider ?? "").trim(),
-    keyvaultName: (params.keyvaultName ?? "").trim().toLowerCase(),
+    // The provider trims with Go's strings.TrimSpace; vault names are case-insensitive.
+    keyvaultName: goTrimSpace(params.keyvaultName ?? "").toLowerCase(),
     objects,
     secretObjects: (raw.spec?.secretObjects ?? []).map((s) => ({
       secretName: s.secretName ?? "",

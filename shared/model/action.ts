@@ -13,7 +13,6 @@ export const SKIP_CODES = [
   "over-budget",
   "spc-invalid",
   "pinned-version",
-  "version-history",
   "secret-not-synced",
   "secret-object-invalid",
   "up-to-date",

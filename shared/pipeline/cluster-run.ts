@@ -19,6 +19,7 @@ import {
   type SecretTarget,
 } from "../plan/plan.js";
 import { toReportAction } from "../report/report.js";
+import { readHistories } from "./objects.js";
 import { findProofs, rememberLatest } from "./prove.js";
 import type { Runtime } from "./runtime.js";
 import type { VaultReader } from "../vault/reader.js";
@@ -58,6 +59,7 @@ async function prepare(rt: Runtime, api: ClusterApi, pass: ClusterPass, behind: 
   const ctx: PlanContext = { ...pass.ctx, vaults: rt.config.vaults, render: rt.render };
   const inv = await collectInventory(api, pass.spcs, pass.objectNames, inScope(ctx), rt.config.concurrency);
   const objects = await pass.objects(inv);
+  await readHistories(pass.reader, rt.config.vaults, objects, inv.spcs.filter(inScope(ctx)), rt.render);
   const reads = new Map(
     objects.flatMap((o) => Object.entries(o.state.byType).map(([t, r]) => [`${o.state.vault}|${t}|${o.state.objectName}`, r])),
   );

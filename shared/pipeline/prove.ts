@@ -6,6 +6,7 @@ import pLimit from "p-limit";
 import { isAvailable, shortVersion, type VaultConfig, type VersionInfo } from "../model/index.js";
 import { holdsRendering, renderValues, unprovable, type Proof, type Renderer, type SecretTarget } from "../plan/plan.js";
 import type { VaultReader } from "../vault/reader.js";
+import { listed } from "./objects.js";
 import { KnownRenderings } from "./known-renderings.js";
 
 export interface ProofDeps {
@@ -19,7 +20,8 @@ export interface ProofDeps {
 
 /** Remembers the latest renderings the analysis made (a warm instance then proves the next rotation without reads). */
 export function rememberLatest(targets: SecretTarget[], created: (t: SecretTarget) => Date | undefined, known: KnownRenderings): void {
-  for (const t of targets) {
+  // Versioned files (objectVersionHistory) hold several versions per Secret: they carry their own proof.
+  for (const t of targets.filter((x) => (x.spcObject.objectVersionHistory ?? 0) <= 1)) {
     const v = KnownRenderings.variantKey(t);
     known.remember(v, t.latest.version, created(t), known.valuesDigest(v, t.keys, t.latest.values));
   }
@@ -74,7 +76,7 @@ async function proveOne(t: SecretTarget, latestCreated: Date | undefined, deps: 
   const hints = t.hints.slice(0, deps.window);
   const byHint = await firstHeld(t, hints, variant, deps, vault);
   if (byHint) return proven(byHint);
-  const window = proofWindow(await deps.reader.listVersions(vault, t.spcObject.objectType, t.spcObject.objectName), deps.window);
+  const window = proofWindow(listed(await deps.reader.listVersions(vault, t.spcObject.objectType, t.spcObject.objectName)), deps.window);
   const rest = window.map((v) => v.version).filter((v) => !hints.includes(v));
   const byWindow = await firstHeld(t, rest, variant, deps, vault);
   if (byWindow) return proven(byWindow);
@@ -94,6 +96,8 @@ export async function findProofs(
 ): Promise<Map<string, Proof>> {
   const limit = pLimit(concurrency);
   const out = new Map<string, Proof>();
-  await Promise.all(targets.map((t) => limit(async () => out.set(t.id, await proveOne(t, latestCreated(t), deps)))));
+  await Promise.all(
+    targets.filter((t) => !t.proof).map((t) => limit(async () => out.set(t.id, await proveOne(t, latestCreated(t), deps)))),
+  );
   return out;
 }

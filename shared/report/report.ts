@@ -10,6 +10,7 @@ import {
   type ReportAction,
   type RotationSignal,
   isRetryable,
+  worstFailure,
 } from "../model/index.js";
 
 export type { ClusterReport, Counts, Report, ReportAction } from "../model/index.js";
@@ -88,6 +89,9 @@ export interface ReportInput {
 /** The report; `retry` when any cluster or Key Vault failure is one the trigger should retry. */
 export function buildReport(i: ReportInput): Report {
   const { counts, skipsByReason } = countActions(i.clusters);
+  // Key Vault failures surface once for the invocation too (whichever cluster's pass ran into them).
+  let vaultFailure = i.vaultFailure;
+  for (const c of i.clusters) if (c.failure?.source === "keyvault") vaultFailure = worstFailure(vaultFailure, c.failure);
   return {
     invocationId: i.invocationId,
     trigger: i.trigger,
@@ -105,7 +109,7 @@ export function buildReport(i: ReportInput): Report {
     })),
     vaultReads: i.reads.total,
     proofReads: i.reads.proof,
-    ...(i.vaultFailure ? { vaultFailure: i.vaultFailure } : {}),
+    ...(vaultFailure ? { vaultFailure } : {}),
     clusters: i.clusters,
     counts,
     skipsByReason,
@@ -119,16 +123,18 @@ export function buildReport(i: ReportInput): Report {
       ),
     },
     retry:
-      (!!i.vaultFailure && isRetryable(i.vaultFailure.kind)) || i.clusters.some((c) => !c.ok && !!c.failure && isRetryable(c.failure.kind)),
+      (!!vaultFailure && isRetryable(vaultFailure.kind)) || i.clusters.some((c) => !c.ok && !!c.failure && isRetryable(c.failure.kind)),
     ...(i.drift ? { drift: i.drift } : {}),
   };
 }
 
-/** Failures of the clusters that did not finish, as one line (`cluster: message`). */
+const withFix = (f: Failure) => (f.fix ? `${f.message}; fix: ${f.fix}` : f.message);
+
+/** Failures of the clusters that did not finish, as one line (`cluster: message; fix: …`). */
 export function failureSummary(r: Report): string {
   return r.clusters
     .filter((c) => !c.ok)
-    .map((c) => `${c.cluster}: ${c.failure?.message ?? "failed"}`)
-    .concat(r.vaultFailure ? [`Key Vault: ${r.vaultFailure.message}`] : [])
+    .map((c) => `${c.cluster}: ${c.failure ? withFix(c.failure) : "failed"}`)
+    .concat(r.vaultFailure ? [`Key Vault: ${withFix(r.vaultFailure)}`] : [])
     .join("; ");
 }

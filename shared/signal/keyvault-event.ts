@@ -19,8 +19,7 @@ import {
   VAULT_RESOURCE_ID_SHAPE,
 } from "../names/keyvault.js";
 import { isPlainObject, quoteForLog, sanitizeForLog, typeName, UNSAFE_CHAR_RE } from "../names/untrusted.js";
-import type { ExpiryNotice } from "../model/index.js";
-import type { RotationSignal, SignalSource, VaultConfig, VaultObjectType } from "../types.js";
+import type { ExpiryNotice, RotationSignal, SignalSource, VaultConfig, VaultObjectType } from "../model/index.js";
 
 export type ParsedEvent =
   | { kind: "signal"; signal: RotationSignal }

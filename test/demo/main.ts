@@ -54,7 +54,7 @@ async function main(): Promise<void> {
       namespaceReadBudget: 50,
       proofVersions: 3,
     },
-    { credential: cred, vault: { serviceVersion: "7.6", clientOptions: kvOpts as unknown as Record<string, unknown> } },
+    { credential: cred, vault: { clientOptions: kvOpts as unknown as Record<string, unknown> } },
   );
   const logs: string[] = [];
   let host: Awaited<ReturnType<typeof serveFunctions>> | undefined;

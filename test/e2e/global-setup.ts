@@ -1,6 +1,9 @@
-// Starts the real control plane once for the e2e project (kube-apiserver ×2 on one etcd, RBAC on).
+// Starts the real control plane once for the e2e project (kube-apiserver ×2 on one etcd, RBAC on), and provides
+// the real Secrets Store CSI driver and Azure provider binaries (built on first use, then cached) before any test
+// runs, so a cold build never counts against a test's timeout; each test file starts its own CSI nodes.
 import type { TestProject } from "vitest/node";
 import { startKubeEnv, type KubeEnv, type KubeEnvInfo } from "../env/environment.js";
+import { csiAssets } from "../env/real-driver/assets.js";
 
 declare module "vitest" {
   export interface ProvidedContext {
@@ -12,6 +15,10 @@ let env: KubeEnv | undefined;
 
 export async function setup(project: TestProject): Promise<void> {
   const t0 = Date.now();
+  const csi = await csiAssets();
+  console.log(
+    `[e2e env] Secrets Store CSI driver ${csi.versions.driver}, Azure provider ${csi.versions.provider}: binaries ${csi.seconds.toFixed(1)} s`,
+  );
   env = await startKubeEnv({ clusters: ["c1"] });
   project.provide("kubeEnv", env.info);
   console.log(

@@ -14,7 +14,7 @@ import { reconcile } from "../../shared/pipeline/reconcile.js";
 import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import { kubeConfigFor } from "../env/environment.js";
 import { buildPfx, createCa, issueCert } from "../env/tls.js";
-import type { DriverStandIn } from "../env/driver-standin.js";
+import type { RealDriver } from "../env/real-driver/test-driver.js";
 import { LeakGuard } from "../reliability/support/leaks.js";
 import {
   createNamespace,
@@ -56,7 +56,7 @@ let c: ClusterHandles;
 let rt: Runtime;
 let tenantNs: string;
 let tenant: { core: CoreV1Api; custom: CustomObjectsApi; apps: AppsV1Api };
-const drivers: DriverStandIn[] = [];
+const drivers: RealDriver[] = [];
 /** Per entry point × kind × bait: did any tenant-readable byte change, or any vault byte appear? */
 const matrix: { entry: EntryPoint; kind: Kind; bait: Bait; tenantSecretChanged: boolean }[] = [];
 
@@ -358,7 +358,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const d of drivers) d.stop();
+  await Promise.all(drivers.map((d) => d.stop()));
   if (rt) closeRuntime(rt);
   await w?.stop();
 });

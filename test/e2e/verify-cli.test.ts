@@ -9,13 +9,12 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { RotationOutcome } from "../../shared/model/index.js";
 import { controllersStandIn, type ControllersStandIn } from "../env/controllers-standin.js";
-import type { DriverStandIn } from "../env/driver-standin.js";
+import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
 import { buildCliIfStale, cliMainJs } from "../support/built-cli.js";
 import {
   createNamespace,
   createSpc,
   createWorkload,
-  driver,
   setRequiresRepublish,
   startWorld,
   uniqueName,
@@ -95,7 +94,7 @@ current-context: c1
   ns = await createNamespace(c, "vcli");
   await setValue(name, "wait-value-1");
   await setValue(expiring, "expiring-value-1", new Date(Date.now() + 10 * 86_400_000 + 3_600_000));
-  d = await driver(w, c, [ns], "v1.6");
+  d = await startDriverStandIn({ kc: c.admin, namespaces: [ns], vaults: w.vaults, reader: () => w.reader(), mode: "v1.6" });
   ctl = controllersStandIn(c.admin, d);
   await createSpc(c, ns, {
     name: "app",

@@ -12,11 +12,10 @@ import type { Report } from "../../shared/report/report.js";
 import type { RotationOutcome } from "../../shared/model/index.js";
 import { recordKey, VERIFY_LABEL } from "../../shared/lib/annotations.js";
 import { controllersStandIn } from "../env/controllers-standin.js";
-import type { DriverStandIn } from "../env/driver-standin.js";
+import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
 import {
   createNamespace,
   createSpc,
-  driver,
   generation,
   keyVaultEvent,
   podTemplate,
@@ -56,7 +55,8 @@ async function scene(prefix: string, mode: "v1.6" | "v1.5" = "v1.6") {
   setRuntime(w.runtime({ namespacesInclude: [...namespaces] }, ["c1"]));
   const name = uniqueName(`${prefix}-db`);
   await setValue(name, `${prefix}-value-1`);
-  const d = await driver(w, c, [ns], mode);
+  // The driver stand-in: it can be told to ignore nudges (a mount that never moves), which the real driver cannot.
+  const d = await startDriverStandIn({ kc: c.admin, namespaces: [ns], vaults: w.vaults, reader: () => w.reader(), mode });
   drivers.push(d);
   await createSpc(c, ns, {
     name: "app",

@@ -3,7 +3,8 @@
 // from the template (its labels and annotations), their mounts through the driver stand-in, their container statuses
 // (Ready, or a crash loop / an image pull error as kubelet reports them), the old pods removed, and the workload's
 // status (observedGeneration, replicas, updatedReplicas, readyReplicas, availableReplicas, conditions). Writes go
-// through the status subresources as admin, as the controllers' own writes do. No test-runner imports (the demo uses it).
+// through the status subresources as admin, as the controllers' own writes do. Works with the driver stand-in and with
+// the real driver (pods bound to its node, mounted by its kubelet stand-in). No test-runner imports (the demo uses it).
 import {
   CoreV1Api,
   CustomObjectsApi,
@@ -14,6 +15,25 @@ import {
 } from "@kubernetes/client-node";
 import { templateKey, templateValue } from "../../shared/lib/annotations.js";
 import type { DriverStandIn } from "./driver-standin.js";
+import type { RealDriver } from "./real-driver/test-driver.js";
+
+/** How a new pod gets its CSI mount: kubelet (stand-in) and the real driver on their node, or the driver stand-in. */
+export interface PodMounts {
+  /** What a pod needs for kubelet to mount it (bound to the node, the ServiceAccount whose token it requests). */
+  binding?: { nodeName: string; serviceAccountName: string };
+  /** Resolves once the pod's CSI volume is mounted and its SPCPS written. */
+  mounted(ns: string, pod: string, spc: string): Promise<void>;
+}
+
+export function mountsOf(d: DriverStandIn | RealDriver): PodMounts {
+  if ("kind" in d && d.kind === "real")
+    return {
+      binding: { nodeName: d.node.nodeName, serviceAccountName: "default" },
+      mounted: async (ns, pod) => void (await d.node.kubelet.whenMounted(ns, pod)),
+    };
+  const standIn = d as DriverStandIn;
+  return { mounted: (ns, pod, spc) => standIn.mount(ns, pod, spc, { createPod: false }) };
+}
 
 export type Kind = "Deployment" | "StatefulSet" | "DaemonSet";
 /** How the new pods come up: ready, crash-looping (exit 1), stuck on an image pull, or never ready (a mount error). */
@@ -65,7 +85,8 @@ export interface ControllersStandIn {
   pods(ns: string, name: string): Promise<string[]>;
 }
 
-export function controllersStandIn(kc: KubeConfig, driver: DriverStandIn): ControllersStandIn {
+export function controllersStandIn(kc: KubeConfig, driver: DriverStandIn | RealDriver): ControllersStandIn {
+  const mounts = mountsOf(driver);
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const read = async (ns: string, kind: Kind, name: string) =>
@@ -84,16 +105,24 @@ export function controllersStandIn(kc: KubeConfig, driver: DriverStandIn): Contr
     for (let i = 0; i < count; i++) {
       const name =
         kind === "StatefulSet" ? `${w.metadata.name}-${i}` : `${w.metadata.name}-g${w.metadata.generation}-${(++serial).toString(36)}${i}`;
-      if (kind === "StatefulSet") await core.deleteNamespacedPod({ namespace: ns, name }).catch(() => undefined);
+      if (kind === "StatefulSet") await core.deleteNamespacedPod({ namespace: ns, name, gracePeriodSeconds: 0 }).catch(() => undefined);
+      // A pod whose mount never succeeds is one kubelet never got to (not bound): no mount, no SPCPS.
+      const bind = fate === "mount-error" ? undefined : mounts.binding;
+      if (bind)
+        await core
+          .createNamespacedServiceAccount({ namespace: ns, body: { metadata: { name: bind.serviceAccountName } } })
+          .catch((e: { code?: number }) => {
+            if (e.code !== 409) throw e;
+          });
       await core.createNamespacedPod({
         namespace: ns,
         body: {
           metadata: { name, namespace: ns, labels: t.metadata?.labels ?? {}, annotations: t.metadata?.annotations ?? {} },
-          spec: t.spec as never,
+          spec: { ...(t.spec as object), ...(bind ?? {}) } as never,
         },
       });
       // kubelet: the CSI volume is mounted before the containers start (the driver writes the pod's SPCPS).
-      if (spc && fate !== "mount-error") await driver.mount(ns, name, spc, { createPod: false });
+      if (spc && fate !== "mount-error") await mounts.mounted(ns, name, spc);
       const statuses = t.spec.containers.map((c) => containerStatus(c.name, c.image, fate));
       await core.patchNamespacedPodStatus(
         {

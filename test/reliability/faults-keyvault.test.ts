@@ -39,7 +39,6 @@ beforeAll(async () => {
   rt = createRuntime(localConfig(inject("kubeEnv").clusters, w.vaults), {
     credential: staticCredential(),
     vault: {
-      serviceVersion: "7.6",
       clientOptions: vaultClientOptions(w.caPem) as unknown as Record<string, unknown>,
       readTimeoutMs: READ_DEADLINE_MS,
     },
@@ -111,6 +110,7 @@ describe("Key Vault faults on the event path", () => {
     });
     const d = await driver(w, c, [], "v1.5");
     await d.mount(ns, "app-0", "app");
+    await d.ownersSettled(); // the real driver's patcher adds owner references to the Secret within 5 s
     await createWorkload(c, ns, "Deployment", "env", { env: ["creds"] });
     const gen0 = await generation(c, ns, "Deployment", "env");
     const secret = async () => {

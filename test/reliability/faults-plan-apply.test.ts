@@ -15,7 +15,7 @@ import type { Action } from "../../shared/model/index.js";
 import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import { reconcile } from "../../shared/pipeline/reconcile.js";
 import { toReportAction } from "../../shared/report/report.js";
-import type { RotationSignal } from "../../shared/types.js";
+import type { RotationSignal } from "../../shared/model/index.js";
 import { VaultReader } from "../../shared/vault/reader.js";
 import {
   createNamespace,

@@ -11,8 +11,15 @@ import { templateKey } from "../../../shared/lib/annotations.js";
 import { newTokens, startApiServer, startEtcd, type ApiServer, type Etcd } from "../../env/control-plane.js";
 import { kubeConfigFor, prepareCluster } from "../../env/environment.js";
 import { issueServerCert } from "../../env/tls.js";
-import type { DriverStandIn } from "../../env/driver-standin.js";
-import { createNamespace, createSpc, createWorkload, generation, stopRolloutCounters, type ClusterHandles } from "../../support/world.js";
+import {
+  createNamespace,
+  createSpc,
+  createWorkload,
+  generation,
+  stopRolloutCounters,
+  type ClusterHandles,
+  type TestDriver,
+} from "../../support/world.js";
 
 export interface Fleet {
   namespaces: string[];
@@ -25,7 +32,7 @@ export interface Fleet {
 /** Seeds `size` new namespaces, or the given ones (e.g. created first so a v1.6 stand-in can watch them). */
 export async function seedFleet(
   c: ClusterHandles,
-  d: DriverStandIn,
+  d: Pick<TestDriver, "mount">,
   opts: { prefix: string; size: number; object: string; staticObject: string; staticValue: string; namespaces?: string[] },
 ): Promise<Fleet> {
   const namespaces: string[] = [];
