@@ -13,6 +13,7 @@ import type { RotationOutcome } from "../../shared/model/index.js";
 import { recordKey, VERIFY_LABEL } from "../../shared/lib/annotations.js";
 import { controllersStandIn } from "../env/controllers-standin.js";
 import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
+import type { RealDriver } from "../env/real-driver/test-driver.js";
 import {
   createNamespace,
   createSpc,
@@ -47,17 +48,23 @@ afterAll(async () => {
   await w?.stop();
 });
 
-/** One namespace with an SPC syncing `app-creds`, a driver stand-in in `mode`, and the controllers' stand-in. */
-async function scene(prefix: string, mode: "v1.6" | "v1.5" = "v1.6") {
+/**
+ * One namespace with an SPC syncing `app-creds`, a driver in `mode` (the stand-in, or the real driver + provider with
+ * the kubelet stand-in), and the controllers' stand-in.
+ */
+async function scene(prefix: string, mode: "v1.6" | "v1.5" | "real" = "v1.6") {
   const ns = await createNamespace(c, prefix);
   namespaces.push(ns);
   // The runtime sees this file's namespaces only (other files leave pending records in the shared cluster).
   setRuntime(w.runtime({ namespacesInclude: [...namespaces] }, ["c1"]));
   const name = uniqueName(`${prefix}-db`);
   await setValue(name, `${prefix}-value-1`);
-  // The driver stand-in: it can be told to ignore nudges (a mount that never moves), which the real driver cannot.
-  const d = await startDriverStandIn({ kc: c.admin, namespaces: [ns], vaults: w.vaults, reader: () => w.reader(), mode });
-  drivers.push(d);
+  // The driver stand-in can be told to ignore nudges (a mount that never moves), which the real driver cannot.
+  const d =
+    mode === "real"
+      ? await w.realDriver(c, { rotationPollInterval: "2s" })
+      : await startDriverStandIn({ kc: c.admin, namespaces: [ns], vaults: w.vaults, reader: () => w.reader(), mode });
+  if (!("kind" in d)) drivers.push(d);
   await createSpc(c, ns, {
     name: "app",
     vault: "kv-alpha",
@@ -65,6 +72,20 @@ async function scene(prefix: string, mode: "v1.6" | "v1.5" = "v1.6") {
     secretObjects: [{ secretName: "app-creds", type: "Opaque", data: [{ objectName: name, key: "password" }] }],
   });
   return { ns, name, d, ctl: controllersStandIn(c.admin, d) };
+}
+
+/** The real driver refetches on a remount only once --rotation-poll-interval passed since the mount last changed. */
+async function gateOpen(d: RealDriver, ns: string): Promise<void> {
+  for (const p of (await c.core.listNamespacedPod({ namespace: ns })).items) {
+    let mtime: number;
+    try {
+      mtime = d.node.targetMtimeMs(p.metadata!.uid!, "csi");
+    } catch {
+      continue; // not mounted
+    }
+    const wait = mtime + d.rotationPollIntervalMs + 100 - Date.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+  }
 }
 
 async function setValue(name: string, value: string): Promise<string> {
@@ -118,84 +139,104 @@ async function annotations(ns: string, name: string) {
 type Outcome = { line: string; eventToDoneMs: number; workloads: RotationOutcome["workloads"]; objectName: string };
 
 describe("verified rotations", () => {
-  it("a good rotation: Secrets, mounts and the rollout converge → RotationVerified on every workload, logged with the time from the event", async () => {
-    const { ns, name, d, ctl } = await scene("vok");
-    await deployment(ns, "api", { env: ["app-creds"], spc: "app" }, { replicas: 2 });
-    await deployment(ns, "files", { spc: "app" });
-    await ctl.settle(ns, "Deployment", "api", 2);
-    await ctl.settle(ns, "Deployment", "files", 1);
-    const gen0 = await generation(c, ns, "Deployment", "api");
+  it.each([
+    ["the driver stand-in", "v1.6"],
+    ["the real driver and provider (kubelet stand-in)", "real"],
+  ] as const)(
+    "a good rotation with %s: Secrets, mounts and the rollout converge → RotationVerified on every workload, logged with the time from the event",
+    async (_driver, mode) => {
+      const { ns, name, d, ctl } = await scene(mode === "real" ? "vreal" : "vok", mode);
+      await deployment(ns, "api", { env: ["app-creds"], spc: "app" }, { replicas: 2 });
+      await deployment(ns, "files", { spc: "app" });
+      await ctl.settle(ns, "Deployment", "api", 2);
+      await ctl.settle(ns, "Deployment", "files", 1);
+      const gen0 = await generation(c, ns, "Deployment", "api");
 
-    const v2 = await setValue(name, "vok-value-2");
-    const eventTime = new Date();
-    await deliver(name, v2, eventTime);
-    const push = lastLog<Report>("push summary")!;
-    expect(push.counts.workloadsRestarted).toBe(1);
-    // Both workloads carry a pending record (on the workload, not on the synced Secret the driver rebuilds).
-    for (const wl of ["api", "files"]) {
-      const a = await annotations(ns, wl);
-      expect(a.labels[VERIFY_LABEL]).toBe("pending");
-      expect(JSON.parse(a.annotations[recordKey("kv-alpha", name)]!)).toMatchObject({ objectName: name, version: v2, state: "pending" });
-    }
-    const secret = await c.core.readNamespacedSecret({ namespace: ns, name: "app-creds" });
-    expect(Object.keys(secret.metadata?.annotations ?? {}).filter((k) => k.startsWith("kv-rotation-pusher"))).toEqual([]);
+      // The real driver refetches on a pod update only once --rotation-poll-interval passed since the last mount.
+      if ("kind" in d) await gateOpen(d, ns);
+      const v2 = await setValue(name, `${ns}-value-2`);
+      const eventTime = new Date();
+      await deliver(name, v2, eventTime);
+      const push = lastLog<Report>("push summary")!;
+      expect(push.counts.workloadsRestarted).toBe(1);
+      // Both workloads carry a pending record (on the workload, not on the synced Secret the driver rebuilds).
+      for (const wl of ["api", "files"]) {
+        const a = await annotations(ns, wl);
+        expect(a.labels[VERIFY_LABEL]).toBe("pending");
+        expect(JSON.parse(a.annotations[recordKey("kv-alpha", name)]!)).toMatchObject({ objectName: name, version: v2, state: "pending" });
+      }
+      const secret = await c.core.readNamespacedSecret({ namespace: ns, name: "app-creds" });
+      expect(Object.keys(secret.metadata?.annotations ?? {}).filter((k) => k.startsWith("kv-rotation-pusher"))).toEqual([]);
 
-    // The nudged mounts move (driver stand-in): the files-only workload is verified; the Deployment controller has
-    // not rolled the env consumer out yet, so the rotation is still in flight.
-    await d.idle();
-    await verifyNow();
-    expect(lastLog("rotation verified")).toBeUndefined();
-    const inFlight = lastLog<{ inFlight: number }>("verify summary")!;
-    expect(inFlight.inFlight).toBe(1);
-    expect((await ourEvents(ns, "RotationVerified")).map((e) => e.involvedObject.name)).toEqual(["files"]);
-    expect((await annotations(ns, "api")).labels[VERIFY_LABEL]).toBe("pending");
+      // The nudged mounts move (driver stand-in): the files-only workload is verified; the Deployment controller has
+      // not rolled the env consumer out yet, so the rotation is still in flight.
+      await d.idle();
+      // The real driver refetches when kubelet's remount passes its gate: look until the files-only workload got there.
+      for (let i = 0; i < 30; i++) {
+        await verifyNow();
+        if ((await ourEvents(ns, "RotationVerified")).length) break;
+        await new Promise((r) => setTimeout(r, 500));
+      }
+      expect(lastLog("rotation verified", (o: Outcome) => o.objectName === name)).toBeUndefined();
+      const inFlight = lastLog<{ inFlight: number }>("verify summary")!;
+      expect(inFlight.inFlight).toBe(1);
+      const looking = await callHttp("status", {
+        method: "GET",
+        url: `http://localhost:7071/api/status?vault=kv-alpha&objectName=${name}`,
+      });
+      expect(
+        (await ourEvents(ns, "RotationVerified")).map((e) => e.involvedObject.name),
+        JSON.stringify(looking.json<{ rotations: RotationOutcome[] }>().rotations[0]?.workloads),
+      ).toEqual(["files"]);
+      expect((await annotations(ns, "api")).labels[VERIFY_LABEL]).toBe("pending");
 
-    // The controllers roll the new template out: new pods ready on the new version, old ones gone.
-    expect(await generation(c, ns, "Deployment", "api")).toBe(gen0 + 1);
-    const fresh = await ctl.rollOut(ns, "Deployment", "api", "ready");
-    expect(fresh).toHaveLength(2);
-    await verifyNow();
-    const done = lastLog<Outcome>("rotation verified", (o) => o.objectName === name)!;
-    expect(done, "a rotation verified line").toBeDefined();
-    expect(done.line).toMatch(new RegExp(`c1: kv-alpha/${name}@${v2.slice(0, 8)} RotationVerified — 2 workload\\(s\\)`));
-    expect(done.eventToDoneMs).toBeGreaterThan(0);
-    expect(done.eventToDoneMs).toBeLessThan(Date.now() - eventTime.getTime() + 1000);
-    expect(done.workloads.map((x) => [x.target, x.state])).toEqual([
-      [`Deployment ${ns}/api`, "verified"],
-      [`Deployment ${ns}/files`, "verified"],
-    ]);
+      // The controllers roll the new template out: new pods ready on the new version, old ones gone.
+      expect(await generation(c, ns, "Deployment", "api")).toBe(gen0 + 1);
+      const fresh = await ctl.rollOut(ns, "Deployment", "api", "ready");
+      expect(fresh).toHaveLength(2);
+      await verifyNow();
+      const done = lastLog<Outcome>("rotation verified", (o) => o.objectName === name)!;
+      expect(done, "a rotation verified line").toBeDefined();
+      expect(done.line).toMatch(new RegExp(`c1: kv-alpha/${name}@${v2.slice(0, 8)} RotationVerified — 2 workload\\(s\\)`));
+      expect(done.eventToDoneMs).toBeGreaterThan(0);
+      expect(done.eventToDoneMs).toBeLessThan(Date.now() - eventTime.getTime() + 1000);
+      expect(done.workloads.map((x) => [x.target, x.state])).toEqual([
+        [`Deployment ${ns}/api`, "verified"],
+        [`Deployment ${ns}/files`, "verified"],
+      ]);
 
-    const events = await ourEvents(ns, "RotationVerified");
-    expect(events.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}/${e.type}`).sort()).toEqual([
-      "Deployment/api/Normal",
-      "Deployment/files/Normal",
-    ]);
-    const api = events.find((e) => e.involvedObject.name === "api")!;
-    expect(api.message).toMatch(
-      /verified [\d.]+ s after the Key Vault event: Secret app-creds, 2\/2 pod mount\(s\) on the new version, rollout complete/,
-    );
-    for (const wl of ["api", "files"]) {
-      const a = await annotations(ns, wl);
-      expect(a.labels[VERIFY_LABEL]).toBe("done");
-      expect(JSON.parse(a.annotations[recordKey("kv-alpha", name)]!)).toMatchObject({ state: "verified" });
-    }
+      const events = await ourEvents(ns, "RotationVerified");
+      expect(events.map((e) => `${e.involvedObject.kind}/${e.involvedObject.name}/${e.type}`).sort()).toEqual([
+        "Deployment/api/Normal",
+        "Deployment/files/Normal",
+      ]);
+      const api = events.find((e) => e.involvedObject.name === "api")!;
+      expect(api.message).toMatch(
+        /verified [\d.]+ s after the Key Vault event: Secret app-creds, 2\/2 pod mount\(s\) on the new version, rollout complete/,
+      );
+      for (const wl of ["api", "files"]) {
+        const a = await annotations(ns, wl);
+        expect(a.labels[VERIFY_LABEL]).toBe("done");
+        expect(JSON.parse(a.annotations[recordKey("kv-alpha", name)]!)).toMatchObject({ state: "verified" });
+      }
 
-    // Looking again finishes nothing twice; a redelivered event does not reopen it.
-    await verifyNow();
-    await deliver(name, v2, eventTime);
-    expect(JSON.parse((await annotations(ns, "api")).annotations[recordKey("kv-alpha", name)]!).state).toBe("verified");
-    expect(await ourEvents(ns, "RotationVerified")).toHaveLength(2);
+      // Looking again finishes nothing twice; a redelivered event does not reopen it.
+      await verifyNow();
+      await deliver(name, v2, eventTime);
+      expect(JSON.parse((await annotations(ns, "api")).annotations[recordKey("kv-alpha", name)]!).state).toBe("verified");
+      expect(await ourEvents(ns, "RotationVerified")).toHaveLength(2);
 
-    // GET /api/status shows the last outcome.
-    const res = await callHttp("status", { method: "GET", url: `http://localhost:7071/api/status?vault=kv-alpha&objectName=${name}` });
-    expect(res.status).toBe(200);
-    const body = res.json<{ rotations: RotationOutcome[] }>();
-    expect(body.rotations).toHaveLength(1);
-    expect(body.rotations[0]).toMatchObject({ cluster: "c1", objectName: name, version: v2, state: "verified" });
-    expect(body.rotations[0]!.eventToDoneMs).toBe(done.eventToDoneMs);
-    const text = res.body.toString("utf8");
-    for (const v of VALUES) expect(text).not.toContain(v);
-  });
+      // GET /api/status shows the last outcome.
+      const res = await callHttp("status", { method: "GET", url: `http://localhost:7071/api/status?vault=kv-alpha&objectName=${name}` });
+      expect(res.status).toBe(200);
+      const body = res.json<{ rotations: RotationOutcome[] }>();
+      expect(body.rotations).toHaveLength(1);
+      expect(body.rotations[0]).toMatchObject({ cluster: "c1", objectName: name, version: v2, state: "verified" });
+      expect(body.rotations[0]!.eventToDoneMs).toBe(done.eventToDoneMs);
+      const text = res.body.toString("utf8");
+      for (const v of VALUES) expect(text).not.toContain(v);
+    },
+  );
 
   it("new pods crash after the rollout → RotationFailed at once, naming the pods and CrashLoopBackOff (Warning Event, log, status)", async () => {
     const { ns, name, ctl } = await scene("vcrash");

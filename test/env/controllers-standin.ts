@@ -25,12 +25,40 @@ export interface PodMounts {
   mounted(ns: string, pod: string, spc: string): Promise<void>;
 }
 
-export function mountsOf(d: DriverStandIn | RealDriver): PodMounts {
-  if ("kind" in d && d.kind === "real")
+export function mountsOf(d: DriverStandIn | RealDriver, kc: KubeConfig): PodMounts {
+  if ("kind" in d && d.kind === "real") {
+    const core = kc.makeApiClient(CoreV1Api);
+    const custom = kc.makeApiClient(CustomObjectsApi);
     return {
       binding: { nodeName: d.node.nodeName, serviceAccountName: "default" },
-      mounted: async (ns, pod) => void (await d.node.kubelet.whenMounted(ns, pod)),
+      async mounted(ns, pod, spc) {
+        await d.node.kubelet.whenMounted(ns, pod);
+        // The driver's controller creates the synced Secrets after the SPCPS appears (asynchronously).
+        const so = (
+          (await custom.getNamespacedCustomObject({
+            group: "secrets-store.csi.x-k8s.io",
+            version: "v1",
+            namespace: ns,
+            plural: "secretproviderclasses",
+            name: spc,
+          })) as {
+            spec: { secretObjects?: { secretName: string }[] };
+          }
+        ).spec.secretObjects;
+        const until = Date.now() + 30_000;
+        for (const { secretName } of so ?? [])
+          for (;;) {
+            const s = await core.readNamespacedSecret({ namespace: ns, name: secretName }).catch(() => undefined);
+            if (s?.metadata?.labels?.["secrets-store.csi.k8s.io/managed"] === "true") break;
+            if (Date.now() > until)
+              throw new Error(
+                `the driver did not sync Secret ${ns}/${secretName} for pod ${pod} within 30 s. Driver log:\n${d.node.driverLog().split("\n").filter((l) => /error|fail|secret|spcps|podstatus/i.test(l) && !/^\s*>/.test(l)).slice(-12).join("\n")}`,
+              );
+            await new Promise((r) => setTimeout(r, 100));
+          }
+      },
     };
+  }
   const standIn = d as DriverStandIn;
   return { mounted: (ns, pod, spc) => standIn.mount(ns, pod, spc, { createPod: false }) };
 }
@@ -86,7 +114,7 @@ export interface ControllersStandIn {
 }
 
 export function controllersStandIn(kc: KubeConfig, driver: DriverStandIn | RealDriver): ControllersStandIn {
-  const mounts = mountsOf(driver);
+  const mounts = mountsOf(driver, kc);
   const core = kc.makeApiClient(CoreV1Api);
   const custom = kc.makeApiClient(CustomObjectsApi);
   const read = async (ns: string, kind: Kind, name: string) =>
