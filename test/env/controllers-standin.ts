@@ -52,7 +52,12 @@ export function mountsOf(d: DriverStandIn | RealDriver, kc: KubeConfig): PodMoun
             if (s?.metadata?.labels?.["secrets-store.csi.k8s.io/managed"] === "true") break;
             if (Date.now() > until)
               throw new Error(
-                `the driver did not sync Secret ${ns}/${secretName} for pod ${pod} within 30 s. Driver log:\n${d.node.driverLog().split("\n").filter((l) => /error|fail|secret|spcps|podstatus/i.test(l) && !/^\s*>/.test(l)).slice(-12).join("\n")}`,
+                `the driver did not sync Secret ${ns}/${secretName} for pod ${pod} within 30 s. Driver log:\n${d.node
+                  .driverLog()
+                  .split("\n")
+                  .filter((l) => /error|fail|secret|spcps|podstatus/i.test(l) && !/^\s*>/.test(l))
+                  .slice(-12)
+                  .join("\n")}`,
               );
             await new Promise((r) => setTimeout(r, 100));
           }
@@ -82,6 +87,19 @@ interface RawWorkload {
       } & Record<string, unknown>;
     };
   };
+}
+
+/** The template's pod spec with every volume used by its first container (kubelet mounts only the volumes in use). */
+function withMountedVolumes(spec: RawWorkload["spec"]["template"]["spec"]): object {
+  const [first, ...rest] = spec.containers as ({ volumeMounts?: { name: string }[] } & Record<string, unknown>)[];
+  if (!first) return spec;
+  const used = new Set((first.volumeMounts ?? []).map((m) => m.name));
+  const missing = ((spec.volumes ?? []) as { name?: string }[]).filter((v) => v.name && !used.has(v.name));
+  const volumeMounts = [
+    ...(first.volumeMounts ?? []),
+    ...missing.map((v) => ({ name: v.name!, mountPath: `/mnt/${v.name}`, readOnly: true })),
+  ];
+  return { ...spec, containers: [{ ...first, volumeMounts }, ...rest] };
 }
 
 function containerStatus(name: string, image: string, fate: PodFate): V1ContainerStatus {
@@ -146,7 +164,7 @@ export function controllersStandIn(kc: KubeConfig, driver: DriverStandIn | RealD
         namespace: ns,
         body: {
           metadata: { name, namespace: ns, labels: t.metadata?.labels ?? {}, annotations: t.metadata?.annotations ?? {} },
-          spec: { ...(t.spec as object), ...(bind ?? {}) } as never,
+          spec: { ...withMountedVolumes(t.spec), ...(bind ?? {}) } as never,
         },
       });
       // kubelet: the CSI volume is mounted before the containers start (the driver writes the pod's SPCPS).

@@ -24,11 +24,6 @@ export function podTemplate(name: string, use: Consumption, annotations: Record<
           image: "registry.local/app:1",
           env: (use.env ?? []).map((s, i) => ({ name: `SECRET_${i}`, valueFrom: { secretKeyRef: { name: s, key: "password" } } })),
           envFrom: (use.envFrom ?? []).map((s) => ({ secretRef: { name: s } })),
-          // kubelet mounts only the volumes a container uses.
-          volumeMounts: [
-            ...(use.secretVolume ? [{ name: "sec", mountPath: "/etc/secret", readOnly: true }] : []),
-            ...(use.spc ? [{ name: "csi", mountPath: "/mnt/secrets-store", readOnly: true }] : []),
-          ],
         },
       ],
       volumes: [
