@@ -2,7 +2,7 @@
 // nudges, then rollouts), so new pods start with new values. Merge patches of only what we own; idempotent.
 import pLimit from "p-limit";
 import type { ClusterApi } from "../kube/cluster-api.js";
-import { describeError, kubeFailure } from "../kube/errors.js";
+import { describeError, kubeFailure, statusOf } from "../kube/errors.js";
 import { targetOf, type Action, type ActionResult, type Failure, type Write } from "../model/index.js";
 
 export type { ActionResult } from "../model/index.js";
@@ -34,6 +34,45 @@ function run(api: ClusterApi, a: Write): Promise<"patched" | "gone"> {
       return api.patchPodAnnotations(a.namespace, a.name, a.annotations);
     case "restartWorkload":
       return api.patchWorkloadTemplateAnnotations(a.kind, a.namespace, a.name, a.annotations, a.resourceVersion);
+  }
+}
+
+/**
+ * What the keys or annotations a write sets hold now, and the object's resourceVersion; null when it is gone.
+ * Values are compared with what the plan saw (`expected`), never shown.
+ */
+async function reread(api: ClusterApi, a: Write): Promise<{ resourceVersion?: string; values: Record<string, string | undefined> } | null> {
+  if (a.type === "patchSecret") {
+    const s = await api.getSecret(a.namespace, a.name);
+    return s && { resourceVersion: s.resourceVersion, values: Object.fromEntries(a.keys.map((k) => [k, s.data[k]])) };
+  }
+  if (a.type === "restartWorkload") {
+    const w = await api.getWorkload(a.kind, a.namespace, a.name);
+    if (!w) return null;
+    return {
+      ...(w.resourceVersion ? { resourceVersion: w.resourceVersion } : {}),
+      values: Object.fromEntries(Object.keys(a.annotations).map((k) => [k, w.templateAnnotations[k]])),
+    };
+  }
+  return null;
+}
+
+/**
+ * A conditional write that met a 409 is retried once, conditional on the new resourceVersion, only if what it decided
+ * on is unchanged (the keys it proved, the annotations it checked): then something else moved the object — in real
+ * clusters the driver adds owner references to synced Secrets every few seconds, and controllers update workload
+ * status. Anything else (a newer push, another edit of our keys) stays a 409: the invocation is redelivered and
+ * re-planned from what is there.
+ */
+async function runConditional(api: ClusterApi, a: Write): Promise<"patched" | "gone"> {
+  try {
+    return await run(api, a);
+  } catch (e) {
+    if (statusOf(e) !== 409 || a.type === "nudgePod") throw e;
+    const now = await reread(api, a);
+    if (!now) return "gone";
+    if (Object.entries(a.expected).some(([k, v]) => now.values[k] !== v)) throw e;
+    return run(api, { ...a, ...(now.resourceVersion ? { resourceVersion: now.resourceVersion } : {}) } as Write);
   }
 }
 
@@ -77,7 +116,7 @@ export async function applyActions(
         limit(async (): Promise<ActionResult> => {
           if (out.failedNamespaces.has(action.namespace)) return notRun([action])[0]!;
           try {
-            const outcome = await run(api, action);
+            const outcome = await runConditional(api, action);
             if (outcome === "patched") out.touched.push(action);
             return { action, status: outcome === "gone" ? "gone" : "applied", atMs: Date.now() - opts.receivedAt };
           } catch (e) {

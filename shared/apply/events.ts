@@ -1,17 +1,9 @@
 // Kubernetes Events on the objects we changed: what changed and why — key names, versions and keyed digests only.
 import pLimit from "p-limit";
-import type { ClusterApi } from "../kube/cluster-api.js";
+import type { ClusterApi, EventSpec } from "../kube/cluster-api.js";
 import { apiVersionOf, objectVersionLabel, workloadKind, type Write } from "../model/index.js";
 
-export interface EventSpec {
-  namespace: string;
-  kind: string;
-  apiVersion: string;
-  name: string;
-  reason: string;
-  message: string;
-  type?: "Normal" | "Warning";
-}
+export type { EventSpec } from "../kube/cluster-api.js";
 
 export function eventFor(a: Write): EventSpec {
   switch (a.type) {

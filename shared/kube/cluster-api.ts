@@ -47,6 +47,17 @@ export interface WatchHandle {
 
 export type Outcome = "patched" | "gone";
 
+/** A Kubernetes Event about one object (value-free: the callers say what changed, never a value). */
+export interface EventSpec {
+  namespace: string;
+  kind: string;
+  apiVersion: string;
+  name: string;
+  reason: string;
+  message: string;
+  type?: "Normal" | "Warning";
+}
+
 /** A resource addressed the generic way (custom objects API paths work for every group, apps included). */
 interface Resource {
   group: string;
@@ -295,6 +306,21 @@ export class ClusterApi {
     );
   }
 
+  /** One workload as it is now (a list by name: the same `list` right the inventory uses), or null when gone. */
+  async getWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<Workload | null> {
+    const k = workloadKind(kind);
+    const page = (await this.call("list", k.plural, () =>
+      this.custom.listNamespacedCustomObject({
+        group: k.group,
+        version: k.version,
+        namespace,
+        plural: k.plural,
+        fieldSelector: `metadata.name=${name}`,
+      }),
+    )) as { items: unknown[] };
+    return page.items[0] ? toWorkload(kind, page.items[0]) : null;
+  }
+
   /** Whether Argo Rollouts is installed (API discovery, readable by every authenticated user). Cached per instance. */
   hasRollouts(): Promise<boolean> {
     return this.serves("Rollout");
@@ -345,15 +371,7 @@ export class ClusterApi {
     }
   }
 
-  async recordEvent(ev: {
-    namespace: string;
-    kind: string;
-    apiVersion: string;
-    name: string;
-    reason: string;
-    message: string;
-    type?: "Normal" | "Warning";
-  }): Promise<void> {
+  async recordEvent(ev: EventSpec): Promise<void> {
     const now = new Date();
     await this.call("create", "events", () =>
       this.core.createNamespacedEvent({

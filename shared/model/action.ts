@@ -58,6 +58,11 @@ export interface PatchSecret {
   digest?: string;
   /** As inventoried: the write is conditional on it (409 → redelivery), so an older plan never overwrites a newer write. */
   resourceVersion?: string;
+  /**
+   * What the written keys held when proven (base64; undefined = absent). After a 409 the write is retried once only
+   * if they still do: then only something else changed (the driver's owner references, another key, a label).
+   */
+  expected: Record<string, string | undefined>;
 }
 
 export interface NudgePod {
@@ -77,6 +82,8 @@ export interface RestartWorkload {
   annotations: Record<string, string>;
   reason: Reason<RestartCode>;
   resourceVersion?: string;
+  /** What the template annotations it sets held when planned: a 409 is retried once only if they still do. */
+  expected: Record<string, string | undefined>;
 }
 
 export interface Skip {

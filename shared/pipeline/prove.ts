@@ -1,4 +1,4 @@
-// Proof before write (DESIGN.md "Trust"): a synced Secret is written only when its keys already hold the rendering of
+// Proof before write (README "Security"): a synced Secret is written only when its keys already hold the rendering of
 // one of the few newest enabled versions of the same object, as read by the pusher from Key Vault. Only the CSI
 // driver, syncing for a workload allowed to read the object, can have put it there. SPCPS versions (tenant-writable on
 // some clusters) only say which version to check first; they are never proof.

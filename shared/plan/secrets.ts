@@ -1,5 +1,5 @@
 // Synced Secrets: which ones lag behind the objects' latest versions, and — once the pipeline has found proof that
-// the driver already synced each of them — the merge patches that move them (trust: DESIGN.md "Trust").
+// the driver already synced each of them — the merge patches that move them (trust: README "Security").
 import {
   fileName,
   isAvailable,
@@ -264,10 +264,12 @@ export function planSecrets(
       provenFrom: [],
       reason: { code: "secret-behind", detail: "" },
       ...(t.resourceVersion ? { resourceVersion: t.resourceVersion } : {}),
+      expected: {},
     };
     for (const key of t.keys)
       if (t.current[key] !== t.latest.values[key]) {
         p.data[key] = t.latest.values[key]!;
+        p.expected[key] = t.current[key];
         if (!p.keys.includes(key)) p.keys.push(key);
       }
     p.objects.push(versionOf(t));

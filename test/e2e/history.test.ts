@@ -61,6 +61,9 @@ describe("version history", () => {
       await d.mount(ns, "app-0", "app");
       expect(await secretData(c, ns, "versions")).toEqual({ current: "h-3", previous: "h-2" });
 
+      // The driver skips a republish within --rotation-poll-interval of the mount's last content change (and its
+      // requeue would then write the stale mount back): nudge only once its gate is open, as in production.
+      await d.gateOpen();
       const v4 = await kv.setSecret(name, "h-4");
       const out = await handleDelivery(rt, [keyVaultEvent(w, "kv-alpha", "Secret", name, v4.properties.version!)], {
         invocationId: "history",

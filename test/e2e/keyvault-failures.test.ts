@@ -242,9 +242,11 @@ async function target(i: number): Promise<Target> {
   return { ...t, version: v.properties.version! };
 }
 
+/** What the pusher could have changed: the synced Secret's data and the workload's rollouts. (Not the Secret's
+ * resourceVersion: the real driver's patcher keeps adding owner references to it on its own.) */
 async function state(t: Target) {
   const s = await c.core.readNamespacedSecret({ namespace: ns, name: t.secret });
-  return { rv: s.metadata!.resourceVersion, gen: await generation(c, ns, "Deployment", t.workload) };
+  return { data: s.data, gen: await generation(c, ns, "Deployment", t.workload) };
 }
 
 function summary(kind: "push summary" | "reconcile summary"): Report {

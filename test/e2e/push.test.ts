@@ -120,7 +120,9 @@ describe("secret rotation, real v1.6 driver (requiresRepublish)", () => {
       // the driver's Secret sync (on the SPCPS change) agrees with the pushed bytes — no flip back
       await d.idle();
       expect(d.republishes).toBe(4);
-      expect(w.emulator.stats.reads() - readsBefore).toBe(1 + 4 * 2); // the pusher's read + each mount's two objects
+      // The pusher: the latest version + the version the Secrets held (its proof, shared by both); then each of the 4
+      // nudged mounts re-fetches its two objects.
+      expect(w.emulator.stats.reads() - readsBefore).toBe(2 + 4 * 2);
       for (const ns of [nsA, nsB])
         for (const pod of ["app-0", "app-1"])
           expect(d.files(ns, pod)).toEqual({ [secretName]: "new-password-2", config: "unchanged-config" });

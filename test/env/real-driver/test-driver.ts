@@ -138,15 +138,16 @@ export async function startRealDriver(admin: KubeConfig, opts: CsiNodeOptions): 
       const pod = { namespace, name, uid: created.metadata!.uid!, spc };
       pods.set(`${namespace}/${name}`, pod);
       await node.kubelet.whenMounted(namespace, name);
-      // The driver's controller creates the synced Secrets after the SPCPS appears (asynchronously).
-      const deadline = Date.now() + 30_000;
+      // The driver's controller creates the synced Secrets after the SPCPS appears (asynchronously; its client is
+      // rate-limited and shares a busy 2-core machine, so this can take tens of seconds under load).
+      const deadline = Date.now() + 90_000;
       for (const secretName of await secretNames(namespace, spc)) {
         for (;;) {
           const s = await core.readNamespacedSecret({ namespace, name: secretName }).catch(() => undefined);
           if (s?.metadata?.labels?.["secrets-store.csi.k8s.io/managed"] === "true") break;
           if (Date.now() > deadline)
             throw new Error(
-              `driver did not sync Secret ${namespace}/${secretName} for pod ${name} within 30 s. Driver log:\n${node.driverLog().split("\n").slice(-20).join("\n")}`,
+              `driver did not sync Secret ${namespace}/${secretName} for pod ${name} within 90 s. Driver log:\n${node.driverLog().split("\n").slice(-20).join("\n")}`,
             );
           await sleep(100);
         }
