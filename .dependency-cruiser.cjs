@@ -2,10 +2,10 @@
 //   model, lib, names   leaves: import nothing of the project (lib, names: node built-ins only)
 //   kube, vault  adapters at the edge: translate API objects into the model
 //   config       settings, validated at start
-//   signal, inventory, render, plan, apply, report   stages: siblings, never import each other
+//   signal, inventory, render, plan, apply, report, verify, expiry   stages: siblings, never import each other
 //   pipeline     wires the stages; entry: host-independent triggers; cli; functions/: thin adapters
 // No cycles anywhere (type-only imports included).
-const STAGES = ["signal", "inventory", "render", "plan", "apply", "report"];
+const STAGES = ["signal", "inventory", "render", "plan", "apply", "report", "verify", "expiry"];
 const layer = (dirs) => `^shared/(${dirs.join("|")})/`;
 
 module.exports = {

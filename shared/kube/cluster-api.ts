@@ -14,6 +14,8 @@ import {
 import {
   WORKLOAD_KINDS,
   workloadKind,
+  type LabelSelector,
+  type PodObservation,
   type SecretState,
   type Spc,
   type SpcpsState,
@@ -22,7 +24,18 @@ import {
 } from "../model/index.js";
 import { statusOf } from "./errors.js";
 import { RequestStats } from "./request-stats.js";
-import { CSI_DRIVER_NAME, toSecretState, toSpc, toSpcps, toWorkload, type RawSpc, type RawSpcps } from "./translate.js";
+import {
+  CSI_DRIVER_NAME,
+  selectorString,
+  toPod,
+  toSecretState,
+  toSpc,
+  toSpcps,
+  toWorkload,
+  type RawPod,
+  type RawSpc,
+  type RawSpcps,
+} from "./translate.js";
 import { TokenAuth, tokenTransport } from "./transport.js";
 
 export const SPC_GROUP = "secrets-store.csi.x-k8s.io";
@@ -162,12 +175,24 @@ export class ClusterApi {
   }
 
   /** Every object of a resource (in one namespace or cluster-wide), paged; and the first page's resourceVersion. */
-  private async listAll(r: Resource, namespace?: string, pageSize = PAGE): Promise<{ items: unknown[]; resourceVersion: string }> {
+  private async listAll(
+    r: Resource,
+    namespace?: string,
+    pageSize = PAGE,
+    labelSelector?: string,
+  ): Promise<{ items: unknown[]; resourceVersion: string }> {
     const items: unknown[] = [];
     let resourceVersion = "";
     let cont: string | undefined;
     do {
-      const common = { group: r.group, version: r.version, plural: r.plural, limit: pageSize, _continue: cont };
+      const common = {
+        group: r.group,
+        version: r.version,
+        plural: r.plural,
+        limit: pageSize,
+        _continue: cont,
+        ...(labelSelector ? { labelSelector } : {}),
+      };
       const page = (await this.call("list", r.plural, () =>
         namespace ? this.custom.listNamespacedCustomObject({ ...common, namespace }) : this.custom.listClusterCustomObject(common),
       )) as { items: unknown[]; metadata?: { continue?: string; resourceVersion?: string } };
@@ -233,6 +258,69 @@ export class ClusterApi {
       }),
     );
     return perKind.flat();
+  }
+
+  /**
+   * Workloads of every kind carrying a label (cluster-wide): the ones with rotations being verified. The API server
+   * filters by label, so an idle cluster costs one small answer per kind.
+   */
+  async listLabelledWorkloads(labelSelector: string): Promise<Workload[]> {
+    const perKind = await Promise.all(
+      WORKLOAD_KINDS.map(async (k) => {
+        if (k.optional && !(await this.serves(k.kind))) return [];
+        return (await this.listAll(k, undefined, PAGE, labelSelector)).items.map((w) => toWorkload(k.kind, w));
+      }),
+    );
+    return perKind.flat();
+  }
+
+  /** A workload's own pods: listed with its selector (the API server matches it), with their container statuses. */
+  async listPods(namespace: string, selector: LabelSelector): Promise<PodObservation[]> {
+    const labelSelector = selectorString(selector);
+    // An empty selector would select every pod of the namespace; apps/v1 refuses one, so it never names a workload's pods.
+    if (!labelSelector) return [];
+    const out: PodObservation[] = [];
+    let cont: string | undefined;
+    do {
+      const page = await this.call("list", "pods", () =>
+        this.core.listNamespacedPod({ namespace, labelSelector, limit: PAGE, ...(cont ? { _continue: cont } : {}) }),
+      );
+      out.push(...page.items.map((p) => toPod(p as RawPod)));
+      cont = page.metadata?._continue || undefined;
+    } while (cont);
+    return out;
+  }
+
+  /** Warning Events on one pod (newest last), as `reason: message`: why it is not ready (FailedMount, image pulls). */
+  async podWarnings(namespace: string, pod: string, max = 3): Promise<string[]> {
+    const list = await this.call("list", "events", () =>
+      this.core.listNamespacedEvent({
+        namespace,
+        fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod},type=Warning`,
+        limit: 50,
+      }),
+    );
+    const time = (e: (typeof list.items)[number]) =>
+      new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
+    return list.items
+      .sort((a, b) => time(a) - time(b))
+      .slice(-max)
+      .map((e) => `${e.reason ?? "Warning"}: ${(e.message ?? "").replace(/\s+/g, " ").slice(0, 300)}`);
+  }
+
+  /** Merge patch of a workload's own labels and annotations (not its template: nothing rolls out). */
+  async patchWorkloadMetadata(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    meta: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> },
+    resourceVersion?: string,
+  ): Promise<Outcome> {
+    const k = workloadKind(kind);
+    const body = { metadata: { ...meta, ...(resourceVersion ? { resourceVersion } : {}) } };
+    return this.patch(k.plural, () =>
+      this.custom.patchNamespacedCustomObject({ group: k.group, version: k.version, namespace, plural: k.plural, name, body }, mergePatch),
+    );
   }
 
   /** One workload as it is now (a list by name: the same `list` right the inventory uses), or null when gone. */

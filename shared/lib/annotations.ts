@@ -36,3 +36,14 @@ export function csv(v: string | undefined): string[] {
 export function truthy(v: string | undefined): boolean {
   return (v ?? "").trim().toLowerCase() === "true";
 }
+
+/** On workloads: a rotation's verification is pending (`pending`) or every one on it finished (`done`). A label, so
+ * the verifier finds them with one filtered list per kind. */
+export const VERIFY_LABEL = `${PREFIX}/verify`;
+export const VERIFY_PENDING = "pending";
+export const VERIFY_DONE = "done";
+/** On workloads (metadata, not the template: nothing rolls out): one verification record per Key Vault object. */
+export function recordKey(vault: string, objectName: string): string {
+  return `${PREFIX}/rotation-${nameDigest(`${vault.toLowerCase()}/${objectName}`, 16)}`;
+}
+export const RECORD_PREFIX = `${PREFIX}/rotation-`;

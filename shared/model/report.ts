@@ -41,6 +41,10 @@ export interface ClusterReport {
   actions: ReportAction[];
   /** What the cluster runs: the CSI driver, the sync controller (SecretSync), both or neither (discovery). */
   found?: SecretSources;
+  /** Workloads on which this pass started a rotation's verification (see the verify timer, `status`). */
+  verifying?: number;
+  /** Why verification records could not be written (the push itself is unaffected). */
+  verifyError?: string;
 }
 
 export interface Counts {
@@ -61,6 +65,8 @@ export interface Report {
   receivedAt: string;
   durationMs: number;
   signals: Pick<RotationSignal, "vault" | "objectType" | "objectName" | "version" | "eventId" | "eventTime" | "source">[];
+  /** Pushes: the version each object was read at, `vault/object@version` (what `push --wait` follows). */
+  versions?: string[];
   /** Key Vault reads: every call (latest, versions for proofs, version lists). */
   vaultReads: number;
   /** Of those, reads made only to prove a Secret's current content (trust). */

@@ -4,7 +4,7 @@ import { applyActions, type ActionResult } from "../apply/apply.js";
 import { eventFor, noProofEvent, recordEvents } from "../apply/events.js";
 import { collectInventory } from "../inventory/collect.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
-import { kubeFailure } from "../kube/errors.js";
+import { describeError, kubeFailure } from "../kube/errors.js";
 import { nsName, type Action, type ClusterInventory, type ClusterReport, type Spc } from "../model/index.js";
 import {
   analyzeSecrets,
@@ -26,6 +26,7 @@ import { findProofs, rememberLatest } from "./prove.js";
 import type { Runtime } from "./runtime.js";
 import { awaitSecretSyncs, DEFAULT_SECRETSYNC_WAIT_SECONDS } from "./secretsync-wait.js";
 import type { VaultReader } from "../vault/reader.js";
+import { startVerification } from "./verify-start.js";
 
 export interface ClusterPass {
   spcs: Spc[];
@@ -142,6 +143,22 @@ export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: Cluster
           .concat(synced.events),
         rt.config.concurrency,
       );
+    // Then the records that let any instance follow the rotation to its end (bookkeeping: its failure is reported,
+    // it does not fail the push).
+    if (!pass.dryRun)
+      try {
+        const verifying = await startVerification(rt, api, {
+          objects,
+          inv,
+          inScope: inScope(ctx),
+          results,
+          trigger: ctx.trigger,
+          now: new Date(),
+        });
+        if (verifying) report.verifying = verifying;
+      } catch (e) {
+        report.verifyError = `verification records not written: ${describeError(e)}`;
+      }
   } catch (e) {
     report.ok = false;
     report.failure = kubeFailure(e);

@@ -10,6 +10,7 @@ import { VaultReader } from "../vault/reader.js";
 import { runClusterPass } from "./cluster-run.js";
 import { readObject, typesUsed } from "./objects.js";
 import type { Runtime } from "./runtime.js";
+import { latestVersion } from "./verify-start.js";
 import { kubeFailure } from "../kube/errors.js";
 
 export interface PushOptions {
@@ -37,6 +38,13 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
   const dryRun = opts.dryRun ?? rt.config.dryRun;
   const policy = scopedPolicy(rt.config.policy, opts.namespaces);
   const apis = rt.clusters.filter((c) => !opts.clusters?.length || opts.clusters.includes(c.name));
+  const versions = new Map<string, string>();
+  const read = async (u: { signal: RotationSignal; types: ReturnType<typeof typesUsed> }) => {
+    const o = await readObject(reader, rt.config.vaults, u.signal, u.types);
+    const v = latestVersion(o);
+    if (v) versions.set(`${o.state.vault}/${o.state.objectName}`, v.version);
+    return o;
+  };
   const clusters = await Promise.all(
     apis.map(async (api) => {
       let matched: Spc[][];
@@ -51,7 +59,7 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
         objectNames: used.map((u) => u.signal.objectName),
         // Inventory first, Key Vault second: a write another instance makes after our inventory read fails our
         // conditional patches (409 → redelivery), and one made before it was made from a read no newer than ours.
-        objects: (): Promise<PlannedObject[]> => Promise.all(used.map((u) => readObject(reader, rt.config.vaults, u.signal, u.types))),
+        objects: (): Promise<PlannedObject[]> => Promise.all(used.map(read)),
         ctx: { policy, trigger: "event", now: new Date() },
         dryRun,
         receivedAt,
@@ -60,7 +68,7 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
       return report;
     }),
   );
-  return buildReport({
+  const report = buildReport({
     invocationId: opts.invocationId ?? randomUUID(),
     trigger: "event",
     dryRun,
@@ -73,4 +81,6 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
     },
     clusters,
   });
+  if (versions.size) report.versions = [...versions].map(([o, v]) => `${o}@${v}`).sort();
+  return report;
 }

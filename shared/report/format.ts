@@ -32,6 +32,8 @@ export function formatTable(rep: Report): string {
       `${a.reason.code}: ${a.reason.detail}${a.error ? ` — ${a.error}` : ""}`,
     ]);
     if (rows.length === 0) lines.push("  (nothing references this object)");
+    if (c.verifying) lines.push(`  verifying on ${c.verifying} workload(s): \`kv-rotation-pusher status\` (or push --wait) follows it`);
+    if (c.verifyError) lines.push(`  ${c.verifyError}`);
     const w = [0, 1, 2, 3].map((i) => Math.min(60, Math.max(...rows.map((r) => (r[i] ?? "").length), 0)));
     for (const r of rows)
       lines.push(

@@ -21,6 +21,7 @@ import {
   createNamespace,
   createSpc,
   createWorkload,
+  generation,
   keyVaultEvent,
   resourceId,
   secretData,
@@ -79,7 +80,12 @@ async function setSecret(value: string): Promise<string> {
 async function state() {
   const s = await c.core.readNamespacedSecret({ namespace: ns, name: "app-creds" });
   const dep = await c.apps.readNamespacedDeployment({ namespace: ns, name: "api" });
-  return { secret: s.metadata!.resourceVersion!, deployment: dep.metadata!.resourceVersion!, gen: dep.metadata!.generation! };
+  // Rollouts are counted by template changes (a Deployment's generation also moves with its annotations).
+  return {
+    secret: s.metadata!.resourceVersion!,
+    deployment: dep.metadata!.resourceVersion!,
+    gen: await generation(c, ns, "Deployment", "api"),
+  };
 }
 
 beforeAll(async () => {
@@ -269,7 +275,7 @@ describe("against the local environment", () => {
     const dry = await cli(["event", "-", "--dry-run"], { stdin: JSON.stringify([keyVaultEvent(w, "kv-alpha", "Secret", name, v3)]) });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(
-      new RegExp(`^EVENTS 1: 1 to push, 0 ignored, 0 duplicate, 0 rejected\\n {2}SIGNAL {4}evt-\\w+  kv-alpha/secret/${name}@`),
+      new RegExp(`^EVENTS 1: 1 to push, 0 expiry, 0 ignored, 0 duplicate, 0 rejected\\n {2}SIGNAL {4}evt-\\w+  kv-alpha/secret/${name}@`),
     );
     expect(dry.stdout).toMatch(/PLAN \(dry run\)/);
     expect((await secretData(c, ns, "app-creds")).password).toBe("cli-value-2");
@@ -294,7 +300,7 @@ describe("against the local environment", () => {
     writeFileSync(join(dir, "forged.json"), JSON.stringify([forged]));
     const rej = await cli(["event", join(dir, "forged.json")]);
     expect(rej.code).toBe(1);
-    expect(rej.stdout).toMatch(/^EVENTS 1: 0 to push, 0 ignored, 0 duplicate, 1 rejected\n {2}REJECTED/);
+    expect(rej.stdout).toMatch(/^EVENTS 1: 0 to push, 0 expiry, 0 ignored, 0 duplicate, 1 rejected\n {2}REJECTED/);
     expect(rej.stdout).toMatch(/nothing to push/);
     expect(rej.stderr).toMatch(/1 event\(s\) rejected/);
   });

@@ -1,6 +1,7 @@
 // Least privilege, on the real API server with RBAC on: the pusher's token (infra/k8s/rbac.yaml, as every other
 // reliability suite uses it) may do exactly its job, and is denied everything else a compromised function could try:
-// reading ConfigMaps, listing/watching/creating/deleting Secrets, touching workloads beyond a patch, exec, tokens,
+// reading ConfigMaps, listing/watching/creating/deleting Secrets, touching workloads beyond a patch, reading one pod
+// or its logs or watching pods (pods are only listed, as a workload's set), exec, tokens,
 // impersonation, and anything cluster-admin-like (RBAC objects, namespaces, nodes, the CSI driver).
 import { request } from "node:https";
 import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
@@ -92,6 +93,9 @@ describe("the pusher's identity", () => {
       ["GET", "/apis/secrets-store.csi.x-k8s.io/v1/secretproviderclasses"],
       ["GET", `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/${ns}/secretproviderclasspodstatuses`],
       ["GET", `/apis/apps/v1/namespaces/${ns}/deployments`],
+      // verified rotations: a workload's pods by its selector, and a pod's Warning Events
+      ["GET", `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dapi`],
+      ["GET", `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.kind%3DPod%2Ctype%3DWarning`],
       ["GET", "/apis/storage.k8s.io/v1/csidrivers/secrets-store.csi.k8s.io"],
       ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs`],
       [
@@ -128,7 +132,10 @@ describe("the pusher's identity", () => {
       ["DELETE", `/api/v1/namespaces/${ns}/secrets/victim`],
       ["DELETE", `/api/v1/namespaces/${ns}/secrets`],
       ["POST", `/api/v1/namespaces/${ns}/pods`, { metadata: { name: "evil" }, spec: { containers: [{ name: "x", image: "evil" }] } }],
-      ["GET", `/api/v1/namespaces/${ns}/pods`],
+      ["GET", `/api/v1/namespaces/${ns}/pods/app-0`],
+      ["GET", `/api/v1/namespaces/${ns}/pods/app-0/log`],
+      ["GET", `/api/v1/namespaces/${ns}/pods?watch=true&timeoutSeconds=1`],
+      ["PATCH", `/api/v1/namespaces/${ns}/events/probe`, { message: "rewritten" }],
       ["DELETE", `/api/v1/namespaces/${ns}/pods/app-0`],
       ["POST", `/api/v1/namespaces/${ns}/pods/app-0/exec?command=sh`],
       ["POST", `/apis/apps/v1/namespaces/${ns}/deployments`, { metadata: { name: "evil" } }],

@@ -22,6 +22,7 @@ import { startRealDriver, type RealDriver } from "../env/real-driver/test-driver
 import { vaultHostname } from "../env/real-driver/vault-network.js";
 import { objectsYaml, podTemplate, type Consumption } from "./fixtures.js";
 import { localConfig, localRuntime } from "./local-runtime.js";
+import { RolloutCounter } from "./rollouts.js";
 
 export { objectsYaml, podTemplate, type Consumption };
 
@@ -139,6 +140,7 @@ export async function startWorld(): Promise<World> {
       return { handles: handlesFor({ name, url: server.url, caPem: server.caPem, tokens: server.tokens }), server };
     },
     async stop() {
+      await stopRolloutCounters({ clusters });
       await Promise.allSettled(realDrivers.map((d) => d.stop()));
       await Promise.allSettled(extras.map((s) => s.stop()));
       await emulator.close();
@@ -208,20 +210,26 @@ export async function createWorkload(
   if (kind === "DaemonSet") await c.apps.createNamespacedDaemonSet({ namespace: ns, body: { metadata, spec: { selector, template } } });
 }
 
-/** Pod-template generation = how many rollouts the workload had (each template change bumps it). */
+const rolloutCounters = new WeakMap<ClusterHandles, RolloutCounter>();
+
+/**
+ * How many rollouts the workload had: its pod template's changes (test/support/rollouts.ts counts them; a Deployment's
+ * metadata.generation also moves when its annotations change, where the pusher keeps verification records).
+ */
 export async function generation(
   c: ClusterHandles,
   ns: string,
   kind: "Deployment" | "StatefulSet" | "DaemonSet",
   name: string,
 ): Promise<number> {
-  const w =
-    kind === "Deployment"
-      ? await c.apps.readNamespacedDeployment({ namespace: ns, name })
-      : kind === "StatefulSet"
-        ? await c.apps.readNamespacedStatefulSet({ namespace: ns, name })
-        : await c.apps.readNamespacedDaemonSet({ namespace: ns, name });
-  return w.metadata?.generation ?? 0;
+  let counter = rolloutCounters.get(c);
+  if (!counter) rolloutCounters.set(c, (counter = new RolloutCounter(c.admin)));
+  return counter.rollouts(ns, kind, name);
+}
+
+/** Stops the rollout counters' watches of a world's clusters. */
+export async function stopRolloutCounters(w: Pick<World, "clusters">): Promise<void> {
+  for (const c of w.clusters) await rolloutCounters.get(c)?.stop();
 }
 
 export async function secretData(c: ClusterHandles, ns: string, name: string): Promise<Record<string, string>> {
