@@ -8,13 +8,28 @@ export default defineConfig({
       {
         test: {
           name: "unit",
+          // Every project names its group: a project without one runs in parallel with all the others.
+          sequence: { groupOrder: 0 },
           include: ["test/unit/**/*.test.ts"],
           testTimeout: 60_000,
         },
       },
       {
+        // Differential check of shared/render against the pinned upstream Go code (built once and cached by
+        // test/oracle/build-oracle.sh); seeded, ≥ 1,000 generated cases per run.
+        test: {
+          name: "oracle",
+          // last, alone: a minute of key generation and Go processes would slow the e2e timing tests on 2 cores
+          sequence: { groupOrder: 2 },
+          include: ["test/oracle/**/*.test.ts"],
+          testTimeout: 600_000,
+          hookTimeout: 900_000,
+        },
+      },
+      {
         test: {
           name: "e2e",
+          sequence: { groupOrder: 0 },
           include: ["test/e2e/**/*.test.ts"],
           globalSetup: ["test/e2e/global-setup.ts"],
           testTimeout: 120_000,

@@ -1,4 +1,4 @@
-// HTTP triggers (auth level function): `POST /api/rotate`, `GET /api/plan`, `GET /api/drift`. Translates the host's
+// HTTP triggers (auth level function): `POST /api/rotate`, `GET /api/plan`, `GET /api/drift`, `GET /api/status`. Translates the host's
 // request to the core (shared/entry/http-api.ts) and back; nothing else.
 import { app, type HttpRequest, type HttpResponseInit, type InvocationContext } from "@azure/functions";
 import { handleHttpRequest, type HttpRoute } from "../shared/entry/http-api.js";
@@ -29,7 +29,9 @@ function handlerFor(route: HttpRoute) {
 export const rotate = handlerFor("rotate");
 export const plan = handlerFor("plan");
 export const drift = handlerFor("drift");
+export const status = handlerFor("status");
 
 app.http("rotate", { methods: ["POST"], authLevel: "function", route: "rotate", handler: rotate });
 app.http("plan", { methods: ["GET"], authLevel: "function", route: "plan", handler: plan });
 app.http("drift", { methods: ["GET"], authLevel: "function", route: "drift", handler: drift });
+app.http("status", { methods: ["GET"], authLevel: "function", route: "status", handler: status });

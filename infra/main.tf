@@ -315,10 +315,17 @@ resource "azurerm_eventgrid_system_topic_event_subscription" "vault" {
 
   event_delivery_schema = "EventGridSchema"
 
+  # New versions are pushed; near-expiry and expired ones become Warning Events on the workloads that use the object.
   included_event_types = [
     "Microsoft.KeyVault.SecretNewVersionCreated",
     "Microsoft.KeyVault.CertificateNewVersionCreated",
     "Microsoft.KeyVault.KeyNewVersionCreated",
+    "Microsoft.KeyVault.SecretNearExpiry",
+    "Microsoft.KeyVault.SecretExpired",
+    "Microsoft.KeyVault.CertificateNearExpiry",
+    "Microsoft.KeyVault.CertificateExpired",
+    "Microsoft.KeyVault.KeyNearExpiry",
+    "Microsoft.KeyVault.KeyExpired",
   ]
 
   azure_function_endpoint {
@@ -371,26 +378,28 @@ resource "azurerm_role_assignment" "aks_cluster_user" {
 # folded verb). Azure RBAC maps verbs coarsely: read = get/list/watch, write = create/update/patch, and it has no
 # resourceNames, so it cannot express "get but not list", "patch but not create" or "this CSIDriver only":
 #   secrets get+patch      -> secrets/read + secrets/write (also allows list/watch and create/update of Secrets)
-#   pods patch             -> pods/write only (no pods/read)
-#   events create          -> events/write (core group only; events.k8s.io is not used)
+#   pods list+patch        -> pods/read + pods/write (read also allows get/watch of pods: no resourceNames here)
+#   events create+list     -> events/read + events/write (core group only; events.k8s.io is not used)
 #   apps list+watch+patch  -> apps/{deployments,statefulsets,daemonsets}/read + write
 #   csidrivers get+list+watch [name] -> storage.k8s.io/csidrivers/read (every CSIDriver)
-#   SPC/SPCPS list+watch, rollouts list+watch+patch -> customresources/read + write, narrowed by the ABAC condition on the
-#                             assignment below.
+#   SPC/SPCPS list+watch, rollouts list+watch+patch, secretsyncs list+patch -> customresources/read + write, narrowed
+#                             by the ABAC condition on the assignment below.
 # API discovery (GET /apis/argoproj.io/v1alpha1) is not a data action; AKS allows it to every authenticated caller.
 resource "azurerm_role_definition" "aks_pusher" {
   count = length(local.azure_rbac_clusters) > 0 ? 1 : 0
 
   name        = coalesce(var.aks_role_definition_name, "kv-rotation-pusher (${var.function_app_name})")
   scope       = data.azurerm_subscription.current.id
-  description = "kv-rotation-pusher: list SecretProviderClasses and their pod statuses, get and patch synced Secrets, patch pods, list and patch workloads, create Events, read the Secrets Store CSIDriver."
+  description = "kv-rotation-pusher: list SecretProviderClasses and their pod statuses, list SecretSyncs and set their forceSynchronization, get and patch synced Secrets, list and patch pods, list and patch workloads, create and list Events, read the Secrets Store CSIDriver."
 
   permissions {
     actions = []
     data_actions = [
       "Microsoft.ContainerService/managedClusters/secrets/read",
       "Microsoft.ContainerService/managedClusters/secrets/write",
+      "Microsoft.ContainerService/managedClusters/pods/read",
       "Microsoft.ContainerService/managedClusters/pods/write",
+      "Microsoft.ContainerService/managedClusters/events/read",
       "Microsoft.ContainerService/managedClusters/events/write",
       "Microsoft.ContainerService/managedClusters/apps/deployments/read",
       "Microsoft.ContainerService/managedClusters/apps/deployments/write",
@@ -416,8 +425,8 @@ resource "azurerm_role_assignment" "aks_pusher" {
   principal_id       = local.principal_id
   principal_type     = "ServicePrincipal"
 
-  # ABAC (preview on AKS): custom resources readable only for the SecretProviderClass CRDs and Argo Rollouts,
-  # writable only for Argo Rollouts. Built-in resources pass through unchanged.
+  # ABAC (preview on AKS): custom resources readable only for the SecretProviderClass CRDs, SecretSyncs and Argo
+  # Rollouts, writable only for Argo Rollouts and SecretSyncs (spec.forceSynchronization). Built-in resources pass through unchanged.
   condition_version = "2.0"
   condition         = <<-EOT
     (
@@ -437,6 +446,12 @@ resource "azurerm_role_assignment" "aks_pusher" {
       )
       OR
       (
+       @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'secret-sync.x-k8s.io'
+       AND
+       @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'secretsyncs'
+      )
+      OR
+      (
        @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'argoproj.io'
        AND
        @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'rollouts'
@@ -450,9 +465,17 @@ resource "azurerm_role_assignment" "aks_pusher" {
      )
      OR
      (
-      @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'argoproj.io'
-      AND
-      @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'rollouts'
+      (
+       @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'argoproj.io'
+       AND
+       @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'rollouts'
+      )
+      OR
+      (
+       @Request[Microsoft.ContainerService/managedClusters/customResources:group] StringEqualsIgnoreCase 'secret-sync.x-k8s.io'
+       AND
+       @Request[Microsoft.ContainerService/managedClusters/customResources:kind] StringEqualsIgnoreCase 'secretsyncs'
+      )
      )
     )
   EOT

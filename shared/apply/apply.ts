@@ -3,6 +3,7 @@
 import pLimit from "p-limit";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { describeError, kubeFailure, statusOf } from "../kube/errors.js";
+import { listSecretSyncs, patchForceSynchronization } from "../kube/secretsync-api.js";
 import { targetOf, type Action, type ActionResult, type Failure, type RestartWorkload, type Write } from "../model/index.js";
 
 export type { ActionResult } from "../model/index.js";
@@ -33,7 +34,8 @@ export interface ApplyOutcome {
   touched: Write[];
 }
 
-const STAGES = ["patchSecret", "nudgePod", "restartWorkload"] as const;
+// SecretSync nudges first: the sync controller's fetch is the slowest step, and nothing it does depends on ours.
+const STAGES = ["nudgeSecretSync", "patchSecret", "nudgePod", "restartWorkload"] as const;
 
 function run(api: ClusterApi, a: Write): Promise<"patched" | "gone"> {
   switch (a.type) {
@@ -41,8 +43,54 @@ function run(api: ClusterApi, a: Write): Promise<"patched" | "gone"> {
       return api.patchSecretData(a.namespace, a.name, a.data, a.resourceVersion);
     case "nudgePod":
       return api.patchPodAnnotations(a.namespace, a.name, a.annotations);
+    case "nudgeSecretSync":
+      return patchForceSynchronization(api, a.namespace, a.name, a.value, a.resourceVersion);
     case "restartWorkload":
       return api.patchWorkloadTemplateAnnotations(a.kind, a.namespace, a.name, a.annotations, a.resourceVersion);
+  }
+}
+
+/**
+ * What the keys or annotations a write sets hold now, and the object's resourceVersion; null when it is gone.
+ * Values are compared with what the plan saw (`expected`), never shown.
+ */
+async function reread(api: ClusterApi, a: Write): Promise<{ resourceVersion?: string; values: Record<string, string | undefined> } | null> {
+  if (a.type === "patchSecret") {
+    const s = await api.getSecret(a.namespace, a.name);
+    return s && { resourceVersion: s.resourceVersion, values: Object.fromEntries(a.keys.map((k) => [k, s.data[k]])) };
+  }
+  if (a.type === "nudgeSecretSync") {
+    // No `get` on SecretSyncs (least privilege): the namespace's list serves the re-read.
+    const ss = (await listSecretSyncs(api, a.namespace)).find((x) => x.name === a.name);
+    return ss ? { resourceVersion: ss.resourceVersion, values: { forceSynchronization: ss.forceSynchronization } } : null;
+  }
+  if (a.type === "restartWorkload") {
+    const w = await api.getWorkload(a.kind, a.namespace, a.name);
+    if (!w) return null;
+    return {
+      ...(w.resourceVersion ? { resourceVersion: w.resourceVersion } : {}),
+      values: Object.fromEntries(Object.keys(a.annotations).map((k) => [k, w.templateAnnotations[k]])),
+    };
+  }
+  return null;
+}
+
+/**
+ * A conditional write that met a 409 is retried once, conditional on the new resourceVersion, only if what it decided
+ * on is unchanged (the keys it proved, the annotations it checked): then something else moved the object — in real
+ * clusters the driver adds owner references to synced Secrets every few seconds, and controllers update workload
+ * status. Anything else (a newer push, another edit of our keys) stays a 409: the invocation is redelivered and
+ * re-planned from what is there.
+ */
+async function runConditional(api: ClusterApi, a: Write): Promise<"patched" | "gone"> {
+  try {
+    return await run(api, a);
+  } catch (e) {
+    if (statusOf(e) !== 409 || a.type === "nudgePod") throw e;
+    const now = await reread(api, a);
+    if (!now) return "gone";
+    if (Object.entries(a.expected).some(([k, v]) => now.values[k] !== v)) throw e;
+    return run(api, { ...a, ...(now.resourceVersion ? { resourceVersion: now.resourceVersion } : {}) } as Write);
   }
 }
 
@@ -88,7 +136,7 @@ export async function applyActions(
           let current: Write = action;
           for (let attempt = 0; ; attempt++) {
             try {
-              const outcome = await run(api, current);
+              const outcome = await runConditional(api, current);
               if (outcome === "patched") out.touched.push(current);
               return { action: current, status: outcome === "gone" ? "gone" : "applied", atMs: Date.now() - opts.receivedAt };
             } catch (writeError) {

@@ -1,17 +1,17 @@
 // Kubernetes Events on the objects we changed: what changed and why — key names, versions and keyed digests only.
 import pLimit from "p-limit";
-import type { ClusterApi } from "../kube/cluster-api.js";
-import { apiVersionOf, objectVersionLabel, workloadKind, type Write } from "../model/index.js";
+import type { ClusterApi, EventSpec } from "../kube/cluster-api.js";
+import {
+  SECRETSYNC_GROUP,
+  SECRETSYNC_KIND,
+  SECRETSYNC_VERSION,
+  apiVersionOf,
+  objectVersionLabel,
+  workloadKind,
+  type Write,
+} from "../model/index.js";
 
-export interface EventSpec {
-  namespace: string;
-  kind: string;
-  apiVersion: string;
-  name: string;
-  reason: string;
-  message: string;
-  type?: "Normal" | "Warning";
-}
+export type { EventSpec } from "../kube/cluster-api.js";
 
 export function eventFor(a: Write): EventSpec {
   switch (a.type) {
@@ -32,6 +32,15 @@ export function eventFor(a: Write): EventSpec {
         name: a.name,
         reason: "MountRefreshRequested",
         message: `kv-rotation-pusher asked kubelet to republish SecretProviderClass ${a.spc}: ${a.reason.detail}`,
+      };
+    case "nudgeSecretSync":
+      return {
+        namespace: a.namespace,
+        kind: SECRETSYNC_KIND,
+        apiVersion: `${SECRETSYNC_GROUP}/${SECRETSYNC_VERSION}`,
+        name: a.name,
+        reason: "SyncRequested",
+        message: `kv-rotation-pusher asked the sync controller to re-fetch ${a.objects.map(objectVersionLabel).join(", ")} (forceSynchronization ${a.value}): ${a.reason.detail}`,
       };
     case "restartWorkload":
       return {
@@ -92,4 +101,20 @@ export async function recordEvents(api: ClusterApi, events: EventSpec[], concurr
       }),
     ),
   );
+}
+
+/**
+ * A Warning on a SecretSync whose sync failed after the pusher asked for a new version: the controller's own reason
+ * (a condition reason, never its message, which may quote provider output), so `kubectl describe` shows why.
+ */
+export function syncFailedEvent(namespace: string, name: string, detail: string): EventSpec {
+  return {
+    namespace,
+    kind: SECRETSYNC_KIND,
+    apiVersion: `${SECRETSYNC_GROUP}/${SECRETSYNC_VERSION}`,
+    name,
+    reason: "RotationFailed",
+    type: "Warning",
+    message: `kv-rotation-pusher: the new version did not reach this SecretSync's Secret: ${detail}`,
+  };
 }

@@ -3,7 +3,7 @@
 // exactly the same requests; the allow-list (403) is checked later against the real configuration.
 import { parseArgs, type ParseArgsConfig } from "node:util";
 import { parseRotateRequest } from "../signal/rotate-request.js";
-import type { VaultConfig, VaultObjectType } from "../types.js";
+import type { VaultConfig, VaultObjectType } from "../model/index.js";
 
 export const PROGRAM = "kv-rotation-pusher";
 
@@ -17,8 +17,8 @@ export class UsageError extends Error {
   }
 }
 
-export type CommandName = "push" | "plan" | "drift" | "event";
-export const COMMANDS: readonly CommandName[] = ["push", "plan", "drift", "event"];
+export type CommandName = "push" | "plan" | "drift" | "event" | "status" | "expiring";
+export const COMMANDS: readonly CommandName[] = ["push", "plan", "drift", "event", "status", "expiring"];
 export type OutputFormat = "table" | "json";
 
 export interface CommonOptions {
@@ -42,9 +42,28 @@ export type Command =
       objectType: VaultObjectType;
       namespaces: string[];
       dryRun: boolean;
+      /** push --wait: follow the rotation to its end (verified or failed) or the timeout. */
+      wait: boolean;
+      timeoutMs: number;
     }
   | { command: "drift"; common: CommonOptions; apply: boolean }
-  | { command: "event"; common: CommonOptions; file: string; dryRun: boolean };
+  | { command: "event"; common: CommonOptions; file: string; dryRun: boolean }
+  | { command: "status"; common: CommonOptions; vault?: string; objectName?: string }
+  | { command: "expiring"; common: CommonOptions; withinMs: number };
+
+/** `push --wait` gives up after this (a Deployment's default progress deadline is 10 minutes). */
+export const DEFAULT_WAIT_TIMEOUT = "10m";
+export const DEFAULT_EXPIRING_WITHIN = "30d";
+
+const UNIT_MS: Record<string, number> = { s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+
+/** A duration as operators write it: a whole number and a unit (s, m, h, d), e.g. 90s, 10m, 30d. */
+export function parseDuration(text: string, flag: string, command: CommandName): number {
+  const m = /^(\d{1,6})([smhd])$/.exec(text.trim());
+  if (!m || Number(m[1]) === 0)
+    throw new UsageError(`${flag} must be a whole number with a unit s, m, h or d (e.g. 90s, 10m, 30d), got "${text}"`, command);
+  return Number(m[1]) * UNIT_MS[m[2]!]!;
+}
 
 const COMMON_HELP = `Cluster and vault selection:
   --kubeconfig PATH      kubeconfig file (default: $KUBECONFIG, else ~/.kube/config)
@@ -75,16 +94,22 @@ export const HELP: Record<CommandName | "main", string> = {
 
 Usage:
   ${PROGRAM} push  --vault V --name N [--type secret|certificate|key] [--namespace NS]... [--cluster C]... [--dry-run]
+                   [--wait [--timeout 10m]]
   ${PROGRAM} plan  --vault V --name N [--type secret|certificate|key] [--namespace NS]... [--cluster C]...
   ${PROGRAM} drift [--cluster C]... [--apply]
   ${PROGRAM} event [FILE|-] [--dry-run]
+  ${PROGRAM} status [--vault V [--name N]] [--cluster C]...
+  ${PROGRAM} expiring [--within 30d] [--cluster C]...
   ${PROGRAM} <command> --help
 
 Commands:
-  push    read the object's current version and push it to every Secret, pod and workload that uses it
-  plan    what push would do, changing nothing
-  drift   what the reconcile timer would do (changing nothing; --apply to push the drift it finds)
-  event   process a Key Vault Event Grid / CloudEvents payload from FILE or stdin, as the function app would
+  push      read the object's current version and push it to every Secret, pod and workload that uses it
+            (--wait: follow the rotation until every workload verified it, or it failed)
+  plan      what push would do, changing nothing
+  drift     what the reconcile timer would do (changing nothing; --apply to push the drift it finds)
+  event     process a Key Vault Event Grid / CloudEvents payload from FILE or stdin, as the function app would
+  status    rotations in flight and their last outcome (RotationVerified / RotationFailed), per cluster
+  expiring  Key Vault objects in use that expire soon, by workload (attributes only: no value is read)
 
 ${COMMON_HELP}
 
@@ -98,6 +123,10 @@ driver to refresh mounts, restarts the workloads that need it (per KVRP_RESTART_
   --type T           secret (default), certificate or key
   --namespace NS     only this namespace (repeatable; within KVRP_NAMESPACES_INCLUDE/EXCLUDE)
   --dry-run          plan only, change nothing (same as \`plan\`)
+  --wait             then follow the rotation live, a progress line per cluster, until every workload it reached
+                     verified it (Secrets hold the new bytes, mounts report the new version, rollouts complete, no
+                     pod failing) or it failed; exit 1 if it failed or did not finish in time
+  --timeout D        how long --wait follows it (default ${DEFAULT_WAIT_TIMEOUT}; 90s, 10m, 1h)
 
 ${COMMON_HELP}
 
@@ -116,6 +145,27 @@ Compares every unpinned object referenced by SecretProviderClasses with Key Vaul
 distinct object) and reports the drift and what the reconcile timer would do about it. Changes nothing unless
 --apply is given (then it pushes, as the timer does).
   --apply            push the drift found (default: dry run)
+
+${COMMON_HELP}
+
+${ENV_HELP}`,
+  status: `Usage: ${PROGRAM} status [--vault V [--name N]] [--cluster C]...
+
+Rotations being verified and the last outcome of each, per cluster: RotationVerified (with the time from the Key
+Vault event), RotationFailed (which workloads and pods, and why), or in flight (what it is still waiting for). Reads
+only: the verification records on workloads, their pods and mounts, and Key Vault's current version.
+  --vault V          only this vault's objects
+  --name N           only this object (with --vault)
+
+${COMMON_HELP}
+
+${ENV_HELP}`,
+  expiring: `Usage: ${PROGRAM} expiring [--within 30d] [--cluster C]...
+
+Objects that SecretProviderClasses use and whose current version (or pinned version) expires within the window or
+has expired, with the workloads that mount them or read their synced Secrets. Reads attributes only (Key Vault's
+properties listings): no secret value is ever read.
+  --within D         the window (default ${DEFAULT_EXPIRING_WITHIN}; e.g. 7d, 12h)
 
 ${COMMON_HELP}
 
@@ -152,6 +202,8 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
     type: { type: "string" },
     namespace: { type: "string", multiple: true },
     "dry-run": { type: "boolean" },
+    wait: { type: "boolean" },
+    timeout: { type: "string" },
   },
   plan: {
     vault: { type: "string" },
@@ -161,9 +213,11 @@ const COMMAND_OPTIONS: Record<CommandName, Options> = {
   },
   drift: { apply: { type: "boolean" } },
   event: { "dry-run": { type: "boolean" } },
+  status: { vault: { type: "string" }, name: { type: "string" } },
+  expiring: { within: { type: "string" } },
 };
 
-const SINGLE = ["kubeconfig", "context", "output", "vault", "name", "type"];
+const SINGLE = ["kubeconfig", "context", "output", "vault", "name", "type", "timeout", "within"];
 
 /** parseRotateRequest field → the flag that carries it. */
 const FLAG_OF: Record<string, string> = {
@@ -292,6 +346,20 @@ export function parseCli(argv: readonly string[]): Command {
   }
   if (positionals.length > 0) throw new UsageError(`unexpected argument "${positionals[0]}"`, command);
   if (command === "drift") return { command, common: c, apply: values.apply === true };
+  if (command === "expiring")
+    return {
+      command,
+      common: c,
+      withinMs: parseDuration((values.within as string | undefined) ?? DEFAULT_EXPIRING_WITHIN, "--within", command),
+    };
+  if (command === "status") {
+    const vault = values.vault as string | undefined;
+    const name = values.name as string | undefined;
+    if (name !== undefined && vault === undefined) throw new UsageError("--name needs --vault: object names are per vault", command);
+    if (vault === undefined) return { command, common: c };
+    const v = validateObjectFlags({ vault, name: name ?? "x", namespaces: [], clusters: c.clusters }, command);
+    return { command, common: { ...c, clusters: v.clusters }, vault: v.vault, ...(name !== undefined ? { objectName: v.objectName } : {}) };
+  }
 
   const v = validateObjectFlags(
     {
@@ -311,5 +379,13 @@ export function parseCli(argv: readonly string[]): Command {
     objectType: v.objectType,
     namespaces: v.namespaces,
     dryRun: command === "plan" || values["dry-run"] === true,
+    ...waitOptions(values, command),
   };
+}
+
+function waitOptions(values: Record<string, unknown>, command: CommandName): { wait: boolean; timeoutMs: number } {
+  const wait = values.wait === true;
+  if (values.timeout !== undefined && !wait) throw new UsageError("--timeout needs --wait", command);
+  if (wait && values["dry-run"] === true) throw new UsageError("--wait follows a push; a dry run has nothing to follow", command);
+  return { wait, timeoutMs: parseDuration((values.timeout as string | undefined) ?? DEFAULT_WAIT_TIMEOUT, "--timeout", command) };
 }

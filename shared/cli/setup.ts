@@ -11,7 +11,7 @@ import { loadConfig, parseClusters, parseVaults, type ClusterConfig, type Config
 import { keyVaultClientSettings } from "../config/keyvault-client.js";
 import { vaultResourceId } from "../names/keyvault.js";
 import { createRuntime, type Runtime } from "../pipeline/runtime.js";
-import type { VaultConfig } from "../types.js";
+import type { VaultConfig } from "../model/index.js";
 import { UsageError, type Command, type CommonOptions } from "./args.js";
 
 /** Recorded for --vault-url vaults: they have no known ARM id (only used to verify events). */

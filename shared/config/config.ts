@@ -36,6 +36,11 @@ export interface Config {
   reportTopicEndpoint?: string;
   /** Key Vault API version to pin (e.g. an emulator's). Empty = SDK default. */
   keyVaultApiVersion?: string;
+  /**
+   * How long a pass waits for the sync controller after nudging SecretSyncs before it plans restarts (seconds; not
+   * an app setting: 15 s unless a caller sets it). What is not written by then restarts in a later pass.
+   */
+  secretSyncWaitSeconds?: number;
 }
 
 /** AKS AAD server application id: the scope every managed-identity token for AKS is requested for. */

@@ -2,8 +2,9 @@
 // The CLI uses this; the function app may too (e.g. `func start` against the local emulator).
 //
 // Settings (all optional; none is needed against real Azure Key Vault):
-//   KVRP_KEYVAULT_API_VERSION   Key Vault REST API version to pin (read by loadConfig → Config.keyVaultApiVersion;
-//                               an emulator may not know the SDK's newest version). Empty = SDK default.
+//   KVRP_KEYVAULT_API_VERSION   Key Vault REST API version to pin (read by loadConfig → Config.keyVaultApiVersion),
+//                               e.g. for a sovereign cloud or an emulator that lags behind. Empty = the SDKs'
+//                               defaults, which is what the end-to-end suite runs against.
 //   KVRP_KEYVAULT_CA_FILE       Path of a PEM file with the CA certificate(s) to trust for TLS to Key Vault, passed
 //                               to the @azure/keyvault-* clients as `tlsOptions.ca` (VaultClientOptions.clientOptions).
 //                               It REPLACES the default trust store for Key Vault connections only (Kubernetes
@@ -11,8 +12,9 @@
 //   KVRP_KEYVAULT_STATIC_TOKEN  EMULATORS ONLY. A fixed bearer token used instead of DefaultAzureCredential (for Key
 //                               Vault and for any "azure"-auth cluster), and the SDK's check that the auth
 //                               challenge's resource matches the vault's domain is turned off (an emulator listens on
-//                               127.0.0.1). Never set it against real Key Vault: real tokens expire and the check
-//                               protects against token redirection.
+//                               127.0.0.1, which does not end in ".vault.azure.net"). Never set it against real Key
+//                               Vault: real tokens expire, and the check keeps a look-alike URL from obtaining a token
+//                               for https://vault.azure.net (docs/keyvault-failures.md, "Authentication").
 import { readFileSync } from "node:fs";
 import type { TokenCredential } from "@azure/core-auth";
 import type { VaultClientOptions } from "../vault/reader.js";

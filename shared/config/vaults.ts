@@ -3,7 +3,7 @@ import * as v from "valibot";
 import { isValidVaultName, parseVaultResourceId, VAULT_NAME_RULE } from "../names/keyvault.js";
 import { isNamespaceGlob, NAMESPACE_GLOB_RULE } from "../names/kubernetes.js";
 import { quoteForLog, typeName } from "../names/untrusted.js";
-import type { VaultConfig } from "../types.js";
+import type { VaultConfig } from "../model/index.js";
 import { configError, objectMessage } from "./errors.js";
 import { jsonListSetting } from "./json-list.js";
 import { SETTINGS } from "./settings.js";

@@ -1,4 +1,6 @@
 // The event path, host-independent: a delivered Event Grid / CloudEvents payload → signals → push → report.
+import type { ExpiryNotice, ExpiryReport } from "../model/index.js";
+import { warnExpiry } from "../pipeline/expiry.js";
 import { push } from "../pipeline/push.js";
 import type { Runtime } from "../pipeline/runtime.js";
 import { failureSummary, type Report } from "../report/report.js";
@@ -9,6 +11,8 @@ import { logJson, type LogSink } from "./log.js";
 export interface DeliveryOutcome {
   entries: DeliveryEntry[];
   report?: Report;
+  /** NearExpiry / Expired events: where the objects are used, and the Warning Events recorded. */
+  expiry?: ExpiryReport;
   rejected: number;
   ignored: number;
 }
@@ -68,8 +72,10 @@ export async function handleParsedDelivery(rt: Runtime, entries: DeliveryEntry[]
       invocationId: opts.invocationId,
       reason: "expected an event object or a non-empty array of events",
     });
+  const notices = entries.flatMap((e) => (e.kind === "expiry" ? [e.notice] : []));
+  const expiry = notices.length ? await handleExpiry(rt, notices, opts) : undefined;
   const signals = signalsOf(entries);
-  if (signals.length === 0) return { entries, rejected, ignored };
+  if (signals.length === 0) return { entries, rejected, ignored, ...(expiry ? { expiry } : {}) };
   const report = await push(rt, signals, {
     invocationId: opts.invocationId,
     receivedAt,
@@ -83,6 +89,8 @@ export async function handleParsedDelivery(rt: Runtime, entries: DeliveryEntry[]
       ok: c.ok,
       failure: c.failure,
       durationMs: c.durationMs,
+      ...(c.verifying ? { verifying: c.verifying } : {}),
+      ...(c.verifyError ? { verifyError: c.verifyError } : {}),
       actions: c.actions
         .filter((a) => a.status !== "skipped")
         .map((a) => ({
@@ -99,6 +107,58 @@ export async function handleParsedDelivery(rt: Runtime, entries: DeliveryEntry[]
         .map((a) => ({ target: a.target, reason: a.reason.code, detail: a.reason.detail })),
     });
   await finishReport(rt, report, opts.log);
-  if (report.retry) throw new RedeliveryNeeded(report);
-  return { entries, report, rejected, ignored };
+  // Transient: Event Grid redelivers. Key Vault access or identity: fail just as loudly — Event Grid retries, then
+  // dead-letters, and the reason is in the function log — rather than acknowledge a rotation that was not pushed.
+  if (report.retry || (report.vaultFailure && report.vaultFailure.kind !== "transient")) throw new RedeliveryNeeded(report);
+  return { entries, report, rejected, ignored, ...(expiry ? { expiry } : {}) };
+}
+
+/** An expiry could not be mapped on some cluster (transient): Event Grid redelivers, the warnings are recorded again. */
+export class ExpiryRedeliveryNeeded extends Error {
+  constructor(readonly expiry: ExpiryReport) {
+    super(
+      `expiry warnings incomplete, Event Grid should redeliver: ${expiry.clusters
+        .filter((c) => !c.ok)
+        .map((c) => `${c.cluster}: ${c.failure?.message ?? "failed"}`)
+        .join("; ")}`,
+    );
+    this.name = "ExpiryRedeliveryNeeded";
+  }
+}
+
+/** NearExpiry / Expired: Warning Events on the users, one log line per use, and the summary line (the metric). */
+async function handleExpiry(rt: Runtime, notices: ExpiryNotice[], opts: DeliveryOptions): Promise<ExpiryReport> {
+  const expiry = await warnExpiry(rt, notices, {
+    invocationId: opts.invocationId,
+    ...(opts.dryRun !== undefined ? { dryRun: opts.dryRun } : {}),
+  });
+  for (const u of expiry.uses)
+    logJson(opts.log, "warn", u.expired ? "expired object in use" : "expiring object in use", {
+      invocationId: opts.invocationId,
+      cluster: u.cluster,
+      namespace: u.namespace,
+      vault: u.vault,
+      objectType: u.objectType,
+      objectName: u.objectName,
+      version: u.version,
+      expiresOn: u.expiresOn,
+      spcs: u.spcs,
+      workloads: u.workloads,
+    });
+  logJson(opts.log, expiry.retry ? "warn" : "info", "expiry summary", {
+    invocationId: opts.invocationId,
+    eventIds: notices.map((n) => n.eventId),
+    objects: notices.map((n) => ({
+      vault: n.vault,
+      objectType: n.objectType,
+      objectName: n.objectName,
+      expiresOn: n.expiresOn,
+      expired: n.expired,
+    })),
+    counts: expiry.counts,
+    clusters: expiry.clusters,
+    retry: expiry.retry,
+  });
+  if (expiry.retry) throw new ExpiryRedeliveryNeeded(expiry);
+  return expiry;
 }

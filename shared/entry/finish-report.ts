@@ -31,10 +31,17 @@ export function logReportSummary(report: Report, log: LogSink): void {
     vaultReads: report.vaultReads,
     durationMs: report.durationMs,
     retry: report.retry,
+    ...(report.vaultFailure ? { vaultFailure: report.vaultFailure } : {}),
     ...(report.drift ? { drift: report.drift } : {}),
     proofReads: report.proofReads,
     ...(report.vaultFailure ? { vaultFailure: report.vaultFailure } : {}),
     ...(report.overBudget ? { overBudget: report.overBudget } : {}),
-    clusters: report.clusters.map((c) => ({ cluster: c.cluster, ok: c.ok, failure: c.failure, durationMs: c.durationMs })),
+    clusters: report.clusters.map((c) => ({
+      cluster: c.cluster,
+      ok: c.ok,
+      failure: c.failure,
+      durationMs: c.durationMs,
+      ...(c.found ? { found: c.found } : {}),
+    })),
   });
 }

@@ -1,4 +1,5 @@
-// The HTTP entry points, host-independent: `POST /api/rotate`, `GET /api/plan`, `GET /api/drift` → status + JSON.
+// The HTTP entry points, host-independent: `POST /api/rotate`, `GET /api/plan`, `GET /api/drift`, `GET /api/status`
+// → status + JSON.
 //
 // Status codes:
 //   200 the report (push done, or the plan / drift dry run)
@@ -10,14 +11,17 @@
 //       the body itself)
 //   415 a content-type that is not JSON (`application/json` or `…+json`); a missing content-type is accepted and
 //       the body parsed as JSON (curl's `--json` and most clients send one; the 400 for bad JSON still applies)
-//   502 the push ran but some part failed permanently (a cluster refused, an action failed); body = the report
+//   502 the push ran but some part failed permanently (a cluster refused, an action failed, Key Vault refused access
+//       or the identity: report.vaultFailure says why and what to fix); body = the report
 //   503 a transient failure (API server unreachable, Key Vault throttled, …); body = the report (or an error) and
-//       `Retry-After` — calling again is safe, every action is idempotent
+//       `Retry-After` (Key Vault's own when it asked for one) — calling again is safe, every action is idempotent
 //   500 anything unexpected (including invalid app settings): a generic message + the invocation id, never a stack
 //       trace, an exception message or a value; details go to the function log only.
 //
 // Error bodies: `{ error: { status, message, field? }, invocationId }`. Report bodies: the Report (see report.ts).
-import { ConfigError } from "../config/config.js";
+import { ConfigError, lookupVault } from "../config/config.js";
+import { isValidObjectName, isValidVaultName, OBJECT_NAME_RULE, VAULT_NAME_RULE } from "../names/keyvault.js";
+import { verifyRotations } from "../pipeline/verify.js";
 import { describeError, kubeFailureKind } from "../kube/errors.js";
 import { push } from "../pipeline/push.js";
 import { reconcile } from "../pipeline/reconcile.js";
@@ -31,11 +35,11 @@ import {
   type RotateContext,
   type RotateRequest,
 } from "../signal/rotate-request.js";
-import type { RotationSignal } from "../types.js";
+import type { Failure, RotationSignal } from "../model/index.js";
 import { finishReport } from "./finish-report.js";
 import { logJson, type LogSink } from "./log.js";
 
-export type HttpRoute = "rotate" | "plan" | "drift";
+export type HttpRoute = "rotate" | "plan" | "drift" | "status";
 
 export interface HttpApiRequest {
   route: HttpRoute;
@@ -61,8 +65,9 @@ export interface HttpApiResponse {
 /** Seconds a client should wait before calling again after a 503. */
 export const RETRY_AFTER_SECONDS = 30;
 
-const METHODS: Record<HttpRoute, string> = { rotate: "POST", plan: "GET", drift: "GET" };
+const METHODS: Record<HttpRoute, string> = { rotate: "POST", plan: "GET", drift: "GET", status: "GET" };
 const DRIFT_QUERY = ["cluster", "code"] as const;
+const STATUS_QUERY = ["cluster", "vault", "objectName", "code"] as const;
 
 function error(
   input: HttpApiRequest,
@@ -85,8 +90,8 @@ function isJsonContentType(ct: string): boolean {
 
 /** 503 (+ Retry-After) when only transient failures stopped it; 502 when something failed that waiting will not fix. */
 function reportStatus(report: Report): number {
-  const failures = [...report.clusters.filter((c) => !c.ok).map((c) => c.failure), report.vaultFailure].filter((f) => !!f);
-  if (failures.some((f) => f.kind !== "transient")) return 502;
+  // An access or identity failure (Key Vault or a cluster) needs a configuration change: 502 with the reason.
+  if (failuresOf(report).some((f) => f.kind !== "transient")) return 502;
   if (report.retry) return 503;
   if (report.clusters.some((c) => !c.ok) || report.counts.failed > 0) return 502;
   return 200;
@@ -98,8 +103,21 @@ async function reportOutput(rt: Runtime, input: HttpApiRequest, report: Report):
   return {
     status,
     jsonBody: report,
-    headers: { "Cache-Control": "no-store", ...(status === 503 ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {}) },
+    headers: { "Cache-Control": "no-store", ...(status === 503 ? { "Retry-After": String(retryAfter(report)) } : {}) },
   };
+}
+
+/** The service's own Retry-After when a transient failure carried one (whole seconds, at least 1), else the default. */
+function retryAfter(report: Report): number {
+  const waits = failuresOf(report)
+    .filter((f) => f.kind === "transient" && f.retryAfterSeconds !== undefined)
+    .map((f) => f.retryAfterSeconds!);
+  return waits.length ? Math.max(1, Math.ceil(Math.max(...waits))) : RETRY_AFTER_SECONDS;
+}
+
+/** Every failure that stopped part of the invocation (clusters and Key Vault). */
+function failuresOf(report: Report): Failure[] {
+  return [...report.clusters.filter((c) => !c.ok).map((c) => c.failure), report.vaultFailure].filter((f): f is Failure => !!f);
 }
 
 function rejected(input: HttpApiRequest, r: { status: number; message: string; field?: string }): HttpApiResponse {
@@ -125,12 +143,16 @@ function parseUrl(url: string): URL {
   return new URL(url, "http://localhost");
 }
 
+type QueryCheck<T> = ({ ok: true } & T) | { ok: false; status: 400 | 403; message: string; field?: string };
+
 /** `GET /api/drift?cluster=a&cluster=b` (or comma-separated); `code` (the function key) is ignored. */
 function driftClusters(
   query: URLSearchParams,
   rt: Runtime,
-): { ok: true; clusters?: string[] } | { ok: false; status: 400; message: string; field?: string } {
-  const unknown = [...new Set(query.keys())].filter((k) => !(DRIFT_QUERY as readonly string[]).includes(k));
+  allowed: readonly string[] = DRIFT_QUERY,
+  hint = "cluster (GET /api/drift is always a dry run)",
+): QueryCheck<{ clusters?: string[] }> {
+  const unknown = [...new Set(query.keys())].filter((k) => !allowed.includes(k));
   if (unknown.length > 0)
     return {
       ok: false,
@@ -138,7 +160,7 @@ function driftClusters(
       message: `unknown query parameter${unknown.length > 1 ? "s" : ""} ${unknown
         .slice(0, 8)
         .map((k) => `"${sanitizeForLog(k, 40)}"`)
-        .join(", ")}; allowed: cluster (GET /api/drift is always a dry run)`,
+        .join(", ")}; allowed: ${hint}`,
       field: sanitizeForLog(unknown[0] ?? "", 40),
     };
   const all = query.getAll("cluster");
@@ -157,6 +179,36 @@ function driftClusters(
       field: "cluster",
     };
   return { ok: true, clusters: [...new Set(names)] };
+}
+
+/** `GET /api/status?vault=V&objectName=N&cluster=C`: every filter optional; a vault must be allow-listed. */
+function statusQuery(query: URLSearchParams, rt: Runtime): QueryCheck<{ clusters?: string[]; vault?: string; objectName?: string }> {
+  const c = driftClusters(query, rt, STATUS_QUERY, "vault, objectName, cluster");
+  if (!c.ok) return c;
+  const out: { ok: true; clusters?: string[]; vault?: string; objectName?: string } = {
+    ok: true,
+    ...(c.clusters ? { clusters: c.clusters } : {}),
+  };
+  for (const k of ["vault", "objectName"] as const) {
+    const all = query.getAll(k);
+    if (all.length > 1)
+      return { ok: false, status: 400, message: `query parameter ${k} is given ${all.length} times; expected once`, field: k };
+    const v = all[0];
+    if (v === undefined) continue;
+    if (k === "vault" && !isValidVaultName(v))
+      return { ok: false, status: 400, message: `vault: "${sanitizeForLog(v, 40)}" is not a vault name (${VAULT_NAME_RULE})`, field: k };
+    if (k === "vault" && !lookupVault(rt.config.vaults, v))
+      return { ok: false, status: 403, message: `vault "${sanitizeForLog(v, 40)}" is not in the allow-list (KVRP_VAULTS)`, field: k };
+    if (k === "objectName" && !isValidObjectName(v))
+      return {
+        ok: false,
+        status: 400,
+        message: `objectName: "${sanitizeForLog(v, 40)}" is not an object name (${OBJECT_NAME_RULE})`,
+        field: k,
+      };
+    out[k] = k === "vault" ? v.toLowerCase() : v;
+  }
+  return out;
 }
 
 async function routeRequest(rtIn: Runtime | (() => Runtime), input: HttpApiRequest): Promise<HttpApiResponse> {
@@ -193,6 +245,26 @@ async function routeRequest(rtIn: Runtime | (() => Runtime), input: HttpApiReque
 
   const rt = typeof rtIn === "function" ? rtIn() : rtIn;
   const receivedAt = input.receivedAt ?? new Date();
+
+  if (input.route === "status") {
+    const q = statusQuery(parseUrl(input.url).searchParams, rt);
+    if (!q.ok) return rejected(input, q);
+    // Read-only: judges what is in flight now, writes nothing (the verify timer finishes verifications).
+    const run = await verifyRotations(rt, {
+      write: false,
+      now: receivedAt,
+      invocationId: input.invocationId,
+      ...(q.clusters ? { clusters: q.clusters } : {}),
+      only: { ...(q.vault ? { vault: q.vault } : {}), ...(q.objectName ? { objectName: q.objectName } : {}) },
+    });
+    const failed = run.report.clusters.filter((c) => !c.ok);
+    const status = failed.length === 0 ? 200 : failed.every((c) => c.failure?.kind === "transient") ? 503 : 502;
+    return {
+      status,
+      jsonBody: { invocationId: input.invocationId, clusters: run.report.clusters, rotations: run.rotations },
+      headers: { "Cache-Control": "no-store", ...(status === 503 ? { "Retry-After": String(RETRY_AFTER_SECONDS) } : {}) },
+    };
+  }
 
   if (input.route === "drift") {
     const d = driftClusters(parseUrl(input.url).searchParams, rt);
@@ -233,7 +305,7 @@ async function routeRequest(rtIn: Runtime | (() => Runtime), input: HttpApiReque
   return await reportOutput(rt, input, report);
 }
 
-/** One request to any of the three routes. Never throws: every failure becomes a status code with a value-free body. */
+/** One request to any of the routes. Never throws: every failure becomes a status code with a value-free body. */
 export async function handleHttpRequest(rt: Runtime | (() => Runtime), input: HttpApiRequest): Promise<HttpApiResponse> {
   try {
     return await routeRequest(rt, input);

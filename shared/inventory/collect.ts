@@ -1,10 +1,11 @@
 // Inventory: what one cluster holds that the signalled objects can affect. Reads only; no decisions beyond matching.
 // Two parts, read at different times: the synced Secrets (always fresh: a patch is conditional on what was read),
 // then what the mount and restart stages need (warm caches, or fresh per-namespace lists).
-import type pLimit from "p-limit";
+import pLimit from "p-limit";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { fileName, nsName, type ClusterInventory, type SecretState, type Spc, type SpcpsState, type Workload } from "../model/index.js";
 import type { MountCaches } from "./mount-caches.js";
+import { collectSecretSyncs, foundSources } from "./secretsync.js";
 
 /** Secrets named by the SPC's secretObjects that are fed by the given object names' files. */
 function secretNamesFor(spc: Spc, objectName: string): string[] {
@@ -88,4 +89,34 @@ export async function collectMounts(
 /** The pods' mounts of these SPCs from a live cache without waiting (proof hints for the Secrets stage), else none. */
 export function spcpsHints(api: ClusterApi, spcs: Spc[], caches?: MountCaches): SpcpsState[] {
   return caches?.spcpsNow(api, new Set(spcs.map((s) => nsName(s.namespace, s.name)))) ?? [];
+}
+
+/**
+ * The whole inventory at once (the verify timer): the synced Secrets and SecretSync targets with the mounts,
+ * workloads and the driver's mode. SPCs out of scope are kept for the plan to report but nothing of theirs is read.
+ */
+export async function collectInventory(
+  api: ClusterApi,
+  spcs: Spc[],
+  objectNames: string[],
+  inScope: (spc: Spc) => boolean,
+  concurrency: number,
+  caches?: MountCaches,
+): Promise<ClusterInventory> {
+  const limit = pLimit(concurrency);
+  const scoped = spcs.filter(inScope);
+  const [secrets, mounts, sync] = await Promise.all([
+    collectSecrets(api, scoped, objectNames, limit),
+    collectMounts(api, scoped, limit, caches),
+    collectSecretSyncs(api, scoped, limit),
+  ]);
+  for (const [k, s] of sync.secrets) secrets.set(k, s);
+  return {
+    cluster: api.name,
+    spcs,
+    secrets,
+    ...mounts,
+    ...(sync.secretSyncs ? { secretSyncs: sync.secretSyncs } : {}),
+    found: foundSources(mounts, sync.syncController),
+  };
 }

@@ -15,12 +15,14 @@ export interface Resource {
 
 export const CORE_SECRETS: Resource = { group: "", version: "v1", plural: "secrets" };
 export const CORE_PODS: Resource = { group: "", version: "v1", plural: "pods" };
+export const CORE_EVENTS: Resource = { group: "", version: "v1", plural: "events" };
 
 export interface ListQuery {
   namespace?: string;
   limit?: number;
   continue?: string;
   fieldSelector?: string;
+  labelSelector?: string;
 }
 
 export interface ListPage {
@@ -78,6 +80,7 @@ export function restBackend(rest: JsonRest): Backend {
       if (q.limit) qs.set("limit", String(q.limit));
       if (q.continue) qs.set("continue", q.continue);
       if (q.fieldSelector) qs.set("fieldSelector", q.fieldSelector);
+      if (q.labelSelector) qs.set("labelSelector", q.labelSelector);
       const where = q.namespace ? `/namespaces/${seg(q.namespace)}` : "";
       const query = qs.size ? `?${qs}` : "";
       return rest.send("GET", `${basePath(r)}${where}/${r.plural}${query}`, undefined, { gzip: true });

@@ -2,18 +2,42 @@
 import {
   WORKLOAD_KINDS,
   workloadKind,
+  type LabelSelector,
+  type PodObservation,
   type SecretState,
   type Spc,
   type SpcpsState,
   type Workload,
   type WorkloadKind,
 } from "../model/index.js";
-import { CORE_PODS, CORE_SECRETS, basePath, lazyBackend, restBackend, type Backend, type Resource, type WatchHandle } from "./backend.js";
+import {
+  CORE_EVENTS,
+  CORE_PODS,
+  CORE_SECRETS,
+  basePath,
+  lazyBackend,
+  restBackend,
+  type Backend,
+  type Resource,
+  type WatchHandle,
+} from "./backend.js";
 import type { KubeconfigClient, KubeconfigSource } from "./kubeconfig-client.js";
 import { statusOf } from "./errors.js";
 import { RequestStats } from "./request-stats.js";
 import { JsonRest } from "./rest.js";
-import { CSI_DRIVER_NAME, toSecretState, toSpc, toSpcps, toWorkload, type RawSecret, type RawSpc, type RawSpcps } from "./translate.js";
+import {
+  CSI_DRIVER_NAME,
+  selectorString,
+  toPod,
+  toSecretState,
+  toSpc,
+  toSpcps,
+  toWorkload,
+  type RawPod,
+  type RawSecret,
+  type RawSpc,
+  type RawSpcps,
+} from "./translate.js";
 import { tokenTransport } from "./transport.js";
 import { watchStream } from "./watch-stream.js";
 
@@ -23,6 +47,17 @@ export const SPC_VERSION = "v1";
 export type { WatchHandle } from "./backend.js";
 
 export type Outcome = "patched" | "gone";
+
+/** A Kubernetes Event about one object (value-free: the callers say what changed, never a value). */
+export interface EventSpec {
+  namespace: string;
+  kind: string;
+  apiVersion: string;
+  name: string;
+  reason: string;
+  message: string;
+  type?: "Normal" | "Warning";
+}
 
 export type { Resource } from "./backend.js";
 export const SPCS: Resource = { group: SPC_GROUP, version: SPC_VERSION, plural: "secretproviderclasses" };
@@ -35,6 +70,7 @@ export interface ListOptions {
   /** Page size; 0 = one unpaginated answer (the API server serves it from its watch cache, consistent since 1.31). */
   pageSize?: number;
   fieldSelector?: string;
+  labelSelector?: string;
 }
 
 /** A raw watch event: `object` is the API object (or a Status for ERROR). */
@@ -91,6 +127,16 @@ export class ClusterApi {
     for (const c of this.closers) c();
   }
 
+  /**
+   * Counted calls on optional resources for their adapters (kube/secretsync-api.ts), with the same paging,
+   * merge-patch and 404 handling as the calls below.
+   */
+  readonly customResources = {
+    list: async (r: Resource, namespace: string) => this.listRaw(r, { namespace }),
+    patch: (r: Resource, namespace: string, name: string, body: object) => this.patch(r, namespace, name, body),
+    discover: (group: string, version: string) => this.call("get", "discovery", () => this.backend.apiResources(group, version)),
+  };
+
   private async call<T>(verb: string, resource: string, f: () => Promise<T>): Promise<T> {
     this.stats.add(verb, resource);
     return f();
@@ -144,6 +190,7 @@ export class ClusterApi {
         ...(pageSize > 0 ? { limit: pageSize } : {}),
         ...(cont ? { continue: cont } : {}),
         ...(o.fieldSelector ? { fieldSelector: o.fieldSelector } : {}),
+        ...(o.labelSelector ? { labelSelector: o.labelSelector } : {}),
       };
       const page = await this.call("list", r.plural, () => this.backend.list(r, q));
       for (const i of page.items) items.push(i);
@@ -165,7 +212,13 @@ export class ClusterApi {
   }
 
   async listSpcps(namespace: string): Promise<SpcpsState[]> {
-    return (await this.listRaw(SPCPS, { namespace })).items.map((s) => toSpcps(s as RawSpcps));
+    try {
+      return (await this.listRaw(SPCPS, { namespace })).items.map((s) => toSpcps(s as RawSpcps));
+    } catch (e) {
+      // A cluster with the sync controller but no CSI driver serves SecretProviderClasses only: no pod mounts them.
+      if (statusOf(e) === 404) return [];
+      throw e;
+    }
   }
 
   /**
@@ -220,8 +273,73 @@ export class ClusterApi {
     return this.serves("Rollout");
   }
 
-  /** One workload, read fresh through a list by name (a restart that met a newer object re-plans from it). */
-  async readWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<Workload | null> {
+  /**
+   * Workloads of every kind carrying a label (cluster-wide): the ones with rotations being verified. The API server
+   * filters by label, so an idle cluster costs one small answer per kind.
+   */
+  async listLabelledWorkloads(labelSelector: string): Promise<Workload[]> {
+    const perKind = await Promise.all(
+      WORKLOAD_KINDS.map(async (k) => {
+        if (k.optional && !(await this.serves(k.kind))) return [];
+        return (await this.listRaw(k, { labelSelector })).items.map((w) => toWorkload(k.kind, w));
+      }),
+    );
+    return perKind.flat();
+  }
+
+  /** A workload's own pods: listed with its selector (the API server matches it), with their container statuses. */
+  async listPods(namespace: string, selector: LabelSelector): Promise<PodObservation[]> {
+    const labelSelector = selectorString(selector);
+    // An empty selector would select every pod of the namespace; apps/v1 refuses one, so it never names a workload's pods.
+    if (!labelSelector) return [];
+    return (await this.listRaw(CORE_PODS, { namespace, labelSelector })).items.map((p) => toPod(p as RawPod));
+  }
+
+  /** Warning Events on one pod (newest last), as `reason: message`: why it is not ready (FailedMount, image pulls). */
+  async podWarnings(namespace: string, pod: string, max = 3): Promise<string[]> {
+    type RawEvent = {
+      reason?: string;
+      message?: string;
+      lastTimestamp?: string;
+      eventTime?: string;
+      metadata?: { creationTimestamp?: string };
+    };
+    const page = await this.call("list", "events", () =>
+      this.backend.list(CORE_EVENTS, {
+        namespace,
+        fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod},type=Warning`,
+        limit: 50,
+      }),
+    );
+    const items = page.items as RawEvent[];
+    const time = (e: RawEvent) => new Date(e.lastTimestamp ?? e.eventTime ?? e.metadata?.creationTimestamp ?? 0).getTime();
+    return items
+      .sort((a, b) => time(a) - time(b))
+      .slice(-max)
+      .map((e) => `${e.reason ?? "Warning"}: ${(e.message ?? "").replace(/\s+/g, " ").slice(0, 300)}`);
+  }
+
+  /** Merge patch of a workload's own labels and annotations (not its template: nothing rolls out). */
+  async patchWorkloadMetadata(
+    kind: WorkloadKind,
+    namespace: string,
+    name: string,
+    meta: { labels?: Record<string, string | null>; annotations?: Record<string, string | null> },
+    resourceVersion?: string,
+  ): Promise<Outcome> {
+    const k = workloadKind(kind);
+    // Counted apart ("patch <kind> metadata"): bookkeeping after a push's writes, not one of them.
+    return this.patch(
+      k,
+      namespace,
+      name,
+      { metadata: { ...meta, ...(resourceVersion ? { resourceVersion } : {}) } },
+      `${k.plural} metadata`,
+    );
+  }
+
+  /** One workload as it is now (a list by name: the same `list` right the inventory uses), or null when gone. */
+  async getWorkload(kind: WorkloadKind, namespace: string, name: string): Promise<Workload | null> {
     const k = workloadKind(kind);
     const { items } = await this.listRaw(k, { namespace, fieldSelector: `metadata.name=${name}`, pageSize: 0 });
     return items.length ? toWorkload(kind, items[0]) : null;
@@ -269,15 +387,7 @@ export class ClusterApi {
     }
   }
 
-  async recordEvent(ev: {
-    namespace: string;
-    kind: string;
-    apiVersion: string;
-    name: string;
-    reason: string;
-    message: string;
-    type?: "Normal" | "Warning";
-  }): Promise<void> {
+  async recordEvent(ev: EventSpec): Promise<void> {
     const now = new Date();
     await this.call("create", "events", () =>
       this.backend.createEvent(ev.namespace, {
@@ -297,9 +407,9 @@ export class ClusterApi {
     );
   }
 
-  private async patch(r: Resource, namespace: string, name: string, body: object): Promise<Outcome> {
+  private async patch(r: Resource, namespace: string, name: string, body: object, counted = r.plural): Promise<Outcome> {
     try {
-      await this.call("patch", r.plural, () => this.backend.patch(r, namespace, name, body));
+      await this.call("patch", counted, () => this.backend.patch(r, namespace, name, body));
       return "patched";
     } catch (e) {
       if (statusOf(e) === 404) return "gone";

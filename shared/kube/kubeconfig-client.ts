@@ -51,6 +51,20 @@ export function kubeconfigClient(src: KubeconfigSource): KubeconfigClient {
         );
     },
     async list(r, q) {
+      if (r.group === "" && (r.plural === "pods" || r.plural === "events")) {
+        const o = {
+          namespace: q.namespace ?? "",
+          ...(q.limit ? { limit: q.limit } : {}),
+          ...(q.continue ? { _continue: q.continue } : {}),
+          ...(q.fieldSelector ? { fieldSelector: q.fieldSelector } : {}),
+          ...(q.labelSelector ? { labelSelector: q.labelSelector } : {}),
+        };
+        // Plain objects again (the same shape restBackend answers with): the callers translate them.
+        const page = r.plural === "pods" ? await core.listNamespacedPod(o) : await core.listNamespacedEvent(o);
+        const plain = JSON.parse(JSON.stringify(page)) as ListPage & { metadata?: { _continue?: string } };
+        if (plain.metadata?._continue) plain.metadata.continue = plain.metadata._continue;
+        return plain;
+      }
       const common = {
         group: r.group,
         version: r.version,
@@ -58,6 +72,7 @@ export function kubeconfigClient(src: KubeconfigSource): KubeconfigClient {
         ...(q.limit ? { limit: q.limit } : {}),
         ...(q.continue ? { _continue: q.continue } : {}),
         ...(q.fieldSelector ? { fieldSelector: q.fieldSelector } : {}),
+        ...(q.labelSelector ? { labelSelector: q.labelSelector } : {}),
       };
       return (await (q.namespace
         ? custom.listNamespacedCustomObject({ ...common, namespace: q.namespace })

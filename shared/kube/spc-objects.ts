@@ -1,5 +1,6 @@
 // Reading `parameters.objects` the way the Azure provider does: a YAML string with `array:` of YAML strings (pure).
 import { parse as parseYaml } from "yaml";
+import { goTrimSpace } from "../lib/go-strings.js";
 import type { SpcObject } from "../model/index.js";
 
 const OBJECT_TYPES = new Set(["secret", "key", "cert"]);
@@ -76,7 +77,7 @@ export function parseObjects(text: string | undefined): SpcObject[] {
   return arr.map((item, i) => {
     const o = (typeof item === "string" ? parseYaml(item) : item) as Record<string, unknown> | null;
     if (!o || typeof o !== "object") throw new Error(`parameters.objects array[${i}] is not a mapping`);
-    const str = (k: string) => (o[k] === undefined || o[k] === null ? undefined : String(o[k]).trim());
+    const str = (k: string) => (o[k] === undefined || o[k] === null ? undefined : goTrimSpace(String(o[k])));
     const objectName = str("objectName");
     if (!objectName) throw new Error(`parameters.objects array[${i}] has no objectName`);
     const objectType = str("objectType") ?? "";
@@ -93,9 +94,9 @@ export function parseObjects(text: string | undefined): SpcObject[] {
       out.objectVersionHistory = n;
     }
     const fmt = str("objectFormat");
-    if (fmt) out.objectFormat = fmt.toLowerCase();
+    if (fmt) out.objectFormat = fmt; // compared with Go's EqualFold by the renderer
     const enc = str("objectEncoding");
-    if (enc) out.objectEncoding = enc.toLowerCase();
+    if (enc) out.objectEncoding = enc;
     const perm = str("filePermission");
     if (perm) out.filePermission = perm;
     return out;

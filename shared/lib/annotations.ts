@@ -37,14 +37,26 @@ export function truthy(v: string | undefined): boolean {
   return (v ?? "").trim().toLowerCase() === "true";
 }
 
-const WORKLOAD_KEYS = new Set<string>([RESTART, ...Object.values(RELOADER)]);
+/** On workloads: a rotation's verification is pending (`pending`) or every one on it finished (`done`). A label, so
+ * the verifier finds them with one filtered list per kind. */
+export const VERIFY_LABEL = `${PREFIX}/verify`;
+export const VERIFY_PENDING = "pending";
+export const VERIFY_DONE = "done";
+/** On workloads (metadata, not the template: nothing rolls out): one verification record per Key Vault object. */
+export function recordKey(vault: string, objectName: string): string {
+  return `${PREFIX}/rotation-${nameDigest(`${vault.toLowerCase()}/${objectName}`, 16)}`;
+}
+export const RECORD_PREFIX = `${PREFIX}/rotation-`;
+
+const RELOADER_KEYS = new Set<string>(Object.values(RELOADER));
 
 /**
- * The annotations of a workload (or its pod template) the plan reads: our restart opt-in/out, our per-object version
- * records and Reloader's. Everything else (last-applied-configuration can be the whole object) is not kept in memory.
+ * The annotations of a workload (or its pod template) the pusher reads: ours (restart opt-in/out, per-object version
+ * records, verification records) and Reloader's. Everything else (last-applied-configuration can be the whole object)
+ * is not kept in memory by the workload cache.
  */
 export function workloadAnnotations(all: Record<string, string> | undefined): Record<string, string> {
   const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(all ?? {})) if (WORKLOAD_KEYS.has(k) || k.startsWith(`${PREFIX}/v-`)) out[k] = v;
+  for (const [k, v] of Object.entries(all ?? {})) if (k.startsWith(`${PREFIX}/`) || RELOADER_KEYS.has(k)) out[k] = v;
   return out;
 }

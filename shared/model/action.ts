@@ -13,7 +13,6 @@ export const SKIP_CODES = [
   "over-budget",
   "spc-invalid",
   "pinned-version",
-  "version-history",
   "secret-not-synced",
   "secret-object-invalid",
   "up-to-date",
@@ -28,11 +27,13 @@ export const SKIP_CODES = [
   "opt-out",
   "paused",
   "already-restarted",
+  "sync-pending",
+  "sync-failed",
 ] as const;
 export type SkipCode = (typeof SKIP_CODES)[number];
 
 export type PatchCode = "secret-behind";
-export type NudgeCode = "mount-behind";
+export type NudgeCode = "mount-behind" | "sync-behind";
 export type RestartCode = "env-consumer" | "reload-annotation" | "opted-in" | "mount-not-refreshable";
 export type ReasonCode = SkipCode | PatchCode | NudgeCode | RestartCode;
 
@@ -59,6 +60,11 @@ export interface PatchSecret {
   digest?: string;
   /** As inventoried: the write is conditional on it (409 → redelivery), so an older plan never overwrites a newer write. */
   resourceVersion?: string;
+  /**
+   * What the written keys held when proven (base64; undefined = absent). After a 409 the write is retried once only
+   * if they still do: then only something else changed (the driver's owner references, another key, a label).
+   */
+  expected: Record<string, string | undefined>;
 }
 
 export interface NudgePod {
@@ -70,6 +76,28 @@ export interface NudgePod {
   reason: Reason<NudgeCode>;
 }
 
+/**
+ * Sets a SecretSync's spec.forceSynchronization so the sync controller re-fetches at once, with the SecretSync's own
+ * service account. No Secret data is written: nothing to prove (the controller is the only writer of that Secret).
+ */
+export interface NudgeSecretSync {
+  type: "nudgeSecretSync";
+  namespace: string;
+  name: string;
+  /** The new forceSynchronization value (derived from the versions asked for; valid per the field's pattern). */
+  value: string;
+  /** The objects (and versions) the sync is asked to bring. */
+  objects: ObjectVersion[];
+  reason: Reason<NudgeCode>;
+  /** As inventoried: the patch is conditional on it (409 → redelivery), like every other write. */
+  resourceVersion?: string;
+  /**
+   * The forceSynchronization value the plan saw: a 409 (the controller updated the status meanwhile, which bumps the
+   * resourceVersion) is retried once only if the field still holds it.
+   */
+  expected: { forceSynchronization: string };
+}
+
 export interface RestartWorkload {
   type: "restartWorkload";
   namespace: string;
@@ -78,6 +106,8 @@ export interface RestartWorkload {
   annotations: Record<string, string>;
   reason: Reason<RestartCode>;
   resourceVersion?: string;
+  /** What the template annotations it sets held when planned: a 409 is retried once only if they still do. */
+  expected: Record<string, string | undefined>;
 }
 
 export interface Skip {
@@ -87,7 +117,7 @@ export interface Skip {
   reason: Reason<SkipCode>;
 }
 
-export type Action = PatchSecret | NudgePod | RestartWorkload | Skip;
+export type Action = PatchSecret | NudgePod | NudgeSecretSync | RestartWorkload | Skip;
 export type Write = Exclude<Action, Skip>;
 
 /** How a target is named in reports, logs and Events: `Kind namespace/name`. */
@@ -97,6 +127,8 @@ export function targetOf(a: Action): string {
       return `Secret ${a.namespace}/${a.name}`;
     case "nudgePod":
       return `Pod ${a.namespace}/${a.name}`;
+    case "nudgeSecretSync":
+      return `SecretSync ${a.namespace}/${a.name}`;
     case "restartWorkload":
       return `${a.kind} ${a.namespace}/${a.name}`;
     case "skip":

@@ -1,4 +1,5 @@
 // What a cluster holds that a rotation can affect, as the pipeline sees it.
+import type { SecretSources, SecretSyncState } from "./secretsync.js";
 import type { Spc } from "./spc.js";
 import type { Workload } from "./workload.js";
 
@@ -33,4 +34,10 @@ export interface ClusterInventory {
   secrets: Map<string, SecretState | null>;
   spcps: SpcpsState[];
   workloads: Workload[];
+  /**
+   * SecretSyncs whose class is one of `spcs` (in scope); their managed Secrets are in `secrets` under the SecretSync's
+   * name. Absent when the cluster does not serve the SecretSync API.
+   */
+  secretSyncs?: SecretSyncState[];
+  found?: SecretSources;
 }

@@ -16,6 +16,24 @@ export interface Failure {
   fix?: string;
   /** Seconds the server asked us to wait (Retry-After), when it said. */
   retryAfterSeconds?: number;
+  /** Which system failed: Key Vault failures are also reported once for the invocation (`Report.vaultFailure`). */
+  source?: "keyvault" | "kubernetes";
+  /** The answer's HTTP status and the service's own error codes (Key Vault: `error.code`, `error.innererror.code`). */
+  status?: number;
+  code?: string;
+  innerCode?: string;
+}
+
+const SEVERITY: Record<FailureKind, number> = { transient: 0, permanent: 1, access: 2, identity: 3 };
+
+/**
+ * The failure to report when several happened: one that needs a configuration change (identity, then access) wins
+ * over one that retrying may fix; among equals, the longest requested wait.
+ */
+export function worstFailure(a: Failure | undefined, b: Failure): Failure {
+  if (!a) return b;
+  if (SEVERITY[b.kind] !== SEVERITY[a.kind]) return SEVERITY[b.kind] > SEVERITY[a.kind] ? b : a;
+  return (b.retryAfterSeconds ?? 0) > (a.retryAfterSeconds ?? 0) ? b : a;
 }
 
 /** Failures the triggers retry: everything but permanent ones. */

@@ -1,6 +1,7 @@
 // The one result of an invocation: what changed, what was skipped and why, per cluster, with timings. Never a value.
 import type { Failure } from "./failure.js";
 import type { Action, ReasonCode, Reason } from "./action.js";
+import type { SecretSources } from "./secretsync.js";
 import type { RotationSignal } from "./signal.js";
 
 export type ResultStatus = "applied" | "gone" | "failed" | "not-run" | "planned" | "skipped";
@@ -12,10 +13,12 @@ export interface ActionResult {
   error?: string;
   /** ms since the invocation's receipt when the action finished */
   atMs?: number;
+  /** nudgeSecretSync: ms since receipt when the sync controller was seen to have written the Secret. */
+  syncedAtMs?: number;
 }
 
 export interface ReportAction {
-  type: "patchSecret" | "nudgePod" | "restartWorkload" | "skip";
+  type: Action["type"];
   target: string;
   status: ResultStatus;
   reason: Reason<ReasonCode>;
@@ -25,6 +28,8 @@ export interface ReportAction {
   /** `object@version` each write moved the target to. */
   versions?: string[];
   atMs?: number;
+  /** nudgeSecretSync: ms since receipt when the sync controller was seen to have written the Secret. */
+  syncedAtMs?: number;
   error?: string;
 }
 
@@ -34,11 +39,19 @@ export interface ClusterReport {
   failure?: Failure;
   durationMs: number;
   actions: ReportAction[];
+  /** What the cluster runs: the CSI driver, the sync controller (SecretSync), both or neither (discovery). */
+  found?: SecretSources;
+  /** Workloads on which this pass started a rotation's verification (see the verify timer, `status`). */
+  verifying?: number;
+  /** Why verification records could not be written (the push itself is unaffected). */
+  verifyError?: string;
 }
 
 export interface Counts {
   secretsPatched: number;
   podsNudged: number;
+  /** SecretSyncs whose forceSynchronization was set (the sync controller re-fetches). */
+  secretSyncsNudged?: number;
   workloadsRestarted: number;
   skipped: number;
   failed: number;
@@ -52,6 +65,8 @@ export interface Report {
   receivedAt: string;
   durationMs: number;
   signals: Pick<RotationSignal, "vault" | "objectType" | "objectName" | "version" | "eventId" | "eventTime" | "source">[];
+  /** Pushes: the version each object was read at, `vault/object@version` (what `push --wait` follows). */
+  versions?: string[];
   /** Key Vault reads: every call (latest, versions for proofs, version lists). */
   vaultReads: number;
   /** Of those, reads made only to prove a Secret's current content (trust). */
@@ -68,6 +83,8 @@ export interface Report {
     receiptToVaultReadMs?: number;
     receiptToSecretsMs?: number;
     receiptToRolloutsMs?: number;
+    /** When the last nudged SecretSync's Secret was seen written by the sync controller (within the pass's wait). */
+    receiptToSecretSyncsMs?: number;
     eventToSecretsMs?: number;
     eventToRolloutsMs?: number;
   };

@@ -45,13 +45,27 @@ export type VaultObjectData =
 export type UnavailableReason = "object-not-found" | "object-disabled" | "object-unusable";
 
 /** One object read: its data (with the version's creation time), or why it is unavailable. */
-export type ObjectRead = { data: VaultObjectData; created?: Date } | { unavailable: UnavailableReason; detail: string };
+export type ObjectRead =
+  | {
+      data: VaultObjectData;
+      created?: Date;
+      /** false: the version is disabled. Key Vault still serves keys and certificates (and the driver mounts them). */
+      enabled?: boolean;
+    }
+  | { unavailable: UnavailableReason; detail: string };
 
 /** One entry of an object's version listing. */
 export interface VersionInfo {
   version: string;
   enabled: boolean;
   createdOn?: Date;
+  updatedOn?: Date;
+}
+
+/** The versions of an object (objectVersionHistory > 1): the listing and the reads of the versions selected from it. */
+export interface ObjectHistory {
+  listing: VersionInfo[];
+  versions: Map<string, ObjectRead>;
 }
 
 /** What Key Vault holds now for one object, per provider endpoint (secret / key / cert). */
@@ -59,6 +73,8 @@ export interface ObjectState {
   vault: string;
   objectName: string;
   byType: Partial<Record<ProviderObjectType, ObjectRead>>;
+  /** Read only where an SPC mounts the object with objectVersionHistory > 1. */
+  history?: Partial<Record<ProviderObjectType, ObjectHistory>>;
 }
 
 export function isAvailable(r: ObjectRead | undefined): r is { data: VaultObjectData; created?: Date } {

@@ -9,6 +9,7 @@ export interface Workload {
   /** As listed: restarts are conditional on it, so a plan never overwrites a newer template (409 → redelivery). */
   resourceVersion?: string;
   annotations: Record<string, string>;
+  labels: Record<string, string>;
   templateAnnotations: Record<string, string>;
   paused: boolean;
   /** Secrets read through env[].valueFrom.secretKeyRef or envFrom[].secretRef (containers and init containers). */
@@ -17,12 +18,31 @@ export interface Workload {
   volumeSecrets: Set<string>;
   /** SecretProviderClasses mounted through the CSI driver. */
   spcVolumes: Set<string>;
+  /** spec.selector: which pods are its own (verification lists them with it). */
+  selector?: LabelSelector;
+  /** What its spec and status say about its latest rollout (verification). */
+  rollout: RolloutObservation;
 }
 
 /** A workload object as the API serves it (the fields we read). */
 export interface RawWorkload {
-  metadata?: { name?: string; namespace?: string; annotations?: Record<string, string>; resourceVersion?: string };
-  spec?: { paused?: boolean; template?: RawPodTemplate };
+  metadata?: {
+    name?: string;
+    namespace?: string;
+    annotations?: Record<string, string>;
+    labels?: Record<string, string>;
+    resourceVersion?: string;
+    generation?: number;
+  };
+  spec?: {
+    paused?: boolean;
+    template?: RawPodTemplate;
+    replicas?: number;
+    selector?: LabelSelector;
+    progressDeadlineSeconds?: number;
+    updateStrategy?: { type?: string; rollingUpdate?: { partition?: number } };
+  };
+  status?: Record<string, unknown>;
 }
 
 export interface RawContainer {
@@ -116,3 +136,49 @@ export function workloadKind(kind: WorkloadKind): WorkloadKindSpec {
 }
 
 export const apiVersionOf = (k: WorkloadKindSpec): string => (k.group ? `${k.group}/${k.version}` : k.version);
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+}
+
+/** The spec and status fields of a workload that say whether its latest template rolled out (kubectl rollout status). */
+export interface RolloutObservation {
+  generation: number;
+  /** spec.replicas (absent on DaemonSets; the API server defaults it to 1 elsewhere). */
+  replicas?: number;
+  /** Deployment / Rollout spec.progressDeadlineSeconds. */
+  progressDeadlineSeconds?: number;
+  /** StatefulSet / DaemonSet spec.updateStrategy.type, and a StatefulSet's rollingUpdate (partition). */
+  updateStrategy?: string;
+  rollingUpdate?: boolean;
+  partition?: number;
+  status: {
+    /** Numeric (apps/v1), or the Argo Rollout's string form parsed when it is numeric. */
+    observedGeneration?: number;
+    replicas?: number;
+    updatedReplicas?: number;
+    readyReplicas?: number;
+    availableReplicas?: number;
+    currentReplicas?: number;
+    currentRevision?: string;
+    updateRevision?: string;
+    desiredNumberScheduled?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+    /** Argo Rollouts (1.0+): phase and message computed by its controller. */
+    phase?: string;
+    message?: string;
+    controllerPause?: boolean;
+    pauseConditions?: number;
+    conditions: Condition[];
+  };
+}
+
+/** A label selector as the API serves it (the server does the matching: it is sent as a selector string). */
+export interface LabelSelector {
+  matchLabels?: Record<string, string>;
+  matchExpressions?: { key: string; operator: string; values?: string[] }[];
+}

@@ -12,8 +12,9 @@ import pLimit from "p-limit";
 import { applyActions, type ActionResult, type ApplyOptions } from "../apply/apply.js";
 import { aggregateEvents, eventFor, noProofEvent, recordEvents } from "../apply/events.js";
 import { collectMounts, collectSecrets, spcpsHints } from "../inventory/collect.js";
+import { collectSecretSyncs, foundSources } from "../inventory/secretsync.js";
 import type { ClusterApi } from "../kube/cluster-api.js";
-import { kubeFailure } from "../kube/errors.js";
+import { describeError, kubeFailure } from "../kube/errors.js";
 import {
   nsName,
   type Action,
@@ -28,10 +29,12 @@ import {
   analyzeSecrets,
   inScope,
   planMounts,
+  planSecretSyncs,
   planSecrets,
   restartPlan,
   scopeSkips,
   skip,
+  withHeld,
   type HeldSecret,
   type OrderOf,
   type PlanContext,
@@ -40,9 +43,12 @@ import {
 } from "../plan/plan.js";
 import { toReportAction } from "../report/report.js";
 import type { VaultReader } from "../vault/reader.js";
+import { readHistories } from "./objects.js";
 import { Ordering, readType } from "./ordering.js";
 import { findProofs, rememberLatest } from "./prove.js";
 import type { Runtime } from "./runtime.js";
+import { awaitSecretSyncs, DEFAULT_SECRETSYNC_WAIT_SECONDS } from "./secretsync-wait.js";
+import { startVerification } from "./verify-start.js";
 
 export interface ClusterPass {
   spcs: Spc[];
@@ -87,9 +93,24 @@ async function prepareSecrets(rt: Runtime, api: ClusterApi, pass: ClusterPass, o
   // Where to look first for proof: the versions the pods report, if a live cache has them (no request); a cold
   // instance goes to the version listing instead (correct, one Key Vault call slower).
   const spcps = spcpsHints(api, scoped, rt.mounts);
-  const [secrets, objects] = await Promise.all([collectSecrets(api, scoped, pass.objectNames, limit), pass.objects()]);
+  // SecretSync targets (the sync controller, where it is served) are Secrets too: found and nudged in this stage.
+  const [secrets, sync0, objects] = await Promise.all([
+    collectSecrets(api, scoped, pass.objectNames, limit),
+    collectSecretSyncs(api, scoped, limit),
+    pass.objects(),
+  ]);
+  for (const [k, v] of sync0.secrets) secrets.set(k, v);
+  await readHistories(pass.reader, rt.config.vaults, objects, scoped, rt.render);
   ordering.noteReads(objects);
-  const inv: ClusterInventory = { cluster: api.name, spcs: pass.spcs, secrets, spcps, workloads: [], driverRepublish: null };
+  const inv: ClusterInventory = {
+    cluster: api.name,
+    spcs: pass.spcs,
+    secrets,
+    spcps,
+    workloads: [],
+    driverRepublish: null,
+    ...(sync0.secretSyncs ? { secretSyncs: sync0.secretSyncs } : {}),
+  };
   const reads = new Map(
     objects.flatMap((o) => Object.entries(o.state.byType).map(([t, r]) => [`${o.state.vault}|${t}|${o.state.objectName}`, r])),
   );
@@ -113,7 +134,10 @@ async function prepareSecrets(rt: Runtime, api: ClusterApi, pass: ClusterPass, o
     ? (d: Record<string, string>) => rt.instance.digest.of(...Object.entries(d).sort().flat())
     : undefined;
   const planned = planSecrets(analysis, proofs, digest);
-  return { ctx, scoped, limit, inv, objects, secrets: planned, scope: scopeSkips(objects, inv, ctx) };
+  const sync = planSecretSyncs(objects, inv, ctx);
+  for (const k of sync.behind) behind.add(k);
+  const syncController = sync0.syncController;
+  return { ctx, scoped, limit, inv, objects, secrets: planned, sync, syncController, scope: scopeSkips(objects, inv, ctx) };
 }
 
 /** The mount stage: its inventory (warm caches, else fresh lists), read once the Secrets are done, and the nudges. */
@@ -168,7 +192,7 @@ function replanner(
   unrefreshable: ReadonlyMap<string, Spc>,
 ) {
   return async (a: RestartWorkload): Promise<Action | null> => {
-    const fresh = await api.readWorkload(a.kind, a.namespace, a.name);
+    const fresh = await api.getWorkload(a.kind, a.namespace, a.name);
     if (!fresh) return null;
     const actions = await planRestartsOrdered(ordering, s, { workloads: [fresh] }, held, unrefreshable);
     return (
@@ -183,8 +207,9 @@ export async function planPass(rt: Runtime, api: ClusterApi, pass: ClusterPass):
   const ordering = pass.ordering ?? orderingFor(rt, pass.reader);
   const s = await prepareSecrets(rt, api, pass, ordering, new Set());
   const m = await prepareMounts(rt, api, pass, ordering, s, new Set());
-  const restarts = await planRestartsOrdered(ordering, s, m.inv, s.secrets.held, m.mounts.unrefreshable);
-  return [...s.scope, ...s.secrets.actions, ...m.mounts.actions, ...restarts];
+  const held = withHeld(s.secrets.held, s.sync.held);
+  const restarts = await planRestartsOrdered(ordering, s, m.inv, held, m.mounts.unrefreshable);
+  return [...s.scope, ...s.secrets.actions, ...s.sync.actions, ...m.mounts.actions, ...restarts];
 }
 
 export function orderingFor(rt: Runtime, reader: VaultReader): Ordering {
@@ -200,11 +225,21 @@ export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: Cluster
   const results: ActionResult[] = [];
   try {
     const s = await prepareSecrets(rt, api, pass, ordering, behind);
-    const secretOut = await applyActions(api, [...s.scope, ...s.secrets.actions], opts);
+    const secretOut = await applyActions(api, [...s.scope, ...s.sync.actions, ...s.secrets.actions], opts);
     results.push(...secretOut.results);
+    // SecretSync: the controller writes its Secret asynchronously; restarts follow what it wrote within the wait.
+    const synced = pass.dryRun
+      ? { held: s.sync.held, skips: [], events: [] }
+      : await awaitSecretSyncs(api, s.inv, s.objects, s.ctx, s.sync.held, secretOut.results, {
+          waitMs: (rt.config.secretSyncWaitSeconds ?? DEFAULT_SECRETSYNC_WAIT_SECONDS) * 1000,
+          receivedAt: pass.receivedAt,
+          concurrency: rt.config.concurrency,
+        });
+    results.push(...synced.skips.map((action) => ({ action, status: "skipped" as const })));
     const m = await prepareMounts(rt, api, pass, ordering, s, behind);
+    report.found = foundSources(m.inv, s.syncController);
     // Restarts follow only Secrets that really hold the new version (patched now, or already current).
-    const held = landed(s.secrets.held, secretOut.results);
+    const held = withHeld(landed(s.secrets.held, secretOut.results), synced.held);
     const restarts = await planRestartsOrdered(ordering, s, m.inv, held, m.mounts.unrefreshable);
     const replanRestart = replanner(api, ordering, s, held, m.mounts.unrefreshable);
     const rest = await applyActions(api, [...m.mounts.actions, ...restarts], { ...opts, replanRestart }, secretOut);
@@ -219,10 +254,27 @@ export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: Cluster
     if (!pass.dryRun) {
       const events = [...secretOut.touched, ...rest.touched]
         .map(eventFor)
-        .concat(s.secrets.refused.map((x) => noProofEvent(x.namespace, x.name)));
+        .concat(s.secrets.refused.map((x) => noProofEvent(x.namespace, x.name)))
+        .concat(synced.events);
       if (rt.events) rt.events.record(api, events);
       else await recordEvents(api, aggregateEvents(events), rt.config.concurrency);
     }
+    // Then the records that let any instance follow the rotation to its end (after every write of the pass;
+    // bookkeeping: its failure is reported, it does not fail the push).
+    if (!pass.dryRun)
+      try {
+        const verifying = await startVerification(rt, api, {
+          objects: s.objects,
+          inv: m.inv,
+          inScope: inScope(s.ctx),
+          results,
+          trigger: s.ctx.trigger,
+          now: new Date(),
+        });
+        if (verifying) report.verifying = verifying;
+      } catch (e) {
+        report.verifyError = `verification records not written: ${describeError(e)}`;
+      }
   } catch (e) {
     report.ok = false;
     report.failure = kubeFailure(e);

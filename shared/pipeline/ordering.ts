@@ -5,6 +5,7 @@
 import { isAvailable, type ObjectVersion, type ProviderObjectType, type VaultConfig } from "../model/index.js";
 import { compareCreated, type OrderOf, type PlannedObject, type VersionOrder } from "../plan/plan.js";
 import { VaultReader, type VaultClients } from "../vault/reader.js";
+import { listed } from "./objects.js";
 import type { VersionAges } from "./version-ages.js";
 
 export interface OrderingDeps {
@@ -55,7 +56,7 @@ export class Ordering {
         const { ages } = this.deps;
         if (!this.listed.has(k) && ps.some((p) => ages.get(ours.vault, ours.objectName, p.held) === undefined)) {
           this.listed.add(k);
-          const listing = await this.deps.reader.listVersions(vault, type, ours.objectName);
+          const listing = listed(await this.deps.reader.listVersions(vault, type, ours.objectName));
           for (const v of listing) ages.note(ours.vault, ours.objectName, v.version, v.createdOn);
           const have = new Set(listing.map((v) => v.version));
           for (const p of ps) if (!have.has(p.held)) this.absent.add(`${k}|${p.held}`);
@@ -76,7 +77,7 @@ export class Ordering {
   private async freshLatest(vault: VaultConfig, type: ProviderObjectType, name: string) {
     const r = await new VaultReader(this.deps.clients).read(vault, type, name);
     this.deps.reader.reads++;
-    this.deps.reader.versionReads++;
+    this.deps.reader.readsBy.version++;
     return r;
   }
 }

@@ -1,4 +1,4 @@
-// Proof before write (DESIGN.md "Trust"): a synced Secret is written only when its keys already hold the rendering of
+// Proof before write (README "Security"): a synced Secret is written only when its keys already hold the rendering of
 // one of the few newest enabled versions of the same object, as read by the pusher from Key Vault. Only the CSI
 // driver, syncing for a workload allowed to read the object, can have put it there. SPCPS versions (tenant-writable on
 // some clusters) only say which version to check first; they are never proof.
@@ -6,6 +6,7 @@ import pLimit from "p-limit";
 import { isAvailable, shortVersion, type VaultConfig, type VersionInfo } from "../model/index.js";
 import { holdsRendering, renderValues, unprovable, type Proof, type Renderer, type SecretTarget } from "../plan/plan.js";
 import type { VaultReader } from "../vault/reader.js";
+import { listed } from "./objects.js";
 import { KnownRenderings } from "./known-renderings.js";
 import type { Ordering } from "./ordering.js";
 import type { VersionAges } from "./version-ages.js";
@@ -25,7 +26,8 @@ export interface ProofDeps {
 
 /** Remembers the latest renderings the analysis made (a warm instance then proves the next rotation without reads). */
 export function rememberLatest(targets: SecretTarget[], created: (t: SecretTarget) => Date | undefined, known: KnownRenderings): void {
-  for (const t of targets) {
+  // Versioned files (objectVersionHistory) hold several versions per Secret: they carry their own proof.
+  for (const t of targets.filter((x) => (x.spcObject.objectVersionHistory ?? 0) <= 1)) {
     const v = KnownRenderings.variantKey(t);
     known.remember(v, t.latest.version, created(t), known.valuesDigest(v, t.keys, t.latest.values));
   }
@@ -81,7 +83,7 @@ async function proveOne(t: SecretTarget, deps: ProofDeps): Promise<Found> {
   const hints = t.hints.slice(0, deps.window);
   const byHint = await firstHeld(t, hints, variant, deps, vault);
   if (byHint) return { proven: byHint.version, created: byHint.created };
-  const window = proofWindow(await deps.reader.listVersions(vault, t.spcObject.objectType, t.spcObject.objectName), deps.window);
+  const window = proofWindow(listed(await deps.reader.listVersions(vault, t.spcObject.objectType, t.spcObject.objectName)), deps.window);
   const rest = window.map((v) => v.version).filter((v) => !hints.includes(v));
   const byWindow = await firstHeld(t, rest, variant, deps, vault);
   if (byWindow) return { proven: byWindow.version, created: byWindow.created };
@@ -99,10 +101,12 @@ async function proveOne(t: SecretTarget, deps: ProofDeps): Promise<Found> {
 export async function findProofs(targets: SecretTarget[], deps: ProofDeps, concurrency = 8): Promise<Map<string, Proof>> {
   const limit = pLimit(concurrency);
   const found = new Map<string, Found>();
-  await Promise.all(targets.map((t) => limit(async () => found.set(t.id, await proveOne(t, deps)))));
+  // Version-history targets come with their proof decided (the versions read to render the files are the candidates).
+  await Promise.all(targets.filter((t) => !t.proof).map((t) => limit(async () => found.set(t.id, await proveOne(t, deps)))));
   const ours = (t: SecretTarget) => ({ vault: t.vault, objectName: t.spcObject.objectName, version: t.latest.version });
   const open = targets.flatMap((t) => {
-    const f = found.get(t.id)!;
+    const f = found.get(t.id);
+    if (!f) return [];
     return "proven" in f && deps.ordering.order(ours(t), f.proven) === "unknown"
       ? [{ ours: ours(t), held: f.proven, type: t.spcObject.objectType }]
       : [];
@@ -110,7 +114,8 @@ export async function findProofs(targets: SecretTarget[], deps: ProofDeps, concu
   if (open.length) await deps.ordering.resolve(open);
   const out = new Map<string, Proof>();
   for (const t of targets) {
-    const f = found.get(t.id)!;
+    const f = found.get(t.id);
+    if (!f) continue;
     if ("unproven" in f) out.set(t.id, f);
     else out.set(t.id, deps.ordering.order(ours(t), f.proven) === "older" ? { proven: f.proven } : { proven: f.proven, newer: true });
   }

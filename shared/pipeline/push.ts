@@ -10,6 +10,7 @@ import { VaultReader } from "../vault/reader.js";
 import { orderingFor, runClusterPass } from "./cluster-run.js";
 import { readObject, typesUsed } from "./objects.js";
 import type { Runtime } from "./runtime.js";
+import { latestVersion } from "./verify-start.js";
 import { kubeFailure } from "../kube/errors.js";
 
 export interface PushOptions {
@@ -56,6 +57,13 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
   const apis = rt.clusters.filter((c) => !opts.clusters?.length || opts.clusters.includes(c.name));
   const ordering = orderingFor(rt, reader);
   readAhead(rt, reader, signals, apis);
+  const versions = new Map<string, string>();
+  const read = async (u: { signal: RotationSignal; types: ReturnType<typeof typesUsed> }) => {
+    const o = await readObject(reader, rt.config.vaults, u.signal, u.types);
+    const v = latestVersion(o);
+    if (v) versions.set(`${o.state.vault}/${o.state.objectName}`, v.version);
+    return o;
+  };
   const clusters = await Promise.all(
     apis.map(async (api) => {
       let matched: Spc[][];
@@ -70,7 +78,7 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
         objectNames: used.map((u) => u.signal.objectName),
         // Read while the Secrets are fetched; what another instance wrote from a newer read is never moved back
         // (cluster-run.ts explains the guards).
-        objects: (): Promise<PlannedObject[]> => Promise.all(used.map((u) => readObject(reader, rt.config.vaults, u.signal, u.types))),
+        objects: (): Promise<PlannedObject[]> => Promise.all(used.map(read)),
         ordering,
         ctx: { policy, trigger: "event", now: new Date() },
         dryRun,
@@ -80,7 +88,7 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
       return report;
     }),
   );
-  return buildReport({
+  const report = buildReport({
     invocationId: opts.invocationId ?? randomUUID(),
     trigger: "event",
     dryRun,
@@ -93,4 +101,6 @@ export async function push(rt: Runtime, signalsIn: RotationSignal[], opts: PushO
     },
     clusters,
   });
+  if (versions.size) report.versions = [...versions].map(([o, v]) => `${o}@${v}`).sort();
+  return report;
 }

@@ -13,6 +13,7 @@ import {
   type Report,
   type RotationSignal,
   type Spc,
+  worstFailure,
 } from "../model/index.js";
 import { inScope, type PlannedObject } from "../plan/plan.js";
 import { buildReport } from "../report/report.js";
@@ -56,7 +57,7 @@ async function readAll(rt: Runtime, reader: VaultReader, refs: Referenced[], con
       const cached = rt.instance.negative.get(key);
       if (cached) {
         for (const t of r.types)
-          state.byType[t] = { unavailable: "object-not-found", detail: `${cached} (remembered; not read again yet)` };
+          state.byType[t] = { unavailable: cached.reason, detail: `${cached.detail} (remembered; not read again yet)` };
         return [];
       }
       const limit = perVault.get(r.vault) ?? pLimit(concurrency);
@@ -67,11 +68,11 @@ async function readAll(rt: Runtime, reader: VaultReader, refs: Referenced[], con
           try {
             const read = await reader.read(rt.config.vaults.get(r.vault)!, t, r.objectName);
             state.byType[t] = read;
-            if ("unavailable" in read && read.unavailable === "object-not-found") rt.instance.negative.remember(key, read.detail);
+            if ("unavailable" in read && (read.unavailable === "object-not-found" || read.unavailable === "object-disabled"))
+              rt.instance.negative.remember(key, { reason: read.unavailable, detail: read.detail });
           } catch (e) {
             const f: Failure = e instanceof ClassifiedError ? e.failure : kubeFailure(e);
-            failure ??= f;
-            if (f.kind === "access") rt.instance.negative.remember(key, f.message);
+            failure = worstFailure(failure, f);
             state.byType[t] = { unavailable: "object-unusable", detail: `not read this run: ${f.message}` };
           }
         }),

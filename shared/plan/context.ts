@@ -14,6 +14,7 @@ import {
   type SpcObject,
   type VaultConfig,
   type VaultObjectData,
+  type VersionInfo,
 } from "../model/index.js";
 
 /** One object being pushed: the signal and what Key Vault holds for it now (latest, per provider endpoint). */
@@ -26,6 +27,8 @@ export interface PlannedObject {
 export interface Renderer {
   /** The mounted file's bytes; throws (with a value-free message) where the provider would fail the mount. */
   file(obj: SpcObject, data: VaultObjectData): Uint8Array;
+  /** objectVersionHistory > 1: the versions the provider mounts as `<file>/<i>`, in its order. */
+  history(obj: SpcObject, listing: VersionInfo[]): { fileName: string; version: string }[];
   /** The synced Secret's value for one key; throws where the driver would refuse it. */
   secretValue(secretType: string, key: string, file: Uint8Array): Uint8Array;
 }

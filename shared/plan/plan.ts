@@ -4,12 +4,14 @@ import type { Action, ClusterInventory } from "../model/index.js";
 import { spcMatches, type PlanContext, type PlannedObject } from "./context.js";
 import { planMounts } from "./mounts.js";
 import { planRestarts } from "./restarts.js";
-import { analyzeSecrets, planSecrets, type Proof } from "./secrets.js";
+import { analyzeSecrets, planSecrets, type HeldSecret, type Proof } from "./secrets.js";
+import { planSecretSyncs } from "./secretsync.js";
 
 export * from "./context.js";
 export { nudgeValue, planMounts } from "./mounts.js";
 export { planRestarts, restartPlan, restartWhy, type UnorderedVersion } from "./restarts.js";
 export { annotatedVersion, compareCreated, type OrderOf, type VersionOrder } from "./version-order.js";
+export { FORCE_SYNC_PREFIX, forceSyncValue, isOurNudge, nudgeLabel, planSecretSyncs, type SecretSyncPlan } from "./secretsync.js";
 export {
   analyzeSecrets,
   holdsRendering,
@@ -36,6 +38,12 @@ export function planCluster(
 ): Action[] {
   const secrets = planSecrets(analyzeSecrets(objects, inv, ctx), proofs);
   const mounts = planMounts(objects, inv, ctx);
-  const restarts = planRestarts(objects, inv, secrets.held, mounts.unrefreshable, ctx);
-  return [...scopeSkips(objects, inv, ctx), ...secrets.actions, ...mounts.actions, ...restarts];
+  const sync = planSecretSyncs(objects, inv, ctx);
+  const restarts = planRestarts(objects, inv, withHeld(secrets.held, sync.held), mounts.unrefreshable, ctx);
+  return [...scopeSkips(objects, inv, ctx), ...secrets.actions, ...sync.actions, ...mounts.actions, ...restarts];
+}
+
+/** Secrets holding the new versions from both mechanisms (synced by the driver, managed by a SecretSync). */
+export function withHeld(a: ReadonlyMap<string, HeldSecret>, b: ReadonlyMap<string, HeldSecret>): Map<string, HeldSecret> {
+  return new Map([...a, ...b]);
 }

@@ -203,6 +203,9 @@ export function restartPlan(
       ),
       reason: { code: why.reasons[0]!.code, detail: why.reasons.map((r) => r.detail).join("; ") },
       ...(w.resourceVersion ? { resourceVersion: w.resourceVersion } : {}),
+      expected: Object.fromEntries(
+        behind.map((o) => [templateKey(o.vault, o.objectName), w.templateAnnotations[templateKey(o.vault, o.objectName)]]),
+      ),
     });
   }
   return { actions, unordered };

@@ -1,5 +1,5 @@
 // Synced Secrets: which ones lag behind the objects' latest versions, and — once the pipeline has found proof that
-// the driver already synced each of them — the merge patches that move them (trust: DESIGN.md "Trust").
+// the driver already synced each of them — the merge patches that move them (trust: README "Security").
 import {
   fileName,
   isAvailable,
@@ -36,6 +36,8 @@ export interface SecretTarget {
   hints: string[];
   resourceVersion: string;
   annotations: Record<string, string>;
+  /** Already decided proof (version history: the versions read to render the files are the candidates). */
+  proof?: Proof;
 }
 
 export interface SecretsAnalysis {
@@ -68,6 +70,39 @@ function podVersions(inv: ClusterInventory, namespace: string, spc: string, id: 
     if (v && v !== latest) n.set(v, (n.get(v) ?? 0) + 1);
   }
   return [...n].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).map(([v]) => v);
+}
+
+/**
+ * objectVersionHistory > 1: each entry names a versioned file `<file>/<i>`; its value is the rendering of the version
+ * the provider mounts there. Every selected version's rendering of a key is a proof candidate (after a rotation, the
+ * Secret holds the previous selection, which the new one overlaps).
+ */
+function historyValues(
+  ctx: Pick<PlanContext, "render">,
+  obj: SpcObject,
+  state: PlannedObject["state"],
+  secretType: string,
+  entries: { objectName: string; key: string }[],
+): { values: Record<string, string>; candidates: Record<string, Set<string>>; versions: string[] } {
+  const h = state.history?.[obj.objectType];
+  if (!h) throw new Error(`objectVersionHistory ${obj.objectVersionHistory}: the versions were not listed`);
+  const selected = ctx.render.history(obj, h.listing);
+  const render = (fileName: string, version: string) => {
+    const read = h.versions.get(version);
+    if (!isAvailable(read)) throw new Error(`version ${shortVersion(version)} of ${obj.objectName} could not be read`);
+    return ctx.render.file({ ...obj, objectAlias: fileName, objectVersion: version }, read.data);
+  };
+  const files = new Map(selected.map((s) => [s.fileName, render(s.fileName, s.version)]));
+  const values: Record<string, string> = {};
+  const candidates: Record<string, Set<string>> = {};
+  for (const d of entries) {
+    const file = files.get(d.objectName);
+    // The driver fails the sync of this secretObject the same way ("file matching objectName … not found").
+    if (!file) throw new Error(`file ${d.objectName} is not among the ${selected.length} versioned files the provider mounts`);
+    values[d.key] = b64(ctx.render.secretValue(secretType, d.key, file));
+    candidates[d.key] = new Set([...files.values()].map((f) => b64(ctx.render.secretValue(secretType, d.key, f))));
+  }
+  return { values, candidates, versions: selected.map((s) => s.version) };
 }
 
 /** Pure: every synced Secret fed by the objects, split into behind / current / skipped (with the reason). */
@@ -107,17 +142,6 @@ export function analyzeSecrets(objects: PlannedObject[], inv: ClusterInventory, 
         );
         continue;
       }
-      if (history) {
-        out.skips.push(
-          skip(
-            sLabel,
-            "version-history",
-            `objectVersionHistory ${obj.objectVersionHistory}: versioned files (${file}/0..) are left to the driver's refresh`,
-            spc.namespace,
-          ),
-        );
-        continue;
-      }
       const current = inv.secrets.get(nsName(spc.namespace, so.secretName));
       if (!current) {
         out.skips.push(
@@ -127,8 +151,15 @@ export function analyzeSecrets(objects: PlannedObject[], inv: ClusterInventory, 
       }
       const keys = [...new Set(entries.map((d) => d.key))].sort();
       let values: Record<string, string>;
+      let proof: Proof | undefined;
       try {
-        values = renderValues(ctx, obj, read.data, so.type, keys);
+        if (history) {
+          const h = historyValues(ctx, obj, object.state, so.type, entries);
+          values = h.values;
+          proof = keys.every((k) => !!current.data[k] && h.candidates[k]!.has(current.data[k]!))
+            ? { proven: shortVersion(h.versions[1] ?? h.versions[0] ?? "") }
+            : { unproven: `keys hold none of the renderings of the ${h.versions.length} version(s) the history mounts` };
+        } else values = renderValues(ctx, obj, read.data, so.type, keys);
       } catch (e) {
         out.skips.push(skip(sLabel, "render-failed", (e as Error).message, spc.namespace));
         continue;
@@ -147,6 +178,7 @@ export function analyzeSecrets(objects: PlannedObject[], inv: ClusterInventory, 
         hints,
         resourceVersion: current.resourceVersion,
         annotations: current.annotations,
+        ...(proof ? { proof } : {}),
       };
       if (keys.every((k) => current.data[k] === values[k])) {
         out.current.push(target);
@@ -208,7 +240,7 @@ export function planSecrets(
   for (const t of a.current) held(heldSecrets, t, false);
   const patches = new Map<string, PatchSecret>();
   for (const t of a.behind) {
-    const proof = proofs.get(t.id) ?? { unproven: "no proof was looked for" };
+    const proof = t.proof ?? proofs.get(t.id) ?? { unproven: "no proof was looked for" };
     const sLabel = `Secret ${nsName(t.namespace, t.secret)}`;
     if ("unproven" in proof) {
       actions.push(skip(sLabel, "no-proof", proof.unproven, t.namespace));
@@ -232,10 +264,12 @@ export function planSecrets(
       provenFrom: [],
       reason: { code: "secret-behind", detail: "" },
       ...(t.resourceVersion ? { resourceVersion: t.resourceVersion } : {}),
+      expected: {},
     };
     for (const key of t.keys)
       if (t.current[key] !== t.latest.values[key]) {
         p.data[key] = t.latest.values[key]!;
+        p.expected[key] = t.current[key];
         if (!p.keys.includes(key)) p.keys.push(key);
       }
     p.objects.push(versionOf(t));

@@ -10,6 +10,7 @@ import {
   type ReportAction,
   type RotationSignal,
   isRetryable,
+  worstFailure,
 } from "../model/index.js";
 
 export type { ClusterReport, Counts, Report, ReportAction } from "../model/index.js";
@@ -24,13 +25,23 @@ export function toReportAction(r: ActionResult, showDigest: boolean): ReportActi
     if (showDigest && a.digest) out.digest = a.digest;
   }
   if (a.type === "restartWorkload") out.versions = Object.values(a.annotations);
+  if (a.type === "nudgeSecretSync") out.versions = a.objects.map(objectVersionLabel);
   if (r.atMs !== undefined) out.atMs = r.atMs;
+  if (r.syncedAtMs !== undefined) out.syncedAtMs = r.syncedAtMs;
   if (r.error) out.error = r.error;
   return out;
 }
 
 export function countActions(clusters: ClusterReport[]): Pick<Report, "counts" | "skipsByReason"> {
-  const counts: Counts = { secretsPatched: 0, podsNudged: 0, workloadsRestarted: 0, skipped: 0, failed: 0, planned: 0 };
+  const counts: Counts = {
+    secretsPatched: 0,
+    podsNudged: 0,
+    secretSyncsNudged: 0,
+    workloadsRestarted: 0,
+    skipped: 0,
+    failed: 0,
+    planned: 0,
+  };
   const skipsByReason: Report["skipsByReason"] = {};
   for (const c of clusters)
     for (const a of c.actions) {
@@ -42,6 +53,7 @@ export function countActions(clusters: ClusterReport[]): Pick<Report, "counts" |
       else if (a.status === "applied") {
         if (a.type === "patchSecret") counts.secretsPatched++;
         if (a.type === "nudgePod") counts.podsNudged++;
+        if (a.type === "nudgeSecretSync") counts.secretSyncsNudged = (counts.secretSyncsNudged ?? 0) + 1;
         if (a.type === "restartWorkload") counts.workloadsRestarted++;
       }
     }
@@ -65,6 +77,9 @@ export function timings(clusters: ClusterReport[], receivedAt: number, eventTime
     t.receiptToSecretsMs = s;
     if (earliest !== undefined) t.eventToSecretsMs = receivedAt + s - earliest;
   }
+  let synced: number | undefined;
+  for (const c of clusters) for (const a of c.actions) if (a.syncedAtMs !== undefined) synced = Math.max(synced ?? 0, a.syncedAtMs);
+  if (synced !== undefined) t.receiptToSecretSyncsMs = synced;
   if (r !== undefined) {
     t.receiptToRolloutsMs = r;
     if (earliest !== undefined) t.eventToRolloutsMs = receivedAt + r - earliest;
@@ -88,6 +103,9 @@ export interface ReportInput {
 /** The report; `retry` when any cluster or Key Vault failure is one the trigger should retry. */
 export function buildReport(i: ReportInput): Report {
   const { counts, skipsByReason } = countActions(i.clusters);
+  // Key Vault failures surface once for the invocation too (whichever cluster's pass ran into them).
+  let vaultFailure = i.vaultFailure;
+  for (const c of i.clusters) if (c.failure?.source === "keyvault") vaultFailure = worstFailure(vaultFailure, c.failure);
   return {
     invocationId: i.invocationId,
     trigger: i.trigger,
@@ -105,7 +123,7 @@ export function buildReport(i: ReportInput): Report {
     })),
     vaultReads: i.reads.total,
     proofReads: i.reads.proof,
-    ...(i.vaultFailure ? { vaultFailure: i.vaultFailure } : {}),
+    ...(vaultFailure ? { vaultFailure } : {}),
     clusters: i.clusters,
     counts,
     skipsByReason,
@@ -119,16 +137,18 @@ export function buildReport(i: ReportInput): Report {
       ),
     },
     retry:
-      (!!i.vaultFailure && isRetryable(i.vaultFailure.kind)) || i.clusters.some((c) => !c.ok && !!c.failure && isRetryable(c.failure.kind)),
+      (!!vaultFailure && isRetryable(vaultFailure.kind)) || i.clusters.some((c) => !c.ok && !!c.failure && isRetryable(c.failure.kind)),
     ...(i.drift ? { drift: i.drift } : {}),
   };
 }
 
-/** Failures of the clusters that did not finish, as one line (`cluster: message`). */
+const withFix = (f: Failure) => (f.fix ? `${f.message}; fix: ${f.fix}` : f.message);
+
+/** Failures of the clusters that did not finish, as one line (`cluster: message; fix: …`). */
 export function failureSummary(r: Report): string {
   return r.clusters
     .filter((c) => !c.ok)
-    .map((c) => `${c.cluster}: ${c.failure?.message ?? "failed"}`)
-    .concat(r.vaultFailure ? [`Key Vault: ${r.vaultFailure.message}`] : [])
+    .map((c) => `${c.cluster}: ${c.failure ? withFix(c.failure) : "failed"}`)
+    .concat(r.vaultFailure ? [`Key Vault: ${withFix(r.vaultFailure)}`] : [])
     .join("; ");
 }

@@ -3,7 +3,7 @@
 //     twice)? `signalKey`: reported per event by parseDelivery, so logs account for every event id.
 //   - Which signals need a push of their own? `dedupeSignals`: one per object, whatever the versions (content is read
 //     fresh from Key Vault anyway), keeping the latest event. Object names compare exactly, as SPCs name them.
-import type { RotationSignal } from "../types.js";
+import type { RotationSignal } from "../model/index.js";
 
 /** Identity of an event's signal: `vault/objectType/objectName/version` (lower-cased; version "" when absent). */
 export function signalKey(s: RotationSignal): string {

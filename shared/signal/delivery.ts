@@ -9,7 +9,7 @@
 // Different versions of the same object are NOT duplicates; `signalsOf` then folds them into one push per object.
 
 import { sanitizeForLog } from "../names/untrusted.js";
-import type { RotationSignal } from "../types.js";
+import type { RotationSignal } from "../model/index.js";
 import { dedupeSignals, signalKey } from "./dedupe.js";
 import { parseKeyVaultEvent, type EventContext, type ParsedEvent } from "./keyvault-event.js";
 

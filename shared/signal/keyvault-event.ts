@@ -19,11 +19,13 @@ import {
   VAULT_RESOURCE_ID_SHAPE,
 } from "../names/keyvault.js";
 import { isPlainObject, quoteForLog, sanitizeForLog, typeName, UNSAFE_CHAR_RE } from "../names/untrusted.js";
-import type { RotationSignal, SignalSource, VaultConfig, VaultObjectType } from "../types.js";
+import type { ExpiryNotice, RotationSignal, SignalSource, VaultConfig, VaultObjectType } from "../model/index.js";
 
 export type ParsedEvent =
   | { kind: "signal"; signal: RotationSignal }
-  /** A genuine Key Vault event that carries no new version (near-expiry, expired, access policy changed). */
+  /** NearExpiry / Expired: no new version, but the workloads that use the object are warned. */
+  | { kind: "expiry"; notice: ExpiryNotice }
+  /** A genuine Key Vault event with nothing to act on (access policy changed). */
   | {
       kind: "ignored";
       eventType: KeyVaultEventType;
@@ -49,23 +51,25 @@ export const NEW_VERSION_EVENT_TYPES = {
   "Microsoft.KeyVault.KeyNewVersionCreated": "key",
 } as const satisfies Record<string, VaultObjectType>;
 
+/** Key Vault's expiry events: nothing to push, but the workloads using the object get a Warning Event. */
+export const EXPIRY_EVENT_TYPES = {
+  "Microsoft.KeyVault.SecretNearExpiry": { objectType: "secret", expired: false },
+  "Microsoft.KeyVault.SecretExpired": { objectType: "secret", expired: true },
+  "Microsoft.KeyVault.CertificateNearExpiry": { objectType: "certificate", expired: false },
+  "Microsoft.KeyVault.CertificateExpired": { objectType: "certificate", expired: true },
+  "Microsoft.KeyVault.KeyNearExpiry": { objectType: "key", expired: false },
+  "Microsoft.KeyVault.KeyExpired": { objectType: "key", expired: true },
+} as const satisfies Record<string, { objectType: VaultObjectType; expired: boolean }>;
+
 export const IGNORED_EVENT_TYPES = {
-  "Microsoft.KeyVault.SecretNearExpiry":
-    "secret's current version expires within 30 days; no new version to push (the SecretNewVersionCreated of its rotation will be)",
-  "Microsoft.KeyVault.SecretExpired": "secret's current version has expired; no new version to push",
-  "Microsoft.KeyVault.CertificateNearExpiry":
-    "certificate's current version expires within 30 days; no new version to push (its renewal's CertificateNewVersionCreated will be)",
-  "Microsoft.KeyVault.CertificateExpired": "certificate's current version has expired; no new version to push",
-  "Microsoft.KeyVault.KeyNearExpiry":
-    "key's current version is about to expire (per its rotation policy); no new version to push (its rotation's KeyNewVersionCreated will be)",
-  "Microsoft.KeyVault.KeyExpired": "key's current version has expired; no new version to push",
   "Microsoft.KeyVault.VaultAccessPolicyChanged":
     "vault access policy or permission model changed; nothing to push (check this app's identity can still read the vault)",
 } as const;
 
 export type NewVersionEventType = keyof typeof NEW_VERSION_EVENT_TYPES;
+export type ExpiryEventType = keyof typeof EXPIRY_EVENT_TYPES;
 export type IgnoredEventType = keyof typeof IGNORED_EVENT_TYPES;
-export type KeyVaultEventType = NewVersionEventType | IgnoredEventType;
+export type KeyVaultEventType = NewVersionEventType | ExpiryEventType | IgnoredEventType;
 
 export const SUBSCRIPTION_VALIDATION_EVENT_TYPE = "Microsoft.EventGrid.SubscriptionValidationEvent";
 
@@ -120,12 +124,25 @@ export function parseEventTime(v: unknown): string | undefined {
 function canonicalKeyVaultType(t: string): KeyVaultEventType | undefined {
   const lower = t.toLowerCase();
   for (const k of Object.keys(NEW_VERSION_EVENT_TYPES) as NewVersionEventType[]) if (k.toLowerCase() === lower) return k;
+  for (const k of Object.keys(EXPIRY_EVENT_TYPES) as ExpiryEventType[]) if (k.toLowerCase() === lower) return k;
   for (const k of Object.keys(IGNORED_EVENT_TYPES) as IgnoredEventType[]) if (k.toLowerCase() === lower) return k;
   return undefined;
 }
 
-function isNewVersionType(t: KeyVaultEventType): t is NewVersionEventType {
-  return Object.prototype.hasOwnProperty.call(NEW_VERSION_EVENT_TYPES, t);
+function isIgnoredType(t: KeyVaultEventType): t is IgnoredEventType {
+  return Object.prototype.hasOwnProperty.call(IGNORED_EVENT_TYPES, t);
+}
+
+function isExpiryType(t: KeyVaultEventType): t is ExpiryEventType {
+  return Object.prototype.hasOwnProperty.call(EXPIRY_EVENT_TYPES, t);
+}
+
+/** data.EXP: seconds since the epoch (number or numeric string) → ISO 8601; anything else → undefined. */
+function expiryTime(v: unknown): string | undefined {
+  const n = typeof v === "number" ? v : typeof v === "string" && /^\d{1,12}(\.\d+)?$/.test(v.trim()) ? Number(v) : NaN;
+  if (!Number.isFinite(n) || n <= 0) return undefined;
+  const d = new Date(n * 1000);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
 }
 
 /** Canonical data keys, matched after trimming and lower-casing (PascalCase, camelCase and `"ObjectName "` alike). */
@@ -345,7 +362,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
     const isKv = env.eventType.toLowerCase().startsWith("microsoft.keyvault.");
     return reject(
       `${isKv ? "unsupported Key Vault" : "not a Key Vault"} event type ${quoteForLog(env.eventType)}; expected ` +
-        `Microsoft.KeyVault.{Secret,Certificate,Key}NewVersionCreated (or a near-expiry/expired/access-policy type, which is ignored)`,
+        `Microsoft.KeyVault.{Secret,Certificate,Key}{NewVersionCreated,NearExpiry,Expired} (or VaultAccessPolicyChanged, which is ignored)`,
       eventId,
     );
   }
@@ -379,7 +396,7 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   }
   const vaultName = vault.name.toLowerCase();
 
-  if (!isNewVersionType(kvType)) {
+  if (isIgnoredType(kvType)) {
     return {
       kind: "ignored",
       eventType: kvType,
@@ -387,7 +404,8 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
       eventId,
     };
   }
-  const objectType: VaultObjectType = NEW_VERSION_EVENT_TYPES[kvType];
+  // Expiry events carry the same data as new-version ones and are checked the same way.
+  const objectType: VaultObjectType = isExpiryType(kvType) ? EXPIRY_EVENT_TYPES[kvType].objectType : NEW_VERSION_EVENT_TYPES[kvType];
 
   // ---- data ----
   if (!env.hasData || !isPlainObject(env.data)) {
@@ -481,6 +499,22 @@ function parseUnsafe(raw: unknown, ctx: EventContext): ParsedEvent {
   }
 
   const eventTime = parseEventTime(env.time) ?? safeIso(ctx.receivedAt);
+  if (isExpiryType(kvType)) {
+    const expiresOn = expiryTime(f.get("exp"));
+    const notice: ExpiryNotice = {
+      vault: vaultName,
+      objectType,
+      objectName,
+      expired: EXPIRY_EVENT_TYPES[kvType].expired,
+      eventType: kvType,
+      eventTime,
+      source: env.source,
+      eventId,
+      ...(version !== undefined ? { version } : {}),
+      ...(expiresOn ? { expiresOn } : {}),
+    };
+    return { kind: "expiry", notice };
+  }
   const signal: RotationSignal = {
     vault: vaultName,
     objectType,

@@ -11,7 +11,7 @@ import { lookupVault } from "../config/vaults.js";
 import { isValidObjectName, isValidVaultName, OBJECT_NAME_RULE, VAULT_NAME_RULE } from "../names/keyvault.js";
 import { DNS1123_LABEL_RULE, isDns1123Label } from "../names/kubernetes.js";
 import { isPlainObject, listForLog, quoteForLog, sanitizeForLog, typeName } from "../names/untrusted.js";
-import type { VaultConfig, VaultObjectType } from "../types.js";
+import type { VaultConfig, VaultObjectType } from "../model/index.js";
 
 /** Largest accepted request body; the HTTP adapter answers 413 above it. */
 export const MAX_REQUEST_BYTES = 64 * 1024;

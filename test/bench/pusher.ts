@@ -10,7 +10,7 @@ import { reconcile } from "../../shared/pipeline/reconcile.js";
 import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import type { Config } from "../../shared/config/config.js";
 import type { Report } from "../../shared/report/report.js";
-import type { VaultConfig } from "../../shared/types.js";
+import type { VaultConfig } from "../../shared/model/index.js";
 import { VaultReader } from "../../shared/vault/reader.js";
 import { localRuntime } from "../support/local-runtime.js";
 

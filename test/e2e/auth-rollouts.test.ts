@@ -44,7 +44,7 @@ describe("auth: azure", () => {
     };
     const rt = createRuntime(config, {
       credential,
-      vault: { serviceVersion: "7.6", clientOptions: vaultClientOptions(w.caPem) as unknown as Record<string, unknown> },
+      vault: { clientOptions: vaultClientOptions(w.caPem) as unknown as Record<string, unknown> },
     });
     const name = uniqueName("aad");
     await w.secrets("kv-alpha").setSecret(name, "a1");
@@ -65,7 +65,7 @@ describe("auth: azure", () => {
       expect(rep.counts.secretsPatched).toBe(1);
       expect(scopes).toContain(AKS_SCOPE);
     } finally {
-      d.stop();
+      await d.stop();
     }
   });
 });
@@ -144,7 +144,7 @@ describe("Argo Rollouts", () => {
       };
       expect(ro.spec.template.metadata.annotations[templateKey("kv-beta", name)]).toBe(`kv-beta/${name}@${v2.properties.version}`);
     } finally {
-      d.stop();
+      await d.stop();
     }
   });
 });

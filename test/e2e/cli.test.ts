@@ -1,6 +1,7 @@
 // The built CLI (`node dist/shared/cli/main.js`, the package bin) as an operator runs it, against the local
 // environment: a kubeconfig file for the test cluster with the pusher's restricted token, a Key Vault emulator with
-// its own CA (trusted through KVRP_KEYVAULT_CA_FILE), KVRP_VAULTS pointing at it, and the driver stand-in.
+// its own CA (trusted through KVRP_KEYVAULT_CA_FILE), KVRP_VAULTS pointing at it, and the real Secrets Store CSI
+// driver v1.6 + Azure provider (kubelet stand-in) reading that emulator.
 //
 // Build on demand: the CLI runs from dist/, so beforeAll compiles (tsc -p tsconfig.json, under the same Node) when
 // dist/shared/cli/main.js is missing or older than any .ts file under shared/. `npm test` builds first anyway.
@@ -11,15 +12,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SecretClient } from "@azure/keyvault-secrets";
 import type { Report } from "../../shared/report/report.js";
-import type { VaultConfig } from "../../shared/types.js";
-import { VaultClients, VaultReader } from "../../shared/vault/reader.js";
-import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
+import type { VaultConfig } from "../../shared/model/index.js";
+import { startRealDriver, type RealDriver } from "../env/real-driver/test-driver.js";
+import { vaultHostname } from "../env/real-driver/vault-network.js";
 import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
 import { createCa, issueServerCert } from "../env/tls.js";
 import {
   createNamespace,
   createSpc,
   createWorkload,
+  generation,
   keyVaultEvent,
   resourceId,
   secretData,
@@ -30,12 +32,13 @@ import {
   type World,
 } from "../support/world.js";
 import { buildCliIfStale, cliMainJs } from "../support/built-cli.js";
+import { pusherKubeconfig } from "../support/cli-env.js";
 
 let w: World;
 let c: ClusterHandles;
 let emulator: KeyVaultEmulator;
 let secrets: SecretClient;
-let d: DriverStandIn;
+let d: RealDriver;
 let ns: string;
 let dir: string;
 let env: NodeJS.ProcessEnv;
@@ -50,7 +53,7 @@ interface Result {
 
 function cli(args: string[], opts: { stdin?: string; env?: NodeJS.ProcessEnv } = {}): Promise<Result> {
   return new Promise((resolve, reject) => {
-    // async spawn: the emulator and the driver stand-in live in this process and must keep serving meanwhile.
+    // async spawn: the emulator and the kubelet stand-in live in this process and must keep serving meanwhile.
     const p = spawn(process.execPath, [cliMainJs, ...args], { env: opts.env ?? env, cwd: dir, stdio: ["pipe", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
@@ -82,7 +85,12 @@ async function setSecret(value: string): Promise<string> {
 async function state() {
   const s = await c.core.readNamespacedSecret({ namespace: ns, name: "app-creds" });
   const dep = await c.apps.readNamespacedDeployment({ namespace: ns, name: "api" });
-  return { secret: s.metadata!.resourceVersion!, deployment: dep.metadata!.resourceVersion!, gen: dep.metadata!.generation! };
+  // Rollouts are counted by template changes (a Deployment's generation also moves with its annotations).
+  return {
+    secret: s.metadata!.resourceVersion!,
+    deployment: dep.metadata!.resourceVersion!,
+    gen: await generation(c, ns, "Deployment", "api"),
+  };
 }
 
 beforeAll(async () => {
@@ -93,7 +101,7 @@ beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "kvrp-cli-e2e-"));
   // A Key Vault emulator of this file's own, so the CLI can be given its CA as a file.
   const ca = createCa({ commonName: "kvrp-cli-test-ca" });
-  const tls = issueServerCert(ca, { dnsNames: ["localhost"], ips: ["127.0.0.1"] });
+  const tls = issueServerCert(ca, { dnsNames: ["localhost", vaultHostname("kv-alpha")], ips: ["127.0.0.1"] });
   emulator = await startKeyVaultEmulator({ vaults: ["kv-alpha"], tls: { cert: tls.certPem, key: tls.keyPem } });
   const opts = vaultClientOptions(ca.certPem);
   secrets = new SecretClient(emulator.urlFor("kv-alpha"), staticCredential(), opts as never);
@@ -101,33 +109,17 @@ beforeAll(async () => {
     ["kv-alpha", { name: "kv-alpha", resourceId: resourceId("kv-alpha"), url: emulator.urlFor("kv-alpha") }],
   ]);
   writeFileSync(join(dir, "ca.pem"), ca.certPem);
-  const kubeconfig = (server: string) => `apiVersion: v1
-kind: Config
-clusters:
-- name: c1
-  cluster:
-    server: ${server}
-    certificate-authority-data: ${Buffer.from(c.info.caPem).toString("base64")}
-users:
-- name: pusher
-  user:
-    token: ${c.info.tokens.pusher}
-contexts:
-- name: c1
-  context: {cluster: c1, user: pusher}
-current-context: c1
-`;
+  const kubeconfig = (server: string) => pusherKubeconfig(c, server);
   writeFileSync(join(dir, "kubeconfig"), kubeconfig(c.info.url), { mode: 0o600 });
   writeFileSync(join(dir, "kubeconfig-down"), kubeconfig("https://127.0.0.1:1"), { mode: 0o600 });
 
   ns = await createNamespace(c, "cli");
   await setSecret("cli-value-1");
-  d = await startDriverStandIn({
-    kc: c.admin,
-    namespaces: [ns],
-    vaults,
-    reader: () => new VaultReader(new VaultClients(staticCredential(), { serviceVersion: "7.6", clientOptions: opts as never })),
-    mode: "v1.6",
+  d = await startRealDriver(c.admin, {
+    cluster: { name: c.info.name, url: c.info.url, caPem: c.info.caPem, adminToken: c.info.tokens.admin },
+    vaults: { "kv-alpha": { host: "127.0.0.1", port: emulator.ports["kv-alpha"]! } },
+    vaultCaPem: ca.certPem,
+    rotationPollInterval: "2s",
   });
   await createSpc(c, ns, {
     name: "app",
@@ -136,6 +128,7 @@ current-context: c1
     secretObjects: [{ secretName: "app-creds", type: "Opaque", data: [{ objectName: name, key: "password" }] }],
   });
   await d.mount(ns, "api-0", "app");
+  await d.ownersSettled(); // the driver's own later writes (owner references) would move resourceVersions below
   await createWorkload(c, ns, "Deployment", "api", { env: ["app-creds"], spc: "app" });
 
   env = {
@@ -145,14 +138,13 @@ current-context: c1
     KVRP_VAULTS: JSON.stringify([...vaults.values()]),
     KVRP_KEYVAULT_CA_FILE: join(dir, "ca.pem"),
     KVRP_KEYVAULT_STATIC_TOKEN: "emulator",
-    KVRP_KEYVAULT_API_VERSION: "7.6",
     // Only this file's namespace: drift must not look at objects other test files left in the shared cluster.
     KVRP_NAMESPACES_INCLUDE: ns,
   };
 }, 240_000);
 
 afterAll(async () => {
-  d?.stop();
+  await d?.stop();
   await emulator?.close();
   await w?.stop();
 });
@@ -210,6 +202,7 @@ describe("usage", () => {
 
 describe("against the local environment", () => {
   it("plan and drift (table and json) change nothing; push (table) pushes", async () => {
+    await d.gateOpen(); // nudges must reach the driver outside its --rotation-poll-interval after the mount changed
     await setSecret("cli-value-2");
     const before = await state();
 
@@ -284,12 +277,13 @@ describe("against the local environment", () => {
   });
 
   it("event - (stdin): json pushes; table; --dry-run; a forged event is rejected with exit 1", async () => {
+    await d.gateOpen();
     const v3 = await setSecret("cli-value-3");
     const gen0 = (await state()).gen;
     const dry = await cli(["event", "-", "--dry-run"], { stdin: JSON.stringify([keyVaultEvent(w, "kv-alpha", "Secret", name, v3)]) });
     expect(dry.code, dry.stderr).toBe(0);
     expect(dry.stdout).toMatch(
-      new RegExp(`^EVENTS 1: 1 to push, 0 ignored, 0 duplicate, 0 rejected\\n {2}SIGNAL {4}evt-\\w+  kv-alpha/secret/${name}@`),
+      new RegExp(`^EVENTS 1: 1 to push, 0 expiry, 0 ignored, 0 duplicate, 0 rejected\\n {2}SIGNAL {4}evt-\\w+  kv-alpha/secret/${name}@`),
     );
     expect(dry.stdout).toMatch(/PLAN \(dry run\)/);
     expect((await secretData(c, ns, "app-creds")).password).toBe("cli-value-2");
@@ -314,7 +308,7 @@ describe("against the local environment", () => {
     writeFileSync(join(dir, "forged.json"), JSON.stringify([forged]));
     const rej = await cli(["event", join(dir, "forged.json")]);
     expect(rej.code).toBe(1);
-    expect(rej.stdout).toMatch(/^EVENTS 1: 0 to push, 0 ignored, 0 duplicate, 1 rejected\n {2}REJECTED/);
+    expect(rej.stdout).toMatch(/^EVENTS 1: 0 to push, 0 expiry, 0 ignored, 0 duplicate, 1 rejected\n {2}REJECTED/);
     expect(rej.stdout).toMatch(/nothing to push/);
     expect(rej.stderr).toMatch(/1 event\(s\) rejected/);
   });

@@ -1,5 +1,6 @@
 // The HTTP triggers end to end: requests through the handlers registered with app.http (rotate, plan, drift), real
-// API server (restricted token), the Key Vault emulator, the driver stand-in. Also the reconcile timer registration.
+// API server (restricted token), the Key Vault emulator, the real Secrets Store CSI driver v1.6 + Azure provider
+// (kubelet stand-in). Also the reconcile timer registration.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { callHttp, fireTimer, loadFunctionApp, registered } from "../support/functions-host.js";
 import { setRuntime } from "../../shared/pipeline/instance.js";
@@ -16,14 +17,14 @@ import {
   startWorld,
   uniqueName,
   type ClusterHandles,
+  type RealDriver,
   type World,
 } from "../support/world.js";
-import type { DriverStandIn } from "../env/driver-standin.js";
 
 let w: World;
 let c: ClusterHandles;
 let ns: string;
-let d: DriverStandIn;
+let d: RealDriver;
 const secretName = uniqueName("http-db");
 const logs: string[] = [];
 const VALUES = ["http-value-1", "http-value-2", "http-value-3"];
@@ -46,10 +47,11 @@ beforeAll(async () => {
     secretObjects: [{ secretName: "app-creds", type: "Opaque", data: [{ objectName: secretName, key: "password" }] }],
   });
   await d.mount(ns, "api-0", "app");
+  await d.ownersSettled(); // the driver's own later writes (owner references) would move resourceVersions below
   await createWorkload(c, ns, "Deployment", "api", { env: ["app-creds"], spc: "app" });
 });
 afterAll(async () => {
-  d?.stop();
+  await d?.stop();
   setRuntime(undefined);
   await w?.stop();
 });
@@ -210,6 +212,7 @@ describe("GET /api/plan and /api/drift: bad queries", () => {
 
 describe("dry runs change nothing; POST pushes for real", () => {
   it("rotate dryRun, GET plan and GET drift report the would-be actions; resourceVersions unchanged; then POST pushes", async () => {
+    await d.gateOpen(); // the push's nudge must reach the driver outside its --rotation-poll-interval after the mount
     const v2 = await w.secrets("kv-alpha").setSecret(secretName, VALUES[1]!);
     const before = await versions();
     const gen0 = await generation(c, ns, "Deployment", "api");

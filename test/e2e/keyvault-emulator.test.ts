@@ -1,9 +1,9 @@
 /**
  * The Key Vault emulator, driven through the real @azure/keyvault-* SDK clients over verified TLS.
  */
-import { execFile } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { createPublicKey, X509Certificate } from "node:crypto";
-import { existsSync } from "node:fs";
+import { existsSync, readdirSync, statSync } from "node:fs";
 import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { request } from "node:https";
 import { tmpdir } from "node:os";
@@ -15,7 +15,13 @@ import { KeyClient } from "@azure/keyvault-keys";
 import { SecretClient } from "@azure/keyvault-secrets";
 import forge from "node-forge";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
+import {
+  recordingCredential,
+  startKeyVaultEmulator,
+  staticCredential,
+  vaultClientOptions,
+  type KeyVaultEmulator,
+} from "../env/keyvault-emulator.js";
 import {
   buildPfx,
   createCa,
@@ -93,6 +99,33 @@ async function expectRestError(p: Promise<unknown>, statusCode: number, code?: s
   }
   throw new Error(`expected a ${statusCode} error`);
 }
+
+/** The emulator's child-process entry runs from dist/: compile when it is missing or older than test/env. */
+function buildIfStale(entry: string): void {
+  const root = fileURLToPath(new URL("../../", import.meta.url));
+  const newest = (dir: string): number =>
+    Math.max(
+      0,
+      ...readdirSync(dir, { withFileTypes: true }).map((e) =>
+        e.isDirectory() ? newest(join(dir, e.name)) : statSync(join(dir, e.name)).mtimeMs,
+      ),
+    );
+  if (existsSync(entry) && statSync(entry).mtimeMs >= newest(join(root, "test/env"))) return;
+  const r = spawnSync(process.execPath, [join(root, "node_modules/typescript/bin/tsc"), "-p", join(root, "tsconfig.json")], {
+    encoding: "utf8",
+  });
+  if (r.status !== 0) throw new Error(`tsc failed (this test runs the built emulator):\n${r.stdout}${r.stderr}`);
+}
+
+/** PEM block labels in order. */
+/** `openssl <args>`, stdout and stderr together (pkcs12 -info writes its description to stderr). */
+function openssl(args: string[]): string {
+  const r = spawnSync("openssl", args, { encoding: "utf8" });
+  if (r.status !== 0) throw new Error(`openssl ${args.join(" ")} failed: ${r.stderr}`);
+  return r.stdout + r.stderr;
+}
+
+const pemLabels = (pem: string): string[] => [...pem.matchAll(/-----BEGIN ([A-Z ]+)-----/g)].map((m) => m[1]!);
 
 beforeAll(async () => {
   ca = createCa();
@@ -186,6 +219,8 @@ describe("secrets", () => {
     expect(updated.enabled).toBe(false);
     const err = await expectRestError(secrets.getSecret(name), 403, "Forbidden");
     expect(err.message).toContain("disabled secret");
+    // The SDK's parsed body: what the pusher classifies by, never the message.
+    expect((err as { details?: unknown }).details).toMatchObject({ error: { code: "Forbidden", innerError: { code: "SecretDisabled" } } });
     expect((await secrets.getSecret(name, { version: v1.properties.version ?? "" })).value).toBe("one");
     // Listing shows the disabled version with enabled=false.
     const states = new Map<string, boolean | undefined>();
@@ -238,9 +273,29 @@ describe("protocol", () => {
     const missing = await raw(`${url}/secrets`, { headers: auth });
     expect(missing.status).toBe(400);
     expect(JSON.parse(missing.body).error.code).toBe("BadParameter");
-    expect((await raw(`${url}/secrets?api-version=2016-10-01`, { headers: auth })).status).toBe(400);
-    expect((await raw(`${url}/secrets?api-version=2025-07-01`, { headers: auth })).status).toBe(200);
-    expect((await raw(`${url}/secrets?api-version=2026-04-01`, { headers: auth })).status).toBe(200);
+    // Exactly the versions the REST specification documents, old ones included; any other gets Key Vault's answer.
+    for (const v of [
+      "2015-06-01",
+      "2016-10-01",
+      "7.0",
+      "7.1-preview",
+      "7.4-preview.1",
+      "7.6",
+      "2025-07-01",
+      "2026-04-01",
+      "2026-07-01-preview",
+    ])
+      expect((await raw(`${url}/secrets?api-version=${v}`, { headers: auth })).status, v).toBe(200);
+    for (const v of ["7.7", "2026-02-01", "2016-10-01-preview", "latest"]) {
+      const bad = await raw(`${url}/secrets?api-version=${v}`, { headers: auth });
+      expect(bad.status, v).toBe(400);
+      expect(JSON.parse(bad.body)).toEqual({
+        error: {
+          code: "BadParameter",
+          message: `The specified version (${v}) is not recognized. Consider using the latest supported version (2026-04-01).`,
+        },
+      });
+    }
     const unknown = await raw(`${url}/nothing/here?api-version=7.6`, {
       headers: auth,
     });
@@ -351,7 +406,8 @@ describe("certificates", () => {
     expect(secret.properties.certificateKeyId).toBe(imported.keyId);
     expect(secret.properties.version).toBe(version);
     const pfx = Buffer.from(secret.value ?? "", "base64");
-    const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(pfx.toString("binary")), "");
+    // Key Vault's PFX is keyed with the NULL password (see "certificate material as Key Vault serves it").
+    const parsed = forge.pkcs12.pkcs12FromAsn1(forge.asn1.fromDer(pfx.toString("binary")), true, null as unknown as string);
     const bagCerts = parsed.safeContents.flatMap((sc) => sc.safeBags).flatMap((b) => (b.cert ? [b.cert] : []));
     expect(bagCerts.map((c) => c.subject.getField("CN")?.value)).toEqual([
       "app.example",
@@ -577,6 +633,257 @@ describe("fault injection and stats", () => {
   });
 });
 
+describe("API versions the SDKs send by default (what production uses)", () => {
+  it("secrets go out at the secrets SDK's default, keys and certificates at theirs; the emulator accepts them", async () => {
+    const { secrets, keys, certs } = clients("beta");
+    const name = unique("defaults");
+    emu.stats.reset();
+    await secrets.setSecret(name, "v");
+    await secrets.getSecret(name);
+    await keys.createEcKey(unique("defaults-key"));
+    await (
+      await certs.beginCreateCertificate(unique("defaults-cert"), { issuerName: "Self", subject: "CN=d" }, { intervalInMs: 10 })
+    ).pollUntilDone();
+    // @azure/keyvault-secrets 4.12 → 2026-04-01; @azure/keyvault-keys and -certificates 4.10 → 2025-07-01.
+    expect(emu.stats.count({ operation: "getSecret", status: 200, apiVersion: "2026-04-01" })).toBe(1);
+    expect(emu.stats.count({ operation: "createKey", status: 200, apiVersion: "2025-07-01" })).toBe(1);
+    expect(emu.stats.count({ operation: "createCertificate", status: 202, apiVersion: "2025-07-01" })).toBe(1);
+    expect(emu.stats.count({ status: 400 })).toBe(0);
+  });
+});
+
+describe("disabled keys and certificates are served, their private part is not", () => {
+  it("GET of a disabled key answers its public part with enabled=false; a disabled certificate's cer likewise, its secret 403 SecretDisabled", async () => {
+    const { keys, certs, secrets } = clients("alpha");
+    const keyName = unique("off-key");
+    const k = await keys.createRsaKey(keyName);
+    await keys.updateKeyProperties(keyName, k.properties.version!, { enabled: false });
+    const got = await keys.getKey(keyName);
+    expect(got.properties.enabled).toBe(false);
+    expect(got.key?.n?.length).toBe(256);
+
+    const certName = unique("off-cert");
+    const c = await (
+      await certs.beginCreateCertificate(certName, { issuerName: "Self", subject: "CN=off" }, { intervalInMs: 10 })
+    ).pollUntilDone();
+    await certs.updateCertificateProperties(certName, c.properties.version!, { enabled: false });
+    const cert = await certs.getCertificate(certName);
+    expect(cert.properties.enabled).toBe(false);
+    expect(Buffer.from(cert.cer!).equals(Buffer.from(c.cer!))).toBe(true);
+    const err = await expectRestError(secrets.getSecret(certName), 403, "Forbidden");
+    expect((err as { details?: unknown }).details).toMatchObject({ error: { innerError: { code: "SecretDisabled" } } });
+  });
+});
+
+describe("certificate material as Key Vault serves it", () => {
+  it("the PFX behind a certificate: key in a 3DES shrouded bag, certificates in 3DES EncryptedData, SHA-1 MAC with 20-byte salt, 2,000 iterations, the NULL password", async () => {
+    const { certs, secrets } = clients("alpha");
+    const inter = issueIntermediateCa(ca, { commonName: "pfx intermediate" });
+    const leaf = issueCert(inter, { dnsNames: ["pfx.example"] });
+    const name = unique("pfx-layout");
+    // Uploaded as a PFX of another layout (node-forge, AES, a password): Key Vault serves its own.
+    const upload = forge.pkcs12.toPkcs12Asn1(
+      forge.pki.privateKeyFromPem(leaf.keyPem) as forge.pki.rsa.PrivateKey,
+      [forgeCert(leaf.certPem), forgeCert(inter.certPem)],
+      "upload-pw",
+    );
+    await certs.importCertificate(name, Buffer.from(forge.asn1.toDer(upload).getBytes(), "binary"), { password: "upload-pw" });
+    const secret = await secrets.getSecret(name);
+    expect(secret.properties.contentType).toBe("application/x-pkcs12");
+    const pfx = Buffer.from(secret.value!, "base64");
+    const dir = await mkdtemp(join(tmpdir(), "kv-pfx-"));
+    try {
+      await writeFile(join(dir, "s.pfx"), pfx);
+      // OpenSSL, an independent reader, describes the layout.
+      const info = openssl(["pkcs12", "-info", "-noout", "-in", join(dir, "s.pfx"), "-passin", "pass:"]);
+      const all = openssl(["pkcs12", "-info", "-nokeys", "-nocerts", "-in", join(dir, "s.pfx"), "-passin", "pass:"]);
+      expect((info + all).split("\n").filter((l) => /MAC|Keybag|PKCS7|bag$/.test(l))).toEqual(
+        expect.arrayContaining([
+          "MAC: sha1, Iteration 2000",
+          "MAC length: 20, salt length: 20",
+          "PKCS7 Data",
+          "Shrouded Keybag: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2000",
+          "PKCS7 Encrypted data: pbeWithSHA1And3-KeyTripleDES-CBC, Iteration 2000",
+          "Certificate bag",
+        ]),
+      );
+      const bags = openssl(["pkcs12", "-in", join(dir, "s.pfx"), "-passin", "pass:", "-nodes"]);
+      expect(bags).toMatch(
+        /localKeyID: 01 00 00 00 \n\s+friendlyName: \{[0-9A-F-]{36}\}\n\s+Microsoft CSP Name: Microsoft Enhanced Cryptographic Provider v1\.0\nKey Attributes\n\s+X509v3 Key Usage: 10/,
+      );
+      expect(bags).toMatch(/Bag Attributes: <Empty Attributes>\nsubject=CN\s?=\s?pfx intermediate/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+    // The MAC is keyed with the NULL password: "" (two zero bytes) does not verify, null does.
+    const asn = forge.asn1.fromDer(pfx.toString("binary"));
+    expect(() => forge.pkcs12.pkcs12FromAsn1(asn, true, "")).toThrow(/MAC could not be verified/);
+    const p12 = forge.pkcs12.pkcs12FromAsn1(asn, true, null as unknown as string);
+    const certBags = p12.safeContents.flatMap((sc) => sc.safeBags).filter((b) => b.cert);
+    expect(certBags.map((b) => b.cert?.subject.getField("CN")?.value)).toEqual(["pfx.example", "pfx intermediate"]);
+    // Node's TLS stack (OpenSSL) loads it with the empty password, as Key Vault's users do.
+    expect(() => createSecureContext({ pfx, passphrase: "" })).not.toThrow();
+  });
+
+  it("a PEM certificate's secret: the PKCS#8 private key first, then the certificates leaf first", async () => {
+    const { certs, secrets } = clients("beta");
+    const leaf = issueCert(ca, { dnsNames: ["order.example"] });
+    const name = unique("pem-order");
+    // Imported in another order (chain first): Key Vault serves key, leaf, chain.
+    await certs.importCertificate(name, Buffer.from(ca.certPem + leaf.certPem + leaf.keyPem), {
+      policy: { contentType: "application/x-pem-file" },
+    });
+    const v = (await secrets.getSecret(name)).value!;
+    expect(pemLabels(v)).toEqual(["PRIVATE KEY", "CERTIFICATE", "CERTIFICATE"]);
+    expect(new X509Certificate(v.slice(v.indexOf("-----BEGIN CERTIFICATE-----"))).subject).toBe("CN=order.example");
+    expect(v.endsWith("-----END CERTIFICATE-----\n")).toBe(true);
+    expect(v.split("\n").every((l) => l.length <= 64)).toBe(true);
+  });
+});
+
+describe("fault injection: any status, code and inner code, headers, an empty body, the challenge round trip", () => {
+  it("a 403 with Key Vault's inner code reaches the SDK's parsed body; headers pass through", async () => {
+    const { secrets } = clients("alpha");
+    const name = unique("f403");
+    await secrets.setSecret(name, "ok");
+    emu.injectFaults({
+      operation: "getSecret",
+      name,
+      action: {
+        type: "status",
+        status: 403,
+        innerCode: "ForbiddenByConnection",
+        message: "Public network access is disabled and request is not from a trusted service nor via an approved private link.",
+        headers: { "x-ms-keyvault-network-info": "conn_type=Ipv4;addr=203.0.113.9;act_addr_fam=InterNetwork;" },
+      },
+    });
+    const err = await expectRestError(secrets.getSecret(name), 403, "Forbidden");
+    expect((err as { details?: unknown }).details).toMatchObject({
+      error: { code: "Forbidden", innerError: { code: "ForbiddenByConnection" } },
+    });
+    expect((err as { response?: { headers: { get(n: string): string } } }).response?.headers.get("x-ms-keyvault-network-info")).toMatch(
+      /203\.0\.113\.9/,
+    );
+  });
+
+  it("an empty-body 503: no body, no content type", async () => {
+    const url = emu.urlFor("alpha");
+    emu.injectFaults({ operation: "listSecrets", action: { type: "status", status: 503, body: "empty", retryAfterSeconds: 2 } });
+    const res = await raw(`${url}/secrets?api-version=7.6`, { headers: { authorization: "Bearer x" } });
+    expect(res.status).toBe(503);
+    expect(res.body).toBe("");
+    expect(res.headers["content-type"]).toBeUndefined();
+    expect(res.headers["retry-after"]).toBe("2");
+  });
+
+  it("faults on the first, unauthenticated request: the SDK retries the challenge and gets through", async () => {
+    const { secrets } = clients("beta"); // a fresh client: its first request is the challenge
+    const name = unique("challenge-fault");
+    emu.seedSecret("beta", name, "ok");
+    emu.stats.reset();
+    const h = emu.injectFaults({ vault: "beta", operation: "getSecret", stage: "challenge", action: { type: "status", status: 503 } });
+    expect((await secrets.getSecret(name)).value).toBe("ok");
+    expect(h.hits).toBe(1);
+    expect(emu.stats.count({ vault: "beta", operation: "getSecret", status: 503 })).toBe(1);
+    expect(emu.stats.count({ vault: "beta", operation: "getSecret", status: 401 })).toBe(1);
+    // An authenticated-stage rule does not fire on the challenge, and the reverse.
+    const { secrets: fresh } = clients("beta");
+    const never = emu.injectFaults({
+      vault: "beta",
+      operation: "getSecret",
+      stage: "challenge",
+      name: "no-such-name",
+      action: { type: "reset" },
+    });
+    expect((await fresh.getSecret(name)).value).toBe("ok");
+    expect(never.hits).toBe(0);
+    never.cancel();
+  });
+});
+
+describe("authentication as the SDK does it against Key Vault", () => {
+  const TENANT = "0d7c4a6e-5a1f-4f0e-9a3b-7e2c1d0f9b11";
+  let own: KeyVaultEmulator;
+  beforeAll(async () => {
+    own = await startKeyVaultEmulator({ vaults: ["auth"], tls: { cert: server.certPem, key: server.keyPem }, tenantId: TENANT });
+  });
+  afterAll(async () => {
+    await own?.close();
+  });
+  const client = (cred: ReturnType<typeof recordingCredential>) =>
+    new SecretClient(own.urlFor("auth"), cred, vaultClientOptions(ca.certPem, { retryOptions: FAST_RETRY }));
+
+  it("asks the credential for https://vault.azure.net/.default in the tenant named by the challenge's authorization=", async () => {
+    const cred = recordingCredential();
+    const secrets = client(cred);
+    const name = unique("auth");
+    await secrets.setSecret(name, "v");
+    await secrets.getSecret(name);
+    expect(cred.requests).toEqual([{ scopes: ["https://vault.azure.net/.default"], tenantId: TENANT, enableCae: true }]);
+    expect(own.stats.tokens("getSecret")).toEqual(["recorded-1"]);
+  });
+
+  it("a 401 invalid_token on an authenticated request: the SDK answers the challenge again and retries once; a persistent one fails with 401", async () => {
+    const cred = recordingCredential();
+    const secrets = client(cred);
+    const name = unique("invalid-token");
+    await secrets.setSecret(name, "v");
+    const challenge = `Bearer authorization="https://login.microsoftonline.com/${TENANT}", resource="https://vault.azure.net", error="invalid_token"`;
+    const once = own.injectFaults({
+      operation: "getSecret",
+      action: {
+        type: "status",
+        status: 401,
+        code: "Unauthorized",
+        message: "AKV10032: Invalid issuer.",
+        headers: { "WWW-Authenticate": challenge },
+      },
+    });
+    expect((await secrets.getSecret(name)).value).toBe("v");
+    expect(once.hits).toBe(1);
+    own.injectFaults({
+      operation: "getSecret",
+      times: 10,
+      action: {
+        type: "status",
+        status: 401,
+        code: "Unauthorized",
+        message: "AKV10032: Invalid issuer.",
+        headers: { "WWW-Authenticate": challenge },
+      },
+    });
+    await expectRestError(secrets.getSecret(name), 401, "Unauthorized");
+    own.clearFaults();
+    expect(cred.requests.every((r) => r.tenantId === TENANT && r.scopes[0] === "https://vault.azure.net/.default")).toBe(true);
+  });
+
+  it("a CAE claims challenge (401 insufficient_claims): a new token with the decoded claims, the request retried with it", async () => {
+    const cred = recordingCredential();
+    const secrets = client(cred);
+    const name = unique("cae");
+    await secrets.setSecret(name, "v");
+    const claims = '{"access_token":{"nbf":{"essential":true,"value":"1726077595"}}}';
+    own.stats.reset();
+    const h = own.injectFaults({
+      operation: "getSecret",
+      action: {
+        type: "status",
+        status: 401,
+        code: "Unauthorized",
+        message: "AKV10038: Token has been revoked.",
+        headers: {
+          "WWW-Authenticate": `Bearer realm="", authorization_uri="https://login.microsoftonline.com/common/oauth2/authorize", error="insufficient_claims", claims="${Buffer.from(claims).toString("base64")}"`,
+        },
+      },
+    });
+    expect((await secrets.getSecret(name)).value).toBe("v");
+    expect(h.hits).toBe(1);
+    const last = cred.requests[cred.requests.length - 1]!;
+    expect(last).toMatchObject({ scopes: ["https://vault.azure.net/.default"], tenantId: TENANT, claims, enableCae: true });
+    expect(own.stats.tokens("getSecret")).toEqual(["recorded-1", `recorded-${cred.requests.length}-claims`]);
+  });
+});
+
 describe("process and persistence", () => {
   it("persists to a state file and reloads it", async () => {
     const dir = await mkdtemp(join(tmpdir(), "kv-emu-"));
@@ -607,7 +914,8 @@ describe("process and persistence", () => {
   });
 
   const distEntry = fileURLToPath(new URL("../../dist/test/env/keyvault-emulator.js", import.meta.url));
-  it.skipIf(!existsSync(distEntry))("runs as a child process and prints a ready line", async () => {
+  it("runs as a child process and prints a ready line", async () => {
+    buildIfStale(distEntry);
     const dir = await mkdtemp(join(tmpdir(), "kv-emu-cli-"));
     const { certFile, keyFile } = await writePemPair(dir, "server", server);
     await writeFile(join(dir, "ca.crt"), ca.certPem);

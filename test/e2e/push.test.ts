@@ -1,5 +1,6 @@
 // The event path end to end: a real Key Vault event delivered to the registered Event Grid function, real API
-// servers (restricted RBAC token), the Key Vault emulator through the SDK, and the driver stand-in.
+// servers (restricted RBAC token), the Key Vault emulator through the SDK, and the real Secrets Store CSI driver
+// v1.6 + Azure provider (kubelet stand-in, --rotation-poll-interval 2s); the v1.5 case on the real legacy driver v1.5.6.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { deliverEvents, loadFunctionApp, registered } from "../support/functions-host.js";
 import { getRuntime, setRuntime } from "../../shared/pipeline/instance.js";
@@ -50,7 +51,7 @@ function lastReport(): Report {
   return JSON.parse(line!) as Report;
 }
 
-describe("secret rotation, v1.6 driver (requiresRepublish)", () => {
+describe("secret rotation, real v1.6 driver (requiresRepublish)", () => {
   it("patches synced Secrets in two namespaces, keeps other keys, nudges pods, restarts env consumers once", async () => {
     const c = w.clusters[0]!;
     await setRequiresRepublish(c, true);
@@ -86,6 +87,10 @@ describe("secret rotation, v1.6 driver (requiresRepublish)", () => {
         await d.mount(ns, "app-0", "app-secrets");
         await d.mount(ns, "app-1", "app-secrets");
       }
+      // The driver's own writes settle (owner references), and its refetch gate opens: a nudge right after a mount
+      // would be skipped (now < mtime + --rotation-poll-interval), see real-driver.test.ts.
+      await d.ownersSettled();
+      await d.gateOpen();
       await createWorkload(c, nsA, "Deployment", "api", { env: ["app-creds"], spc: "app-secrets" });
       await createWorkload(c, nsA, "StatefulSet", "worker", { envFrom: ["app-creds"] });
       await createWorkload(c, nsA, "Deployment", "files-only", { spc: "app-secrets", secretVolume: "app-creds" });
@@ -114,11 +119,17 @@ describe("secret rotation, v1.6 driver (requiresRepublish)", () => {
         expect(data.password).toBe("new-password-2");
         expect(data.config).toBe("unchanged-config");
       }
-      // the stand-in republished every nudged pod; mounts and Secret converge, no flip back
+      // kubelet republished every nudged pod and the driver re-fetched: mounts hold the provider's new files, and
+      // the driver's Secret sync (on the SPCPS change) agrees with the pushed bytes — no flip back
       await d.idle();
       expect(d.republishes).toBe(4);
-      expect(w.emulator.stats.reads() - readsBefore).toBeGreaterThanOrEqual(1);
-      await d.poll(); // the driver's periodic requeue rebuilds Secrets from mounts: must not revert
+      // The pusher: the latest version + the version the Secrets held (its proof, shared by both); then each of the 4
+      // nudged mounts re-fetches its two objects.
+      expect(w.emulator.stats.reads() - readsBefore).toBe(2 + 4 * 2);
+      for (const ns of [nsA, nsB])
+        for (const pod of ["app-0", "app-1"])
+          expect(d.files(ns, pod)).toEqual({ [secretName]: "new-password-2", config: "unchanged-config" });
+      await d.requeue(); // the driver's periodic requeue (forced by a restart) rebuilds Secrets from mounts: must not revert
       for (const ns of [nsA, nsB]) expect((await secretData(c, ns, "app-creds")).password).toBe("new-password-2");
       const spcps = (await c.custom.listNamespacedCustomObject({
         group: "secrets-store.csi.x-k8s.io",
@@ -156,12 +167,12 @@ describe("secret rotation, v1.6 driver (requiresRepublish)", () => {
       const reasons = new Set(events.items.filter((e) => e.source?.component === "kv-rotation-pusher").map((e) => e.reason));
       expect(reasons).toEqual(new Set(["SecretPushed", "MountRefreshRequested", "RolloutTriggered"]));
       for (const e of events.items) expect(e.message ?? "").not.toContain("new-password-2");
-      for (const l of logs) {
+      for (const l of [...logs, d.node.driverLog()]) {
         expect(l).not.toContain("new-password-2");
         expect(l).not.toContain(Buffer.from("new-password-2").toString("base64"));
       }
     } finally {
-      d.stop();
+      await d.stop();
     }
   });
 
@@ -225,6 +236,7 @@ describe("certificates and keys", () => {
         ],
       });
       await d.mount(ns, "ing-0", "tls");
+      await d.gateOpen();
       const second = issue();
       const v2 = await w.certs("kv-alpha").importCertificate(name, second.pfx, { policy });
       await deliver([keyVaultEvent(w, "kv-alpha", "Certificate", name, v2.properties.version!)]);
@@ -234,11 +246,21 @@ describe("certificates and keys", () => {
       const blocks = data["tls.crt"]!.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----\n/g) ?? [];
       expect(blocks.map(der)).toEqual([second.leaf.certPem, second.inter.certPem, ca.certPem].map(der));
       expect(data["tls.key"]).toBe(createPrivateKey(second.leaf.keyPem).export({ type: "pkcs1", format: "pem" }));
+      // the provider's file: the key (PKCS#8) first, then the chain leaf → root
       await d.idle();
-      await d.poll();
-      expect((await secretData(c, ns, "ingress-tls"))["tls.key"]).toBe(data["tls.key"]);
+      const file = d.files(ns, "ing-0")[name]!;
+      expect(file.match(/-----BEGIN [A-Z ]+-----/g)).toEqual([
+        "-----BEGIN PRIVATE KEY-----",
+        "-----BEGIN CERTIFICATE-----",
+        "-----BEGIN CERTIFICATE-----",
+        "-----BEGIN CERTIFICATE-----",
+      ]);
+      // the driver rebuilds tls.crt/tls.key from that file (SPCPS change, and again at its requeue): the pushed
+      // bytes are exactly what it derives, so nothing flips
+      await d.requeue();
+      expect(await secretData(c, ns, "ingress-tls")).toEqual(data);
     } finally {
-      d.stop();
+      await d.stop();
     }
   });
 
@@ -257,6 +279,7 @@ describe("certificates and keys", () => {
         secretObjects: [{ secretName: "pub", type: "Opaque", data: [{ objectName: "signing.pem", key: "key.pem" }] }],
       });
       await d.mount(ns, "k-0", "k");
+      await d.gateOpen();
       const k2 = await w.keys("kv-beta").createEcKey(name, { curve: "P-256" });
       await deliver([keyVaultEvent(w, "kv-beta", "Key", name, k2.properties.version!)]);
       const jwk = {
@@ -267,14 +290,18 @@ describe("certificates and keys", () => {
       };
       const expected = createPublicKey({ key: jwk, format: "jwk" }).export({ type: "spki", format: "pem" });
       expect((await secretData(c, ns, "pub"))["key.pem"]).toBe(expected);
+      await d.idle();
+      expect(d.files(ns, "k-0")).toEqual({ "signing.pem": expected });
+      await d.requeue();
+      expect((await secretData(c, ns, "pub"))["key.pem"]).toBe(expected);
     } finally {
-      d.stop();
+      await d.stop();
     }
   });
 });
 
 describe("driver without republish (v1.5)", () => {
-  it("patches the Secret but reports mounts as waiting for the driver's poll", async () => {
+  it("patches the Secret but reports mounts as waiting for the driver's poll (real legacy driver v1.5.6)", async () => {
     const c = w.clusters[0]!;
     await setRequiresRepublish(c, false);
     setRuntime(w.runtime({}, ["c1"]));
@@ -297,8 +324,9 @@ describe("driver without republish (v1.5)", () => {
       expect(rep.counts.podsNudged).toBe(0);
       expect(rep.skipsByReason["driver-no-republish"]).toBe(1);
       expect((await secretData(c, ns, "legacy")).v).toBe("l2");
+      expect(d.files(ns, "legacy-0"), "the mount waits for the legacy driver's rotation poll").toEqual({ [name]: "l1" });
     } finally {
-      d.stop();
+      await d.stop();
       await setRequiresRepublish(c, true);
     }
   });
@@ -338,7 +366,7 @@ describe("source verification", () => {
       expect((await c.core.readNamespacedSecret({ namespace: ns, name: "f" })).metadata?.resourceVersion).toBe(rv);
       expect((await secretData(c, ns, "f")).v).toBe("f1");
     } finally {
-      d.stop();
+      await d.stop();
     }
   });
 });
@@ -366,7 +394,8 @@ describe("two clusters", () => {
       await createSpc(c2, ns2, spec);
       await d1.mount(ns1, "m-0", "m");
       await d2.mount(ns2, "m-0", "m");
-      d2.stop();
+      await d2.stop();
+      await d1.gateOpen(); // else the driver skips c1's nudge (mount changed within its interval) and redelivery nudges again
       const v2 = await w.secrets("kv-beta").setSecret(name, "m2");
       await extra.server.stop();
       try {
@@ -374,6 +403,8 @@ describe("two clusters", () => {
           RedeliveryNeeded,
         );
         expect((await secretData(c1, ns1, "m")).v).toBe("m2");
+        await d1.idle();
+        expect(d1.files(ns1, "m-0")).toEqual({ [name]: "m2" });
       } finally {
         await extra.server.restart();
       }
@@ -383,7 +414,7 @@ describe("two clusters", () => {
       expect(JSON.parse(c1Result!).actions).toEqual([]);
       expect((await secretData(c2, ns2, "m")).v).toBe("m2");
     } finally {
-      d1.stop();
+      await d1.stop();
     }
   });
 });

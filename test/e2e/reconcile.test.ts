@@ -1,4 +1,5 @@
-// The timer's pull fallback on the real environment.
+// The timer's pull fallback on the real environment: the real Secrets Store CSI driver v1.6 + Azure provider (kubelet
+// stand-in); the v1.5 case on the real legacy driver v1.5.6.
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { reconcile } from "../../shared/pipeline/reconcile.js";
 import {
@@ -57,6 +58,7 @@ describe("reconcile (timer)", () => {
         await createWorkload(c, ns, "Deployment", "env-user", { env: ["s"] });
       }
       const gen0 = await generation(c, namespaces[0]!, "Deployment", "env-user");
+      await d.gateOpen(); // the driver's refetch gate: mounts older than --rotation-poll-interval
       await w.secrets("kv-alpha").setSecret(a, "a2"); // no event delivered
       const rt = w.runtime({}, ["c1"]);
       rt.config.driftGraceSeconds = 0;
@@ -69,6 +71,7 @@ describe("reconcile (timer)", () => {
       expect(await generation(c, namespaces[0]!, "Deployment", "env-user")).toBe(gen0 + 1);
       await d.idle();
       expect(d.republishes).toBe(6);
+      for (const ns of namespaces) for (const p of ["p-0", "p-1"]) expect(d.files(ns, p)).toEqual({ [a]: "a2", [b]: "b1" });
 
       const again = await reconcile(rt);
       const mine = (x: typeof again) =>
@@ -78,11 +81,11 @@ describe("reconcile (timer)", () => {
       expect(mine(again)).toEqual([]);
       expect(await generation(c, namespaces[0]!, "Deployment", "env-user")).toBe(gen0 + 1);
     } finally {
-      d.stop();
+      await d.stop();
     }
   });
 
-  it("v1.5 driver: reports stale mounts, and with mount refresh `restart` restarts the mounting workload once", async () => {
+  it("v1.5 driver (real legacy driver v1.5.6): reports stale mounts, and with mount refresh `restart` restarts the mounting workload once", async () => {
     const c = w.clusters[0]!;
     await setRequiresRepublish(c, false);
     try {
@@ -117,7 +120,7 @@ describe("reconcile (timer)", () => {
       const r3 = await reconcile(graceful);
       expect(r3.clusters[0]!.actions.filter((x) => x.target === `Pod ${ns}/m-0`).map((x) => x.reason.code)).toEqual(["within-grace"]);
       expect(await generation(c, ns, "Deployment", "mounter")).toBe(gen0 + 1);
-      d.stop();
+      await d.stop();
     } finally {
       await setRequiresRepublish(c, true);
     }

@@ -13,7 +13,7 @@ import { SpcCache } from "../../shared/inventory/spc-cache.js";
 import type { ClusterApi } from "../../shared/kube/cluster-api.js";
 import { push } from "../../shared/pipeline/push.js";
 import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
-import type { RotationSignal } from "../../shared/types.js";
+import type { RotationSignal } from "../../shared/model/index.js";
 import { newTokens, startApiServer, type ApiServer } from "../env/control-plane.js";
 import { kubeConfigFor, type ClusterInfo } from "../env/environment.js";
 import { issueServerCert } from "../env/tls.js";

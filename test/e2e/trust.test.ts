@@ -1,4 +1,4 @@
-// Trust (DESIGN.md "Trust"; README "Security"): a tenant who controls one namespace — SecretProviderClasses, Secrets
+// Trust (README "Security"): a tenant who controls one namespace — SecretProviderClasses, Secrets
 // (any data, labels, annotations, ownerReferences), pods, workloads and SecretProviderClassPodStatuses — but has no
 // Key Vault role, tries to make the pusher copy another team's vault object into something it can read. Every entry
 // point × object type × bait, on the real API server with the tenant's own token: 0 bytes of vault content reach
@@ -14,7 +14,7 @@ import { reconcile } from "../../shared/pipeline/reconcile.js";
 import { closeRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
 import { kubeConfigFor } from "../env/environment.js";
 import { buildPfx, createCa, issueCert } from "../env/tls.js";
-import type { DriverStandIn } from "../env/driver-standin.js";
+import type { RealDriver } from "../env/real-driver/test-driver.js";
 import { LeakGuard } from "../reliability/support/leaks.js";
 import {
   createNamespace,
@@ -56,7 +56,7 @@ let c: ClusterHandles;
 let rt: Runtime;
 let tenantNs: string;
 let tenant: { core: CoreV1Api; custom: CustomObjectsApi; apps: AppsV1Api };
-const drivers: DriverStandIn[] = [];
+const drivers: RealDriver[] = [];
 /** Per entry point × kind × bait: did any tenant-readable byte change, or any vault byte appear? */
 const matrix: { entry: EntryPoint; kind: Kind; bait: Bait; tenantSecretChanged: boolean }[] = [];
 
@@ -358,7 +358,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  for (const d of drivers) d.stop();
+  await Promise.all(drivers.map((d) => d.stop()));
   if (rt) closeRuntime(rt);
   await w?.stop();
 });
@@ -373,6 +373,8 @@ describe("a tenant cannot make the pusher move vault content it could not read",
       const gen0 = await generation(c, v.ns, "Deployment", "api");
       let restarts = 0;
       for (const entry of ENTRY_POINTS) {
+        // The owning team's mount follows each push (the driver skips republishes within its poll interval).
+        await v.d.gateOpen();
         const version = await t.rotate();
         const before = (await c.core.readNamespacedSecret({ namespace: v.ns, name: victimSecret(t) })).data;
         const reports = await enter(entry, t, version);
@@ -393,7 +395,8 @@ describe("a tenant cannot make the pusher move vault content it could not read",
         // The legitimate path still works: the driver-synced Secret of the owning team moves (writes only).
         const after = (await c.core.readNamespacedSecret({ namespace: v.ns, name: victimSecret(t) })).data;
         if (WRITES.has(entry)) {
-          expect(after, `${entry}: the owning team's Secret is pushed`).not.toEqual(before);
+          const victimActions = reports.flatMap((r) => r.clusters.flatMap((x) => x.actions)).filter((a) => a.target.includes(v.ns));
+          expect(after, `${entry}: the owning team's Secret is pushed (${JSON.stringify(victimActions)})`).not.toEqual(before);
           restarts++;
           await v.d.idle();
         } else expect(after, `${entry} is a dry run`).toEqual(before);

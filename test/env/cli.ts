@@ -64,7 +64,6 @@ async function serve(): Promise<void> {
     [
       `export KVRP_CLUSTERS='${JSON.stringify(clusters)}'`,
       `export KVRP_VAULTS='${JSON.stringify(vaults)}'`,
-      `export KVRP_KEYVAULT_API_VERSION=7.6`,
       `export KVRP_KEYVAULT_CA_FILE='${join(ENV_DIR, "vault-ca.crt")}'`,
       `export KVRP_KEYVAULT_STATIC_TOKEN=local-emulator`,
       `export KUBECONFIG='${join(ENV_DIR, "kubeconfig")}'`,

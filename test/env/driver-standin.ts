@@ -4,12 +4,20 @@
 // - v1.6 mode: a pod annotation change = kubelet republish → re-fetch, SPCPS versions updated, and every synced
 //   Secret rebuilt by PUT from this pod's mounted files (also reverting foreign edits when the mount is stale);
 // - v1.5 mode: nudges are ignored; poll() is the rotation reconciler's tick.
-// The bytes come from the product's renderer, which the render unit tests pin to the provider's rules.
+// File names and bytes come from the product's renderer (shared/render), the code the differential oracle
+// (test/oracle) checks against the pinned upstream provider and driver, so any disagreement between what we push
+// and what the driver writes would show up here as a flip-back.
 import { CoreV1Api, CustomObjectsApi, KubeConfig, Watch } from "@kubernetes/client-node";
 import { parseObjects } from "../../shared/kube/spc-objects.js";
-import { fileName, spcpsId } from "../../shared/model/index.js";
-import { renderFileContent, secretDataForKey } from "../../shared/render/index.js";
-import type { SpcObject, VaultConfig } from "../../shared/types.js";
+import { spcpsId } from "../../shared/model/index.js";
+import {
+  objectFileName,
+  renderFileContent,
+  renderHistoryFiles,
+  secretDataForKey,
+  selectHistoryVersions,
+} from "../../shared/render/index.js";
+import type { SpcObject, VaultConfig, VaultObjectData } from "../../shared/model/index.js";
 import type { VaultReader } from "../../shared/vault/reader.js";
 
 interface Mount {
@@ -76,9 +84,30 @@ export async function startDriverStandIn(opts: {
     const reader = opts.reader();
     const objects: SpcObject[] = parseObjects(spc.spec.parameters.objects);
     for (const o of objects) {
+      if ((o.objectVersionHistory ?? 0) > 1) {
+        // The provider's versioned files <file>/<i>, selected and rendered by the same checked code as single files.
+        const listed = await reader.listVersions(vault, o.objectType, o.objectName);
+        if ("unavailable" in listed) throw new Error(`stand-in: ${listed.detail}`);
+        const entries = listed.versions.map((v) => ({
+          version: v.version,
+          attributes: { enabled: v.enabled, ...(v.createdOn ? { created: v.createdOn } : {}) },
+        }));
+        const selected = selectHistoryVersions(o, entries);
+        const data = new Map<string, VaultObjectData>();
+        for (const s of selected) {
+          const r = await reader.readVersion(vault, o.objectType, o.objectName, s.version);
+          if ("unavailable" in r) throw new Error(`stand-in: ${r.detail}`);
+          data.set(s.version, r.data);
+        }
+        for (const f of renderHistoryFiles(o, selected, (v) => data.get(v)!)) {
+          m.files.set(f.fileName, f.bytes);
+          m.versions[f.objectUid] = f.version;
+        }
+        continue;
+      }
       const r = await reader.read(vault, o.objectType, o.objectName);
       if ("unavailable" in r) throw new Error(`stand-in: ${r.detail}`);
-      m.files.set(fileName(o), renderFileContent(o, r.data));
+      m.files.set(objectFileName(o), renderFileContent(o, r.data));
       m.versions[spcpsId(o)] = r.data.version;
     }
   }

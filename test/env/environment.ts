@@ -80,6 +80,7 @@ async function waitForCrds(kc: KubeConfig): Promise<void> {
     try {
       await api.list("secrets-store.csi.x-k8s.io/v1", "SecretProviderClass");
       await api.list("secrets-store.csi.x-k8s.io/v1", "SecretProviderClassPodStatus");
+      await api.list("secret-sync.x-k8s.io/v1alpha1", "SecretSync");
       return;
     } catch (e) {
       if (Date.now() > deadline) throw new Error(`CRDs not served after 30 s: ${(e as Error).message}`);
@@ -88,12 +89,13 @@ async function waitForCrds(kc: KubeConfig): Promise<void> {
   }
 }
 
-/** Installs what a cluster with the CSI driver + the pusher's RBAC has. */
+/** Installs what a cluster with the CSI driver, the sync controller's SecretSync API and the pusher's RBAC has. */
 export async function prepareCluster(server: Pick<ApiServer, "name" | "url" | "caPem" | "tokens">): Promise<void> {
   const kc = kubeConfigFor(server, server.tokens.admin, "admin");
   await applyObjects(kc, [
     ...(loadManifests("crd-secretproviderclasses.yaml") as unknown as KubernetesObject[]),
     ...(loadManifests("crd-secretproviderclasspodstatuses.yaml") as unknown as KubernetesObject[]),
+    ...(loadManifests("crd-secretsyncs.yaml") as unknown as KubernetesObject[]),
     ...(loadManifests("csidriver.yaml") as unknown as KubernetesObject[]),
     ...pusherRbac(),
   ]);

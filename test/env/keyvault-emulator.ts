@@ -4,7 +4,10 @@
  *
  * Each vault gets its own HTTPS listener (its own port); all share one in-memory store. Vault URLs are
  * `https://127.0.0.1:<port>` (see `urlFor`). Auth behaves like the service: a request without a bearer token gets
- * a 401 challenge (so the SDK's challenge policy runs); any bearer token is accepted afterwards.
+ * a 401 challenge naming the tenant and `resource="https://vault.azure.net"` (so the SDK's challenge policy runs);
+ * any bearer token is accepted afterwards. API versions: exactly the documented ones (keyvault-emulator/api-versions.ts).
+ * Fault injection answers any status with any `code` / `innererror.code`, headers (Retry-After, WWW-Authenticate) or
+ * an empty body, on the unauthenticated challenge request too.
  *
  * In-process: `startKeyVaultEmulator({ vaults, tls })`. As a child process:
  *   node dist/test/env/keyvault-emulator.js --vaults a,b --cert-file X --key-file Y [--state-file S] [--port N] [--host H]
@@ -18,6 +21,7 @@ import type { AddressInfo } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { pathToFileURL } from "node:url";
 import type { TokenCredential } from "@azure/identity";
+import { apiVersionError } from "./keyvault-emulator/api-versions.js";
 import { putSecret, resolveRoute, type Kind, type Route } from "./keyvault-emulator/handlers.js";
 import { deserializeVault, emptyVault, KvError, serializeVault, type Tags, type VaultData } from "./keyvault-emulator/model.js";
 
@@ -50,6 +54,8 @@ export interface RequestKey {
   operation: string;
   /** HTTP status answered; 0 for a connection reset by fault injection. */
   status: number;
+  /** The request's api-version query parameter ("" when absent). */
+  apiVersion: string;
 }
 
 export interface EmulatorStats {
@@ -61,18 +67,28 @@ export interface EmulatorStats {
   readsOf(vault: string, kind: Kind, name: string): number;
   /** Request counts by operation (all statuses). */
   byOperation(vault?: string): Record<string, number>;
+  /** Bearer tokens the requests of an operation carried, in order (test tokens, never secrets). */
+  tokens(operation?: string): string[];
   entries(): Array<RequestKey & { count: number }>;
   reset(): void;
 }
 
 export type FaultAction =
-  /** Answer with this status and Key Vault's error body (429 → code Throttled, 503 → ServiceUnavailable). */
+  /**
+   * Answer with this status and Key Vault's error body `{"error":{"code","message","innererror":{"code"}}}`. Defaults:
+   * code by status (401 Unauthorized, 403 Forbidden, 404 NotFound, 429 Throttled, 503 ServiceUnavailable, else
+   * InternalServerError), no innererror. `body: "empty"` answers no body at all (a gateway's bare 503).
+   */
   | {
       type: "status";
       status: number;
-      retryAfterSeconds?: number;
       code?: string;
+      innerCode?: string;
       message?: string;
+      retryAfterSeconds?: number;
+      /** Extra response headers, e.g. WWW-Authenticate for a claims challenge. */
+      headers?: Record<string, string>;
+      body?: "error" | "empty";
     }
   /** Wait, then handle the request normally. */
   | { type: "delay"; ms: number }
@@ -86,6 +102,11 @@ export interface FaultRule {
   method?: string;
   /** Object name in the path (case-insensitive). */
   name?: string;
+  /**
+   * Which requests: "authenticated" (with a bearer token; default), "challenge" (the SDK's first request of a client,
+   * sent without a token and answered with the 401 challenge), or "any".
+   */
+  stage?: "authenticated" | "challenge" | "any";
   /** How many matching requests get the fault (default 1). */
   times?: number;
   action: FaultAction;
@@ -108,7 +129,7 @@ export interface KeyVaultEmulator {
   /** Adds a vault at runtime (port 0 = ephemeral) and returns its URL. */
   addVault(name: string, port?: number): Promise<string>;
   readonly stats: EmulatorStats;
-  /** Faults apply to authenticated requests only (the 401 challenge round-trip is never faulted). */
+  /** Faults apply to authenticated requests unless the rule's `stage` says otherwise. */
   injectFaults(rule: FaultRule): FaultHandle;
   clearFaults(): void;
   /** Writes a secret version directly (no HTTP, not counted); returns its id and version. */
@@ -121,9 +142,12 @@ export interface KeyVaultEmulator {
   close(): Promise<void>;
 }
 
-/** Options for every `@azure/keyvault-*` client talking to the emulator (TLS trust via `tlsOptions.ca`). */
+/**
+ * Options for every `@azure/keyvault-*` client talking to the emulator: TLS trust via `tlsOptions.ca`, and the
+ * challenge-resource check off (the emulator listens on 127.0.0.1, which does not end in `.vault.azure.net`; see
+ * docs/keyvault-failures.md "Authentication"). No API version pin: the SDKs' defaults are what production sends.
+ */
 export interface EmulatorClientOptions {
-  serviceVersion: "7.6";
   disableChallengeResourceVerification: true;
   tlsOptions: { ca: string };
   retryOptions?: {
@@ -138,7 +162,6 @@ export function vaultClientOptions(
   extra: { retryOptions?: EmulatorClientOptions["retryOptions"] } = {},
 ): EmulatorClientOptions {
   return {
-    serviceVersion: "7.6",
     disableChallengeResourceVerification: true,
     tlsOptions: { ca: caPem },
     ...(extra.retryOptions ? { retryOptions: extra.retryOptions } : {}),
@@ -155,6 +178,34 @@ export function staticCredential(token = "emulator"): TokenCredential {
   };
 }
 
+export interface TokenRequest {
+  scopes: string[];
+  tenantId?: string;
+  claims?: string;
+  enableCae?: boolean;
+}
+
+/**
+ * A credential that records what the SDK asks it for (scopes, tenant, claims) — the SDK takes them from the 401
+ * challenge — and answers a distinct token per request (`<prefix>-<n>`, `-claims` when a claims challenge asked).
+ */
+export function recordingCredential(prefix = "recorded"): TokenCredential & { requests: TokenRequest[] } {
+  const requests: TokenRequest[] = [];
+  return {
+    requests,
+    getToken: async (scopes, options) => {
+      const o = (options ?? {}) as { tenantId?: string; claims?: string; enableCae?: boolean };
+      requests.push({
+        scopes: Array.isArray(scopes) ? [...scopes] : [scopes],
+        ...(o.tenantId !== undefined ? { tenantId: o.tenantId } : {}),
+        ...(o.claims !== undefined ? { claims: o.claims } : {}),
+        ...(o.enableCae !== undefined ? { enableCae: o.enableCae } : {}),
+      });
+      return { token: `${prefix}-${requests.length}${o.claims ? "-claims" : ""}`, expiresOnTimestamp: Date.now() + 3_600_000 };
+    },
+  };
+}
+
 // ---------------------------------------------------------------------------------------------------------------
 // Stats and faults
 
@@ -164,9 +215,18 @@ class Stats implements EmulatorStats {
   private counts = new Map<string, RequestKey & { count: number }>();
   private readTotals = new Map<string, number>();
   private objectReads = new Map<string, number>();
+  private seenTokens: Array<{ operation: string; token: string }> = [];
+
+  token(operation: string, token: string): void {
+    this.seenTokens.push({ operation, token });
+  }
+
+  tokens(operation?: string): string[] {
+    return this.seenTokens.filter((t) => operation === undefined || t.operation === operation).map((t) => t.token);
+  }
 
   record(k: RequestKey, route: Route | undefined): void {
-    const key = [k.vault, k.method, k.operation, k.status].join(SEP);
+    const key = [k.vault, k.method, k.operation, k.status, k.apiVersion].join(SEP);
     const e = this.counts.get(key);
     if (e) e.count++;
     else this.counts.set(key, { ...k, count: 1 });
@@ -184,6 +244,7 @@ class Stats implements EmulatorStats {
       if (filter.method !== undefined && e.method !== filter.method.toUpperCase()) continue;
       if (filter.operation !== undefined && e.operation !== filter.operation) continue;
       if (filter.status !== undefined && e.status !== filter.status) continue;
+      if (filter.apiVersion !== undefined && e.apiVersion !== filter.apiVersion) continue;
       n += e.count;
     }
     return n;
@@ -214,6 +275,7 @@ class Stats implements EmulatorStats {
   }
 
   reset(): void {
+    this.seenTokens = [];
     this.counts.clear();
     this.readTotals.clear();
     this.objectReads.clear();
@@ -254,11 +316,18 @@ class Faults {
     this.active = [];
   }
 
-  take(vault: string, method: string, operation: string, name: string | undefined): FaultAction | undefined {
+  take(
+    vault: string,
+    method: string,
+    operation: string,
+    name: string | undefined,
+    stage: "authenticated" | "challenge",
+  ): FaultAction | undefined {
     if (this.active.length === 0) return undefined;
     for (const f of this.active) {
       const r = f.rule;
       if (f.remaining <= 0) continue;
+      if ((r.stage ?? "authenticated") !== "any" && (r.stage ?? "authenticated") !== stage) continue;
       if (r.vault !== undefined && r.vault !== vault) continue;
       if (r.method !== undefined && r.method.toUpperCase() !== method) continue;
       if (r.operation !== undefined && !(Array.isArray(r.operation) ? r.operation : [r.operation]).includes(operation)) continue;
@@ -279,20 +348,6 @@ const DEFAULT_TENANT = "72f988bf-86f1-41af-91ab-2d7cd011db47";
 const DEFAULT_MAX_BODY = 1024 * 1024;
 const STATE_FORMAT = 1;
 
-function apiVersionError(v: string | null): KvError | undefined {
-  if (v === null || v === "") {
-    return new KvError(400, "BadParameter", "The request URI contains an invalid or missing api-version query parameter.");
-  }
-  if (/^7\.[0-6](-preview(\.\d+)?)?$/.test(v)) return undefined;
-  const m = /^(\d{4}-\d{2}-\d{2})(-preview)?$/.exec(v);
-  if (m && (m[1] ?? "") >= "2025-07-01") return undefined;
-  return new KvError(
-    400,
-    "BadParameter",
-    `The specified version (${v}) is not recognized. Consider using the latest supported version (2025-07-01).`,
-  );
-}
-
 function errorBody(e: KvError): unknown {
   return {
     error: {
@@ -303,14 +358,26 @@ function errorBody(e: KvError): unknown {
   };
 }
 
-function faultError(status: number, a: { code?: string; message?: string }): KvError {
-  const code = a.code ?? (status === 429 ? "Throttled" : status === 503 ? "ServiceUnavailable" : "InternalServerError");
+const DEFAULT_CODES: Record<number, string> = {
+  401: "Unauthorized",
+  403: "Forbidden",
+  404: "NotFound",
+  409: "Conflict",
+  429: "Throttled",
+  503: "ServiceUnavailable",
+};
+
+function faultError(a: Extract<FaultAction, { type: "status" }>): KvError {
+  const code = a.code ?? DEFAULT_CODES[a.status] ?? "InternalServerError";
   const message =
     a.message ??
-    (status === 429
+    (a.status === 429
       ? "Request was not processed because too many requests were received. Reason: injected by the emulator"
-      : `Injected fault (${status}).`);
-  return new KvError(status, code, message);
+      : `Injected fault (${a.status}).`);
+  return new KvError(a.status, code, message, a.innerCode, {
+    ...(a.retryAfterSeconds !== undefined ? { "Retry-After": String(a.retryAfterSeconds) } : {}),
+    ...a.headers,
+  });
 }
 
 function urlHost(host: string): string {
@@ -354,10 +421,11 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
   };
 
   // --- request handling
+  /** `body` undefined = no body at all (no Content-Type either: a gateway's bare answer). */
   const send = (req: IncomingMessage, res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void => {
     const payload = body === undefined ? "" : JSON.stringify(body);
     const h: Record<string, string | number> = {
-      "Content-Type": "application/json; charset=utf-8",
+      ...(body === undefined ? {} : { "Content-Type": "application/json; charset=utf-8" }),
       "Content-Length": Buffer.byteLength(payload),
       "Cache-Control": "no-cache",
       "x-ms-request-id": randomUUID(),
@@ -398,11 +466,29 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
     }
     const route = segs ? resolveRoute(method, segs) : undefined;
     const operation = route?.operation ?? "unknown";
+    const apiVersion = url.searchParams.get("api-version") ?? "";
     const reply = (status: number, body: unknown, headers?: Record<string, string>): void => {
-      stats.record({ vault: vaultName, method, operation, status }, route);
+      stats.record({ vault: vaultName, method, operation, status, apiVersion }, route);
       send(req, res, status, body, headers);
     };
     const replyError = (e: KvError): void => reply(e.status, errorBody(e), e.headers);
+    /** Applies an injected fault; true when it answered (or dropped) the request. */
+    const faulted = async (stage: "authenticated" | "challenge"): Promise<boolean> => {
+      const fault = faults.take(vaultName, method, operation, route?.name, stage);
+      if (fault?.type === "reset") {
+        stats.record({ vault: vaultName, method, operation, status: 0, apiVersion }, route);
+        req.socket.destroy();
+        return true;
+      }
+      if (fault?.type === "status") {
+        const e = faultError(fault);
+        if (fault.body === "empty") reply(e.status, undefined, e.headers);
+        else replyError(e);
+        return true;
+      }
+      if (fault?.type === "delay") await sleep(fault.ms);
+      return false;
+    };
     if (!segs) return replyError(new KvError(400, "BadParameter", "The request URI is not valid."));
 
     if (body === "too-large") {
@@ -410,30 +496,22 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
       return replyError(new KvError(413, "RequestBodyTooLarge", `The request body exceeds the maximum size of ${maxBody} bytes.`));
     }
     const auth = req.headers.authorization;
-    if (!auth || !/^(Bearer|PoP)\s+\S+/i.test(auth)) {
+    const bearer = auth ? /^(Bearer|PoP)\s+(\S+)/i.exec(auth) : null;
+    if (!bearer) {
+      if (await faulted("challenge")) return;
       return replyError(
         new KvError(401, "Unauthorized", "AKV10000: Request is missing a Bearer or PoP token.", undefined, {
           "WWW-Authenticate": `Bearer authorization="https://login.microsoftonline.com/${tenant}", resource="https://vault.azure.net"`,
         }),
       );
     }
+    stats.token(operation, bearer[2] ?? "");
     const apiErr = apiVersionError(url.searchParams.get("api-version"));
     if (apiErr) return replyError(apiErr);
     if (!route) {
       return replyError(new KvError(404, "NotFound", `The Key Vault emulator has no operation ${method} ${url.pathname}.`));
     }
-
-    const fault = faults.take(vaultName, method, operation, route.name);
-    if (fault?.type === "reset") {
-      stats.record({ vault: vaultName, method, operation, status: 0 }, route);
-      req.socket.destroy();
-      return;
-    }
-    if (fault?.type === "status") {
-      const e = faultError(fault.status, fault);
-      return reply(e.status, errorBody(e), fault.retryAfterSeconds !== undefined ? { "Retry-After": String(fault.retryAfterSeconds) } : {});
-    }
-    if (fault?.type === "delay") await sleep(fault.ms);
+    if (await faulted("authenticated")) return;
 
     let parsed: unknown;
     if (body.length > 0) {
@@ -449,7 +527,7 @@ export async function startKeyVaultEmulator(opts: KeyVaultEmulatorOptions): Prom
       const result = route.run({
         vault,
         vaultUrl: urls.get(vaultName) ?? "",
-        apiVersion: url.searchParams.get("api-version") ?? "",
+        apiVersion,
         query: url.searchParams,
         body: parsed,
       });

@@ -12,7 +12,17 @@ import { closeRuntime, createRuntime, type Runtime } from "../../shared/pipeline
 import type { FaultAction } from "../env/keyvault-emulator.js";
 import { staticCredential, vaultClientOptions } from "../env/keyvault-emulator.js";
 import { localConfig } from "../support/local-runtime.js";
-import { createNamespace, createSpc, createWorkload, driver, keyVaultEvent, startWorld, uniqueName, type World } from "../support/world.js";
+import {
+  createNamespace,
+  createSpc,
+  createWorkload,
+  driver,
+  generation,
+  keyVaultEvent,
+  startWorld,
+  uniqueName,
+  type World,
+} from "../support/world.js";
 import { Ledger } from "./support/ledger.js";
 import { LeakGuard } from "./support/leaks.js";
 
@@ -29,7 +39,6 @@ beforeAll(async () => {
   rt = createRuntime(localConfig(inject("kubeEnv").clusters, w.vaults), {
     credential: staticCredential(),
     vault: {
-      serviceVersion: "7.6",
       clientOptions: vaultClientOptions(w.caPem) as unknown as Record<string, unknown>,
       readTimeoutMs: READ_DEADLINE_MS,
     },
@@ -101,8 +110,9 @@ describe("Key Vault faults on the event path", () => {
     });
     const d = await driver(w, c, [], "v1.5");
     await d.mount(ns, "app-0", "app");
+    await d.ownersSettled(); // the real driver's patcher adds owner references to the Secret within 5 s
     await createWorkload(c, ns, "Deployment", "env", { env: ["creds"] });
-    const gen0 = (await c.apps.readNamespacedDeployment({ namespace: ns, name: "env" })).metadata?.generation ?? 0;
+    const gen0 = await generation(c, ns, "Deployment", "env");
     const secret = async () => {
       const s = await c.core.readNamespacedSecret({ namespace: ns, name: "creds" });
       return { rv: s.metadata?.resourceVersion, value: Buffer.from(s.data?.password ?? "", "base64").toString("utf8") };
@@ -157,7 +167,7 @@ describe("Key Vault faults on the event path", () => {
     expect(allValues).toContain(final.value);
     expect(final.value).not.toMatch(/Injected|Throttled|ServiceUnavailable|error/i);
     const dep = await c.apps.readNamespacedDeployment({ namespace: ns, name: "env" });
-    const rollouts = (dep.metadata?.generation ?? 0) - gen0;
+    const rollouts = (await generation(c, ns, "Deployment", "env")) - gen0;
     expect(rollouts, "one rollout per rotation").toBe(CASES.length);
     expect(dep.spec?.template?.metadata?.annotations?.[templateKey("kv-alpha", object)]).toMatch(
       new RegExp(`@${(await kv.getSecret(object)).properties.version}$`),

@@ -110,6 +110,7 @@ beforeAll(async () => {
   });
   const d = await driver(w, c, [], "v1.5");
   await d.mount(ns, "app-0", "app");
+  await d.ownersSettled(); // the real driver's patcher adds owner references to the Secret within 5 s
   await createWorkload(c, ns, "Deployment", "env", { env: ["creds"] });
   const v = await w.secrets("kv-alpha").setSecret(object, leaks.secret(`fuzz-new-${randomBytes(16).toString("hex")}`));
   target = { object, version: v.properties.version!, ns };
@@ -674,7 +675,6 @@ describe("CLI `event` command", () => {
       ...env(),
       KVRP_KEYVAULT_CA_FILE: join(dir, "ca.pem"),
       KVRP_KEYVAULT_STATIC_TOKEN: "emulator",
-      KVRP_KEYVAULT_API_VERSION: "7.6",
     };
     const writes0 = await serverWrites();
     const state0 = await targetState();

@@ -1,8 +1,8 @@
 // Least privilege, on the real API server with RBAC on: the pusher's token (infra/k8s/rbac.yaml, as every other
 // reliability suite uses it) may do exactly its job, and is denied everything else a compromised function could try:
-// reading ConfigMaps, listing/watching/creating/deleting Secrets, watching pods, touching workloads beyond list/watch
-// and a patch, other CSIDrivers, exec, tokens, impersonation, and anything cluster-admin-like (RBAC objects,
-// namespaces, nodes, the CSI driver).
+// reading ConfigMaps, listing/watching/creating/deleting Secrets, touching workloads beyond list/watch and a patch,
+// reading one pod or its logs or watching pods (pods are only listed, as a workload's set), other CSIDrivers, exec,
+// tokens, impersonation, and anything cluster-admin-like (RBAC objects, namespaces, nodes, the CSI driver).
 import { request } from "node:https";
 import { RbacAuthorizationV1Api } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -23,6 +23,22 @@ beforeAll(async () => {
     body: { metadata: { name: "victim" }, data: { password: Buffer.from("hunter2-hunter2").toString("base64") } },
   });
   await c.core.createNamespacedConfigMap({ namespace: ns, body: { metadata: { name: "settings" }, data: { a: "b" } } });
+  await c.custom.createNamespacedCustomObject({
+    group: "secret-sync.x-k8s.io",
+    version: "v1alpha1",
+    namespace: ns,
+    plural: "secretsyncs",
+    body: {
+      apiVersion: "secret-sync.x-k8s.io/v1alpha1",
+      kind: "SecretSync",
+      metadata: { name: "victim" },
+      spec: {
+        secretProviderClassName: "app",
+        serviceAccountName: "default",
+        secretObject: { data: [{ sourcePath: "a", targetKey: "a" }] },
+      },
+    },
+  });
 });
 afterAll(async () => {
   ledger.flush();
@@ -70,7 +86,7 @@ function asPusher(
 }
 
 describe("the pusher's identity", () => {
-  it("can do its job: get and patch a Secret, list and watch SPCs, mounts and workloads, read and watch its CSIDriver, record an Event", async () => {
+  it("can do its job: get and patch a Secret, list and watch SPCs, mounts and workloads, list SecretSyncs and nudge one, read and watch its CSIDriver, record an Event", async () => {
     const driverOnly = `fieldSelector=${encodeURIComponent("metadata.name=secrets-store.csi.k8s.io")}`;
     const allowed: [string, string, unknown?][] = [
       ["GET", `/api/v1/namespaces/${ns}/secrets/victim`],
@@ -87,6 +103,15 @@ describe("the pusher's identity", () => {
       ["GET", "/apis/storage.k8s.io/v1/csidrivers/secrets-store.csi.k8s.io"],
       ["GET", `/apis/storage.k8s.io/v1/csidrivers?${driverOnly}`],
       ["GET", `/apis/storage.k8s.io/v1/csidrivers?${driverOnly}&watch=true&timeoutSeconds=1`],
+      // verified rotations: a workload's pods by its selector, and a pod's Warning Events
+      ["GET", `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dapi`],
+      ["GET", `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.kind%3DPod%2Ctype%3DWarning`],
+      ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs`],
+      [
+        "PATCH",
+        `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim`,
+        { spec: { forceSynchronization: "kvrp-probe" } },
+      ],
       [
         "POST",
         `/api/v1/namespaces/${ns}/events`,
@@ -116,7 +141,10 @@ describe("the pusher's identity", () => {
       ["DELETE", `/api/v1/namespaces/${ns}/secrets/victim`],
       ["DELETE", `/api/v1/namespaces/${ns}/secrets`],
       ["POST", `/api/v1/namespaces/${ns}/pods`, { metadata: { name: "evil" }, spec: { containers: [{ name: "x", image: "evil" }] } }],
-      ["GET", `/api/v1/namespaces/${ns}/pods`],
+      ["GET", `/api/v1/namespaces/${ns}/pods/app-0`],
+      ["GET", `/api/v1/namespaces/${ns}/pods/app-0/log`],
+      ["GET", `/api/v1/namespaces/${ns}/pods?watch=true&timeoutSeconds=1`],
+      ["PATCH", `/api/v1/namespaces/${ns}/events/probe`, { message: "rewritten" }],
       ["DELETE", `/api/v1/namespaces/${ns}/pods/app-0`],
       ["POST", `/api/v1/namespaces/${ns}/pods/app-0/exec?command=sh`],
       ["POST", `/apis/apps/v1/namespaces/${ns}/deployments`, { metadata: { name: "evil" } }],
@@ -169,6 +197,25 @@ describe("the pusher's identity", () => {
       ],
       ["DELETE", `/apis/secrets-store.csi.x-k8s.io/v1/namespaces/${ns}/secretproviderclasses/app`],
       ["PATCH", "/apis/storage.k8s.io/v1/csidrivers/secrets-store.csi.k8s.io", { spec: { requiresRepublish: false } }],
+      // SecretSyncs: list and patch only — never the status (the controller's), never create/delete, no get/watch.
+      ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim`],
+      ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs?watch=true&timeoutSeconds=1`],
+      ["PATCH", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim/status`, { status: { syncHash: "x" } }],
+      [
+        "POST",
+        `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs`,
+        {
+          apiVersion: "secret-sync.x-k8s.io/v1alpha1",
+          kind: "SecretSync",
+          metadata: { name: "evil" },
+          spec: {
+            secretProviderClassName: "app",
+            serviceAccountName: "default",
+            secretObject: { data: [{ sourcePath: "a", targetKey: "a" }] },
+          },
+        },
+      ],
+      ["DELETE", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim`],
       ["GET", "/apis/storage.k8s.io/v1/csidrivers"],
       ["GET", "/apis/storage.k8s.io/v1/csidrivers?watch=true&timeoutSeconds=1"],
       ["GET", `/apis/storage.k8s.io/v1/csidrivers?fieldSelector=${encodeURIComponent("metadata.name=disk.csi.azure.com")}`],

@@ -3,7 +3,7 @@
 import type { Config, Policy } from "../../shared/config/config.js";
 import type { SpcSource } from "../../shared/inventory/source.js";
 import { createRuntime, type Runtime } from "../../shared/pipeline/runtime.js";
-import type { VaultConfig } from "../../shared/types.js";
+import type { VaultConfig } from "../../shared/model/index.js";
 import type { ClusterInfo } from "../env/environment.js";
 import { staticCredential, vaultClientOptions } from "../env/keyvault-emulator.js";
 
@@ -36,7 +36,7 @@ export function localConfig(
 export function localRuntime(config: Config, vaultCaPem: string, opts: { spcSource?: SpcSource } = {}): Runtime {
   return createRuntime(config, {
     credential: staticCredential(),
-    vault: { serviceVersion: "7.6", clientOptions: vaultClientOptions(vaultCaPem) as unknown as Record<string, unknown> },
+    vault: { clientOptions: vaultClientOptions(vaultCaPem) as unknown as Record<string, unknown> },
     ...(opts.spcSource ? { spcSource: opts.spcSource } : {}),
   });
 }

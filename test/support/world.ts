@@ -8,7 +8,7 @@ import { CertificateClient } from "@azure/keyvault-certificates";
 import { KeyClient } from "@azure/keyvault-keys";
 import type { Policy } from "../../shared/config/config.js";
 import type { Runtime } from "../../shared/pipeline/runtime.js";
-import type { VaultConfig } from "../../shared/types.js";
+import type { VaultConfig } from "../../shared/model/index.js";
 import { VaultReader } from "../../shared/vault/reader.js";
 import { mkdtempSync } from "node:fs";
 import forge from "node-forge";
@@ -18,9 +18,11 @@ import { kubeConfigFor, prepareCluster, type ClusterInfo } from "../env/environm
 import { newTokens, startApiServer, type ApiServer } from "../env/control-plane.js";
 import { startKeyVaultEmulator, staticCredential, vaultClientOptions, type KeyVaultEmulator } from "../env/keyvault-emulator.js";
 import { createCa, issueServerCert } from "../env/tls.js";
-import { startDriverStandIn, type DriverStandIn } from "../env/driver-standin.js";
+import { startRealDriver, type RealDriver } from "../env/real-driver/test-driver.js";
+import { vaultHostname } from "../env/real-driver/vault-network.js";
 import { objectsYaml, podTemplate, type Consumption } from "./fixtures.js";
 import { localConfig, localRuntime } from "./local-runtime.js";
+import { RolloutCounter } from "./rollouts.js";
 
 export { objectsYaml, podTemplate, type Consumption };
 
@@ -50,13 +52,19 @@ export interface World {
   /** A second, dedicated API server (on the shared etcd) that a test may stop and start. */
   startExtraCluster(name: string): Promise<{ handles: ClusterHandles; server: ApiServer }>;
   reader(): VaultReader;
+  /**
+   * A node of cluster c running the real Secrets Store CSI driver and Azure provider (with the kubelet stand-in),
+   * reading this world's emulator; stopped with the world at the latest.
+   */
+  realDriver(c: ClusterHandles, opts?: DriverOptions): Promise<RealDriver>;
   stop(): Promise<void>;
 }
 
 export async function startWorld(): Promise<World> {
   const env = inject("kubeEnv");
   const ca = createCa({ commonName: "kvrp-test-vault-ca" });
-  const tls = issueServerCert(ca, { dnsNames: ["localhost"], ips: ["127.0.0.1"] });
+  // The real Azure provider reaches vaults as https://<vault>.vault.azure.net (see real-driver/vault-network.ts).
+  const tls = issueServerCert(ca, { dnsNames: ["localhost", ...VAULTS.map(vaultHostname)], ips: ["127.0.0.1"] });
   const emulator = await startKeyVaultEmulator({ vaults: [...VAULTS], tls: { cert: tls.certPem, key: tls.keyPem } });
   const opts = vaultClientOptions(ca.certPem);
   const vaults = new Map<string, VaultConfig>(VAULTS.map((v) => [v, { name: v, resourceId: resourceId(v), url: emulator.urlFor(v) }]));
@@ -73,6 +81,7 @@ export async function startWorld(): Promise<World> {
   };
   const clusters = env.clusters.map(handlesFor);
   const extras: ApiServer[] = [];
+  const realDrivers: RealDriver[] = [];
   const cache = new Map<string, unknown>();
   const client = <T>(kind: string, vault: string, make: () => T): T => {
     const k = `${kind}/${vault}`;
@@ -101,6 +110,16 @@ export async function startWorld(): Promise<World> {
     keys: (v) => client("k", v, () => new KeyClient(url(v), cred, opts as never)),
     runtime: runtimeFor,
     reader: () => new VaultReader(standinRuntime.vaults),
+    async realDriver(c, o = {}) {
+      const d = await startRealDriver(c.admin, {
+        cluster: { name: c.info.name, url: c.info.url, caPem: c.info.caPem, adminToken: c.info.tokens.admin },
+        vaults: Object.fromEntries(VAULTS.map((v) => [v, { host: "127.0.0.1", port: emulator.ports[v]! }])),
+        vaultCaPem: ca.certPem,
+        ...o,
+      });
+      realDrivers.push(d);
+      return d;
+    },
     async startExtraCluster(name) {
       const caObj = {
         ...env.ca,
@@ -121,6 +140,8 @@ export async function startWorld(): Promise<World> {
       return { handles: handlesFor({ name, url: server.url, caPem: server.caPem, tokens: server.tokens }), server };
     },
     async stop() {
+      await stopRolloutCounters({ clusters });
+      await Promise.allSettled(realDrivers.map((d) => d.stop()));
       await Promise.allSettled(extras.map((s) => s.stop()));
       await emulator.close();
     },
@@ -189,20 +210,26 @@ export async function createWorkload(
   if (kind === "DaemonSet") await c.apps.createNamespacedDaemonSet({ namespace: ns, body: { metadata, spec: { selector, template } } });
 }
 
-/** Pod-template generation = how many rollouts the workload had (each template change bumps it). */
+const rolloutCounters = new WeakMap<ClusterHandles, RolloutCounter>();
+
+/**
+ * How many rollouts the workload had: its pod template's changes (test/support/rollouts.ts counts them; a Deployment's
+ * metadata.generation also moves when its annotations change, where the pusher keeps verification records).
+ */
 export async function generation(
   c: ClusterHandles,
   ns: string,
   kind: "Deployment" | "StatefulSet" | "DaemonSet",
   name: string,
 ): Promise<number> {
-  const w =
-    kind === "Deployment"
-      ? await c.apps.readNamespacedDeployment({ namespace: ns, name })
-      : kind === "StatefulSet"
-        ? await c.apps.readNamespacedStatefulSet({ namespace: ns, name })
-        : await c.apps.readNamespacedDaemonSet({ namespace: ns, name });
-  return w.metadata?.generation ?? 0;
+  let counter = rolloutCounters.get(c);
+  if (!counter) rolloutCounters.set(c, (counter = new RolloutCounter(c.admin)));
+  return counter.rollouts(ns, kind, name);
+}
+
+/** Stops the rollout counters' watches of a world's clusters. */
+export async function stopRolloutCounters(w: Pick<World, "clusters">): Promise<void> {
+  for (const c of w.clusters) await rolloutCounters.get(c)?.stop();
 }
 
 export async function secretData(c: ClusterHandles, ns: string, name: string): Promise<Record<string, string>> {
@@ -217,8 +244,40 @@ export async function setRequiresRepublish(c: ClusterHandles, value: boolean): P
   );
 }
 
-export async function driver(w: World, c: ClusterHandles, namespaces: string[], mode: "v1.6" | "v1.5"): Promise<DriverStandIn> {
-  return startDriverStandIn({ kc: c.admin, namespaces, vaults: w.vaults, reader: () => w.reader(), mode });
+export type { RealDriver };
+
+export interface DriverOptions {
+  /** "v1.5": the legacy driver (v1.5.x: rotation reconciler, no republish). Default "v1.6". */
+  driver?: "v1.6" | "v1.5";
+  /** The driver's --rotation-poll-interval (Go duration); absent = its default, 2m. */
+  rotationPollInterval?: string;
+  /** kubelet stand-in's --sync-frequency in ms (default 60 s). */
+  syncFrequencyMs?: number;
+}
+
+/** What every driver a test holds offers (the real one and the stand-in). */
+export interface TestDriver {
+  mount(namespace: string, pod: string, spc: string): Promise<unknown>;
+  idle(): Promise<void>;
+  readonly republishes: number;
+  stop(): void | Promise<void>;
+}
+
+/**
+ * The real Secrets Store CSI driver and Azure provider on a node of cluster c (kubelet stand-in; pods are bound to
+ * the node by mount(), so `namespaces` is not needed).
+ * - "v1.6": the current driver, refreshed by kubelet's republish; --rotation-poll-interval 2s unless given.
+ * - "v1.5": the legacy driver (no republish; its rotation reconciler polls every --rotation-poll-interval, left at
+ *   the default 2m so it does not tick within a test); set the CSIDriver's requiresRepublish false with it.
+ */
+export async function driver(
+  w: World,
+  c: ClusterHandles,
+  _namespaces: string[],
+  mode: "v1.6" | "v1.5",
+  opts: Omit<DriverOptions, "driver"> = {},
+): Promise<RealDriver> {
+  return w.realDriver(c, mode === "v1.6" ? { rotationPollInterval: "2s", ...opts } : { driver: "v1.5", ...opts });
 }
 
 /** Key Vault's own Event Grid event (schema per MicrosoftDocs event-schema-key-vault). */

@@ -13,7 +13,7 @@ export const APP_DIR = "app";
 /** package.json "main": the glob the Functions worker imports (one file per trigger module). */
 export const MAIN_GLOB = `${APP_DIR}/functions/*.js`;
 /** The trigger modules, by file name, each registering its functions with @azure/functions at load. */
-export const TRIGGER_MODULES = ["onKeyVaultEvent", "reconcile", "rotate"] as const;
+export const TRIGGER_MODULES = ["onKeyVaultEvent", "reconcile", "rotate", "verify"] as const;
 /** The zip Functions deploys may not grow past this (issue 15: ≤ 25 MB zipped). */
 export const ZIP_BUDGET_BYTES = 25_000_000;
 

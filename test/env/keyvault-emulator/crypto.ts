@@ -13,8 +13,9 @@ import {
 } from "node:crypto";
 import { isIP } from "node:net";
 import forge from "node-forge";
-import { buildPfx, certificatesToDer, derToPem, randomSerialHex, signCertificate } from "../tls.js";
+import { certificatesToDer, randomSerialHex, signCertificate } from "../tls.js";
 import { KvError } from "./model.js";
+import { keyVaultPfx } from "./pfx.js";
 
 export type Jwk = Record<string, unknown>;
 
@@ -287,11 +288,19 @@ export function certInfo(der: Buffer): CertInfo {
   };
 }
 
-/** The backing secret's value: base64 PFX (empty password) or PEM (PKCS#8 key, then the certificates). */
+/**
+ * The backing secret's value as Key Vault serves it: base64 of its PFX (pfx.ts), or PEM with the PKCS#8
+ * `PRIVATE KEY` block first, then the certificates, leaf first — the order of a PEM certificate's secret read from
+ * Key Vault (notaryproject/ratify's provider test data, secret `testCert6212` of a live vault:
+ * `-----BEGIN PRIVATE KEY-----…-----END PRIVATE KEY-----\n-----BEGIN CERTIFICATE-----…`; the same order in
+ * Azure/secrets-store-csi-driver-provider-azure#1795). 64-column base64, `\n` line ends, a final newline.
+ */
 export function secretValueFor(contentType: string, m: CertMaterial): string {
-  if (contentType === "application/x-pem-file") return m.privatePem + m.certs.map((c) => derToPem(c)).join("");
-  // A low PBE iteration count keeps certificate creation cheap; readers take the count from the file.
-  return buildPfx(m.privatePem, m.certs, "", 128).toString("base64");
+  if (contentType === "application/x-pem-file") {
+    const key = createPrivateKey(m.privatePem).export({ format: "pem", type: "pkcs8" }).toString();
+    return key + m.certs.map((c) => new X509Certificate(c).toString()).join("");
+  }
+  return keyVaultPfx(m.privatePem, m.certs).toString("base64");
 }
 
 export interface SelfSignedRequest {

@@ -11,8 +11,15 @@ import { templateKey } from "../../../shared/lib/annotations.js";
 import { newTokens, startApiServer, startEtcd, type ApiServer, type Etcd } from "../../env/control-plane.js";
 import { kubeConfigFor, prepareCluster } from "../../env/environment.js";
 import { issueServerCert } from "../../env/tls.js";
-import type { DriverStandIn } from "../../env/driver-standin.js";
-import { createNamespace, createSpc, createWorkload, type ClusterHandles } from "../../support/world.js";
+import {
+  createNamespace,
+  createSpc,
+  createWorkload,
+  generation,
+  stopRolloutCounters,
+  type ClusterHandles,
+  type TestDriver,
+} from "../../support/world.js";
 
 export interface Fleet {
   namespaces: string[];
@@ -25,7 +32,7 @@ export interface Fleet {
 /** Seeds `size` new namespaces, or the given ones (e.g. created first so a v1.6 stand-in can watch them). */
 export async function seedFleet(
   c: ClusterHandles,
-  d: DriverStandIn,
+  d: Pick<TestDriver, "mount">,
   opts: { prefix: string; size: number; object: string; staticObject: string; staticValue: string; namespaces?: string[] },
 ): Promise<Fleet> {
   const namespaces: string[] = [];
@@ -54,7 +61,7 @@ export async function seedFleet(
     });
     await d.mount(ns, "app-0", "app");
     await createWorkload(c, ns, "Deployment", "env", { env: ["creds"] });
-    generations.set(ns, (await c.apps.readNamespacedDeployment({ namespace: ns, name: "env" })).metadata?.generation ?? 0);
+    generations.set(ns, await generation(c, ns, "Deployment", "env"));
     namespaces.push(ns);
   };
   const queue = Array.from({ length: opts.namespaces?.length ?? opts.size }, (_, i) => i);
@@ -107,7 +114,7 @@ export async function fleetState(
       dep.spec?.template?.metadata?.annotations?.[templateKey("kv-alpha", fleet.object)] === `kv-alpha/${fleet.object}@${values.version}`;
     if (rolled) st.rolled.push(ns);
     if (rolled && !fresh) st.rolledEarly.push(ns);
-    st.extraRollouts += Math.max(0, (dep.metadata?.generation ?? 0) - (fleet.generations.get(ns) ?? 0) - 1);
+    st.extraRollouts += Math.max(0, (await generation(c, ns, "Deployment", "env")) - (fleet.generations.get(ns) ?? 0) - 1);
   }
   return st;
 }
@@ -141,18 +148,20 @@ export async function startDedicatedCluster(name: string): Promise<DedicatedClus
   await prepareCluster(server);
   const info = { name, url: server.url, caPem: server.caPem, tokens: server.tokens };
   const admin = kubeConfigFor(info, info.tokens.admin, "admin");
+  const handles: ClusterHandles = {
+    info,
+    admin,
+    core: admin.makeApiClient(CoreV1Api),
+    apps: admin.makeApiClient(AppsV1Api),
+    custom: admin.makeApiClient(CustomObjectsApi),
+    storage: admin.makeApiClient(StorageV1Api),
+  };
   return {
-    handles: {
-      info,
-      admin,
-      core: admin.makeApiClient(CoreV1Api),
-      apps: admin.makeApiClient(AppsV1Api),
-      custom: admin.makeApiClient(CustomObjectsApi),
-      storage: admin.makeApiClient(StorageV1Api),
-    },
+    handles,
     etcd,
     server,
     async stop() {
+      await stopRolloutCounters({ clusters: [handles] });
       await server.stop();
       await etcd.stop();
     },

@@ -49,6 +49,8 @@ export interface TemplateSnapshot {
   generation: number;
   /** Our pod-template annotations (object → version), as JSON with sorted keys. */
   ours: string;
+  /** The whole pod template, as JSON: a new snapshot only when it changes. */
+  template?: string;
 }
 
 const KINDS = [
@@ -64,7 +66,11 @@ function ours(annotations: Record<string, string> | undefined): string {
   return JSON.stringify(Object.fromEntries(e));
 }
 
-/** Watches Deployments/StatefulSets/DaemonSets in the given namespaces and keeps every generation's template set. */
+/**
+ * Watches Deployments/StatefulSets/DaemonSets in the given namespaces and keeps every template change's set of our
+ * annotations. A template change is a rollout; a Deployment's generation also moves when only its annotations change
+ * (the pusher's verification records), so generations alone would count those too.
+ */
 export async function trackRollouts(kc: KubeConfig, namespaces: string[]) {
   const history = new Map<string, TemplateSnapshot[]>();
   const aborts: AbortController[] = [];
@@ -87,8 +93,9 @@ export async function trackRollouts(kc: KubeConfig, namespaces: string[]) {
           if (!namespaces.includes(ns)) return;
           const key = `${k.kind} ${ns}/${obj.metadata?.name}`;
           const h = history.get(key) ?? [];
-          const snap = { generation: obj.metadata?.generation ?? 0, ours: ours(obj.spec?.template?.metadata?.annotations) };
-          if (!h.some((s) => s.generation === snap.generation)) h.push(snap);
+          const template = JSON.stringify(obj.spec?.template ?? {});
+          const snap = { generation: obj.metadata?.generation ?? 0, ours: ours(obj.spec?.template?.metadata?.annotations), template };
+          if (!h.some((s) => s.generation === snap.generation) && h.at(-1)?.template !== template) h.push(snap);
           history.set(key, h);
         },
         (err: unknown) => {
@@ -114,8 +121,9 @@ export async function trackRollouts(kc: KubeConfig, namespaces: string[]) {
         if (seen.has(s.ours)) duplicates++;
         seen.add(s.ours);
       }
-      const rollouts = snaps[snaps.length - 1]!.generation - snaps[0]!.generation;
-      return { rollouts, distinct: seen.size - 1, duplicates: duplicates + Math.max(0, rollouts - (snaps.length - 1)), snapshots: snaps };
+      // One snapshot per template change, from a continuous watch: the rollouts after the first.
+      const rollouts = snaps.length - 1;
+      return { rollouts, distinct: seen.size - 1, duplicates, snapshots: snaps };
     },
   };
 }

@@ -14,12 +14,18 @@ const restart = (resourceVersion: string): RestartWorkload => ({
   annotations: { "kv-rotation-pusher.io/v-x": "kv/x@2" },
   reason: { code: "env-consumer", detail: "reads Secret creds as env" },
   resourceVersion,
+  expected: { "kv-rotation-pusher.io/v-x": "kv/x@1" },
 });
 
-/** A fake API server: the workload is at `current`; a patch with another resourceVersion gets 409. */
+/**
+ * A fake API server: the workload is at `current`; a patch with another resourceVersion gets 409. Its template holds
+ * another value of our annotation than the plan saw (another instance restarted it): the plain conditional retry
+ * (apply's re-read) does not apply, the re-plan decides.
+ */
 function apiAt(current: { rv: string }) {
   const patches: string[] = [];
   const api = {
+    getWorkload: async () => ({ resourceVersion: current.rv, templateAnnotations: { "kv-rotation-pusher.io/v-x": "kv/x@9" } }),
     patchWorkloadTemplateAnnotations: async (_k: string, _ns: string, _n: string, _a: unknown, rv?: string) => {
       patches.push(rv ?? "");
       if (rv !== current.rv) throw Object.assign(new Error("Conflict"), { statusCode: 409 });

@@ -45,8 +45,37 @@ describe("parseCli", () => {
       objectType: "certificate",
       namespaces: ["a", "b"],
       dryRun: true,
+      wait: false,
+      timeoutMs: 600_000,
       common: { output: "json", kubeconfig: "/k", context: "ctx", clusters: ["c1"], vaultUrls: [], verbose: true },
     });
+  });
+
+  it("push --wait [--timeout D], status [--vault V [--name N]], expiring [--within D]", () => {
+    expect(parseCli(["push", "--vault", "kv-a1", "--name", "x", "--wait"])).toMatchObject({ wait: true, timeoutMs: 600_000 });
+    expect(parseCli(["push", "--vault", "kv-a1", "--name", "x", "--wait", "--timeout", "90s"])).toMatchObject({
+      wait: true,
+      timeoutMs: 90_000,
+    });
+    expect(parseCli(["push", "--vault", "kv-a1", "--name", "x", "--wait", "--timeout", "2h"])).toMatchObject({ timeoutMs: 7_200_000 });
+    expect(usage(["push", "--vault", "kv-a1", "--name", "x", "--timeout", "5m"]).message).toMatch(/--timeout needs --wait/);
+    expect(usage(["push", "--vault", "kv-a1", "--name", "x", "--wait", "--dry-run"]).message).toMatch(/a dry run has nothing to follow/);
+    for (const bad of ["10", "0m", "5 m", "1w", "1.5h"])
+      expect(usage(["push", "--vault", "kv-a1", "--name", "x", "--wait", "--timeout", bad]).message, bad).toMatch(
+        /--timeout must be a whole number with a unit s, m, h or d/,
+      );
+    expect(parseCli(["status"])).toMatchObject({ command: "status" });
+    expect(parseCli(["status", "--vault", "KV-A1", "--name", "db"])).toMatchObject({ command: "status", vault: "kv-a1", objectName: "db" });
+    expect(parseCli(["status", "--vault", "kv-a1"])).not.toHaveProperty("objectName");
+    expect(usage(["status", "--name", "db"]).message).toMatch(/--name needs --vault/);
+    expect(usage(["status", "--vault", "a"]).message).toMatch(/^--vault: /);
+    expect(parseCli(["expiring"])).toMatchObject({ command: "expiring", withinMs: 30 * 86_400_000 });
+    expect(parseCli(["expiring", "--within", "7d", "--cluster", "c1"])).toMatchObject({
+      withinMs: 7 * 86_400_000,
+      common: { clusters: ["c1"] },
+    });
+    expect(usage(["expiring", "--within", "soon"]).message).toMatch(/--within must be a whole number/);
+    for (const k of ["status", "expiring"] as const) expect(HELP[k]).toMatch(/^Usage: kv-rotation-pusher /);
   });
 
   it("defaults: secret, table, no dry run; plan is always a dry run; --flag=value works", () => {

@@ -50,6 +50,12 @@ export const KEY_VAULT_EVENT_TYPES = [
   "Microsoft.KeyVault.SecretNewVersionCreated",
   "Microsoft.KeyVault.CertificateNewVersionCreated",
   "Microsoft.KeyVault.KeyNewVersionCreated",
+  "Microsoft.KeyVault.SecretNearExpiry",
+  "Microsoft.KeyVault.SecretExpired",
+  "Microsoft.KeyVault.CertificateNearExpiry",
+  "Microsoft.KeyVault.CertificateExpired",
+  "Microsoft.KeyVault.KeyNearExpiry",
+  "Microsoft.KeyVault.KeyExpired",
 ] as const;
 
 /** One entry of infra/k8s/required-permissions.json. */

@@ -52,9 +52,10 @@ describe("required-permissions.json", () => {
     expect(byKey).toEqual({
       "secrets-store.csi.x-k8s.io/secretproviderclasses[]": ["list", "watch"],
       "secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses[]": ["list", "watch"],
+      "secret-sync.x-k8s.io/secretsyncs[]": ["list", "patch"],
       "/secrets[]": ["get", "patch"],
-      "/pods[]": ["patch"],
-      "/events[]": ["create"],
+      "/pods[]": ["list", "patch"],
+      "/events[]": ["create", "list"],
       "apps/deployments[]": ["list", "patch", "watch"],
       "apps/statefulsets[]": ["list", "patch", "watch"],
       "apps/daemonsets[]": ["list", "patch", "watch"],

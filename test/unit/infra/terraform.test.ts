@@ -130,7 +130,7 @@ describe("Event Grid subscription per vault", () => {
     }
   });
 
-  it("includes exactly the three NewVersionCreated event types", () => {
+  it("includes exactly the NewVersionCreated, NearExpiry and Expired event types", () => {
     const sub = resourceBlock(tf, "azurerm_eventgrid_system_topic_event_subscription", "vault");
     const types = sub.included_event_types as string[];
     expect(types).toHaveLength(KEY_VAULT_EVENT_TYPES.length);

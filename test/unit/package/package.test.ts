@@ -84,7 +84,9 @@ describe("npm run package", () => {
   it("holds host.json, a production package.json and the bundled app — no node_modules, sources, tests or maps", () => {
     const names = [...entries.keys()].sort();
     for (const n of names)
-      expect(n).toMatch(/^(host\.json|package\.json|app\/functions\/(onKeyVaultEvent|reconcile|rotate)\.js|app\/chunks\/[\w-]+\.js)$/);
+      expect(n).toMatch(
+        /^(host\.json|package\.json|app\/functions\/(onKeyVaultEvent|reconcile|rotate|verify)\.js|app\/chunks\/[\w-]+\.js)$/,
+      );
     expect(names).toEqual(
       expect.arrayContaining([
         "host.json",
@@ -92,6 +94,7 @@ describe("npm run package", () => {
         "app/functions/onKeyVaultEvent.js",
         "app/functions/reconcile.js",
         "app/functions/rotate.js",
+        "app/functions/verify.js",
       ]),
     );
     expect(Buffer.from(entries.get("host.json")!).toString()).toBe(readFileSync(join(root, "host.json"), "utf8"));
@@ -143,7 +146,7 @@ describe("the unpacked package, started as the Functions worker starts it", () =
 
   it("registers exactly the expected functions through @azure/functions' programming model", () => {
     expect(app.model.name).toBe("@azure/functions");
-    expect(Object.keys(app.functions).sort()).toEqual(["drift", "onKeyVaultEvent", "plan", "reconcile", "rotate"]);
+    expect(Object.keys(app.functions).sort()).toEqual(["drift", "onKeyVaultEvent", "plan", "reconcile", "rotate", "status", "verify"]);
     const trigger = (name: string) => {
       const t = app.functions[name]!.filter((b) => b.direction === "in");
       expect(t, `${name}: one input binding, the trigger`).toHaveLength(1);
@@ -153,10 +156,13 @@ describe("the unpacked package, started as the Functions worker starts it", () =
     expect(app.functions.onKeyVaultEvent!.filter((b) => b.direction === "out")).toEqual([]);
     const timer = trigger("reconcile");
     expect(timer).toMatchObject({ type: "timerTrigger", schedule: "0 */5 * * * *", runOnStartup: false, useMonitor: true });
+    // Verified rotations: a short timer that looks once at what is pending (never waits).
+    expect(trigger("verify")).toMatchObject({ type: "timerTrigger", schedule: "*/30 * * * * *", runOnStartup: false, useMonitor: false });
     for (const [name, method] of [
       ["rotate", "POST"],
       ["plan", "GET"],
       ["drift", "GET"],
+      ["status", "GET"],
     ] as const) {
       expect(trigger(name), name).toMatchObject({ type: "httpTrigger", route: name, methods: [method], authLevel: "function" });
       // the HTTP response goes back through the `$return` http output binding

@@ -236,7 +236,7 @@ describe("planCluster", () => {
     });
     const s = skips(plan(signal, i, vault(), ctx()));
     expect(s).toContain("pinned-version SecretProviderClass ns/pinned object secret/db");
-    expect(s).toContain("version-history Secret ns/h");
+    expect(s).toContain("render-failed Secret ns/h"); // history without the version listing: not rendered
     expect(s).toContain("secret-not-synced Secret ns/missing");
     expect(s).toContain("spc-invalid SecretProviderClass ns/broken");
     expect(s.some((x) => x.includes("elsewhere"))).toBe(false);
@@ -340,6 +340,53 @@ describe("planCluster", () => {
       [templateKey("kv-a", "db")]: `kv-a/db@${V2}`,
       [templateKey("kv-a", "api")]: `kv-a/api@${V2}`,
     });
+  });
+  it("version history: Secrets synced from <file>/<i> get the versions the provider mounts, proven by the previous selection", () => {
+    const V3 = "3".repeat(32);
+    const at = (m: number) => new Date(Date.UTC(2026, 10, 27, 11, m));
+    const data = (version: string, value: string) => ({ data: { kind: "secret" as const, name: "db", version, value } });
+    const state: ObjectState = {
+      ...vault("v3", at(30)),
+      byType: { secret: { ...data(V3, "v3"), created: at(30) } },
+      history: {
+        secret: {
+          listing: [
+            { version: V1, enabled: true, createdOn: at(10) },
+            { version: V2, enabled: true, createdOn: at(20) },
+            { version: V3, enabled: true, createdOn: at(30) },
+          ],
+          versions: new Map([
+            [V1, data(V1, "v1")],
+            [V2, data(V2, "v2")],
+            [V3, data(V3, "v3")],
+          ]),
+        },
+      },
+    };
+    const hist = (current: Record<string, string>) =>
+      inv({
+        spcs: [
+          spc("ns", "h", objs("objectName: db\nobjectType: secret\nobjectVersionHistory: 2"), [
+            {
+              secretName: "h",
+              type: "Opaque",
+              data: [
+                { objectName: "db/0", key: "now" },
+                { objectName: "db/1", key: "before" },
+              ],
+            },
+          ]),
+        ],
+        secrets: new Map([["ns/h", secret("ns", "h", current)]]),
+      });
+    const objects = [{ signal, state }];
+    // The driver's last sync (before V3): db/0 = v2, db/1 = v1.
+    const [patch] = ofType(planCluster(objects, hist({ now: "v2", before: "v1" }), ctx()), "patchSecret");
+    expect(patch).toMatchObject({ keys: ["before", "now"], data: { now: b64("v3"), before: b64("v2") } });
+    // A Secret holding something that is no rendering of those versions is not written.
+    const a = planCluster(objects, hist({ now: "guess", before: "v1" }), ctx());
+    expect(ofType(a, "patchSecret")).toEqual([]);
+    expect(skips(a)).toContain("no-proof Secret ns/h");
   });
 });
 

@@ -1,7 +1,7 @@
 import { createPublicKey, generateKeyPairSync, randomBytes, type JsonWebKey, type KeyObject } from "node:crypto";
 import { describe, expect, it } from "vitest";
 import { RenderError, renderFileContent } from "../../../shared/render/index.js";
-import type { SpcObject, VaultObjectData } from "../../../shared/types.js";
+import type { SpcObject, VaultObjectData } from "../../../shared/model/index.js";
 import { chain, ecKey, forgePfx, opensslPfx, pkcs8Pem, rsaKey, text } from "./fixtures.js";
 
 const secret = (value: string, extra: { contentType?: string; kid?: string } = {}): VaultObjectData => ({
@@ -109,11 +109,14 @@ describe("certificate-backed secrets", () => {
     }
   });
 
-  it("x-pkcs12 with an incomplete chain keeps the provider's partial chain; constructPemChain=false keeps PFX order", () => {
+  it("x-pkcs12 with an incomplete chain keeps every certificate in PFX order (provider v1.7.0+), as constructPemChain=false does", () => {
     const c = chain();
     const b64 = forgePfx(c.leafKey, [c.leaf, c.root]).toString("base64");
-    // the intermediate is missing: the leaf cannot reach the root, and the provider keeps only the leaf's path
-    expect(text(renderFileContent(obj(), certSecret(b64, PFX)))).toBe(pkcs8Pem(c.leafKey) + c.leaf.pem);
+    // the intermediate is missing: the leaf cannot reach the root, so nothing is reordered or dropped
+    expect(text(renderFileContent(obj(), certSecret(b64, PFX)))).toBe(pkcs8Pem(c.leafKey) + c.leaf.pem + c.root.pem);
+    // [root, leaf]: the leaf must not be lost
+    const rootFirst = forgePfx(c.leafKey, [c.root, c.leaf]).toString("base64");
+    expect(text(renderFileContent(obj(), certSecret(rootFirst, PFX)))).toBe(pkcs8Pem(c.leafKey) + c.root.pem + c.leaf.pem);
     expect(
       text(
         renderFileContent(obj(), certSecret(b64, PFX), {
@@ -211,8 +214,18 @@ describe("keys", () => {
       ...p,
       y: new Uint8Array(p.y!.map((b, i) => (i === 31 ? b ^ 1 : b))),
     };
-    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData(offCurve))).reason).toMatch(/not on the curve/);
-    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData({ kty: "RSA" }))).reason).toMatch(/missing n/);
+    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData(offCurve))).reason).toMatch(
+      /invalid elliptic curve public key/,
+    );
+    expect(renderError(() => renderFileContent(obj({ objectType: "key" }), keyData({ kty: "EC", crv: "P-256" }))).reason).toMatch(
+      /invalid elliptic curve public key/,
+    );
+  });
+
+  it("renders an RSA JWK without n or e as the provider does (zero values)", () => {
+    const pem = text(renderFileContent(obj({ objectType: "key" }), keyData({ kty: "RSA" })));
+    // SubjectPublicKeyInfo { rsaEncryption, RSAPublicKey { 0, 0 } }, as upstream writes it
+    expect(pem).toBe("-----BEGIN PUBLIC KEY-----\nMBowDQYJKoZIhvcNAQEBBQADCQAwBgIBAAIBAA==\n-----END PUBLIC KEY-----\n");
   });
 });
 

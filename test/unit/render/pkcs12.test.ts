@@ -1,6 +1,7 @@
-import { createHash } from "node:crypto";
+import { createHash, createPrivateKey } from "node:crypto";
 import { describe, expect, it } from "vitest";
-import { certificateKeyIds, decodePfx, orderCertificateChain, Pkcs12Error, pkcs12ToPem } from "../../../shared/render/index.js";
+import { certificateKeyIds, ChainError, decodePfx, orderCertificateChain, Pkcs12Error, pkcs12ToPem } from "../../../shared/render/index.js";
+import { buildPfx, certificatesToDer, createCa, issueCert, issueIntermediateCa } from "../../env/tls.js";
 import { chain, forgePfx, openssl, opensslPfx, type Cert } from "./fixtures.js";
 
 const hex = (b: Uint8Array | null) => (b === null ? null : Buffer.from(b).toString("hex"));
@@ -27,7 +28,7 @@ describe("certificateKeyIds", () => {
   });
 
   it("rejects bytes that are not a certificate", () => {
-    expect(() => certificateKeyIds(Buffer.from("3003020101", "hex"))).toThrow(Pkcs12Error);
+    expect(() => certificateKeyIds(Buffer.from("3003020101", "hex"))).toThrow(ChainError);
   });
 });
 
@@ -39,19 +40,44 @@ describe("orderCertificateChain (provider fetchCertChains)", () => {
     }
   });
 
-  it("with a missing intermediate keeps only the path from the first unparented certificate", () => {
+  it("keeps the PFX order whenever the walk from the leaf does not reach every certificate (provider v1.7.0+)", () => {
     const c = chain();
-    // leaf's issuer is absent and the root is nobody's parent: the first of them is taken as the leaf
-    expect(asHex(orderCertificateChain([c.leaf.der, c.root.der]))).toEqual(ders([c.leaf]));
-    expect(asHex(orderCertificateChain([c.root.der, c.leaf.der]))).toEqual(ders([c.root]));
-    // an unrelated certificate is dropped and the partial chain is kept in order ...
-    expect(asHex(orderCertificateChain([c.intermediate.der, c.leaf.der, c.stranger.der]))).toEqual(ders([c.leaf, c.intermediate]));
-    // ... unless it comes first among the unparented certificates: then only it is kept
-    expect(asHex(orderCertificateChain([c.intermediate.der, c.stranger.der, c.leaf.der]))).toEqual(ders([c.stranger]));
+    const incomplete = [
+      [c.leaf, c.root],
+      [c.root, c.leaf],
+      [c.intermediate, c.leaf, c.stranger],
+      [c.intermediate, c.stranger, c.leaf],
+      [c.leaf, c.leaf],
+    ];
+    for (const certs of incomplete) expect(asHex(orderCertificateChain(certs.map((x) => x.der)))).toEqual(ders(certs));
+  });
+
+  it("fails like Go's x509.ParseCertificate for certificates Go rejects", () => {
+    const c = chain();
+    // a negative serial number (Go 1.23+): flip the serial INTEGER's first content byte to 0x80+
+    const der = Buffer.from(c.leaf.der);
+    const serialAt = der.indexOf(Buffer.from([0x02, 0x01, 0x03]));
+    expect(serialAt).toBeGreaterThan(0);
+    der[serialAt + 2] = 0x83;
+    expect(() => orderCertificateChain([der])).toThrow(/negative serial number/);
   });
 
   it("fails without certificates (no leaf)", () => {
     expect(() => orderCertificateChain([])).toThrow(/no leaf/);
+  });
+});
+
+describe("test PFX fixtures (test/env/tls.ts, written by the openssl CLI)", () => {
+  it("decode to the key and every certificate, leaf first", () => {
+    const ca = createCa();
+    const inter = issueIntermediateCa(ca);
+    const leaf = issueCert(inter, { dnsNames: ["a.example"] });
+    const pfx = decodePfx(buildPfx(leaf.keyPem, [ca.certPem, leaf.certPem, inter.certPem]));
+    const der = (pem: string) => asHex(certificatesToDer([pem]));
+    expect(asHex(pfx.certificates)).toEqual([...der(leaf.certPem), ...der(ca.certPem), ...der(inter.certPem)]);
+    expect(Buffer.from(pfx.privateKeys[0]!).equals(createPrivateKey(leaf.keyPem).export({ format: "der", type: "pkcs8" }))).toBe(true);
+    // without a key openssl writes one ContentInfo, which the provider's Go decoder refuses
+    expect(() => decodePfx(buildPfx(null, [ca.certPem], "", 128))).toThrow(/exactly two items/);
   });
 });
 

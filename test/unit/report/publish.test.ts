@@ -1,7 +1,8 @@
 // The RotationPushed event goes through the real @azure/eventgrid client to an HTTPS endpoint (a local server).
 import { createServer } from "node:https";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { publishReport, ROTATION_PUSHED } from "../../../shared/report/publish.js";
+import { publishOutcomes, publishReport, ROTATION_FAILED, ROTATION_PUSHED, ROTATION_VERIFIED } from "../../../shared/report/publish.js";
+import type { RotationOutcome } from "../../../shared/model/index.js";
 import type { Report } from "../../../shared/report/report.js";
 import { createCa, issueServerCert } from "../../env/tls.js";
 
@@ -74,5 +75,45 @@ describe("publishReport", () => {
     const err = await publishReport(endpoint, credential, report, { tlsOptions: { ca: ca.certPem }, retryOptions: { maxRetries: 0 } });
     status = 200;
     expect(err).toMatch(/RotationPushed not published/);
+  });
+});
+
+describe("publishOutcomes", () => {
+  const outcome = (state: "verified" | "failed"): RotationOutcome => ({
+    cluster: "c1",
+    vault: "kv-a",
+    objectName: "db",
+    version: "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+    eventTime: "2026-06-01T12:00:00.000Z",
+    state,
+    eventToDoneMs: 31_000,
+    workloads: [
+      {
+        target: "Deployment ns/api",
+        state,
+        problems: state === "failed" ? [{ pod: "api-7d9f-x", reason: "CrashLoopBackOff", detail: "pod api-7d9f-x: CrashLoopBackOff" }] : [],
+      },
+    ],
+  });
+
+  it("sends RotationVerified and RotationFailed beside RotationPushed, naming the workloads, pods and reasons", async () => {
+    const err = await publishOutcomes(endpoint, credential, [outcome("verified"), outcome("failed")], { tlsOptions: { ca: ca.certPem } });
+    expect(err).toBeUndefined();
+    const events = received.at(-1)!.body as { eventType: string; subject: string; data: Record<string, unknown> }[];
+    expect(events.map((e) => e.eventType)).toEqual([ROTATION_VERIFIED, ROTATION_FAILED]);
+    expect(ROTATION_FAILED).toBe("KvRotationPusher.RotationFailed");
+    expect(events[1]!.subject).toBe("vaults/kv-a/objects/db/versions/0a1b2c3d4e5f60718293a4b5c6d7e8f9");
+    expect(events[1]!.data).toMatchObject({
+      cluster: "c1",
+      state: "failed",
+      eventToDoneMs: 31_000,
+      workloads: [{ target: "Deployment ns/api", problems: [{ pod: "api-7d9f-x", reason: "CrashLoopBackOff" }] }],
+    });
+  });
+
+  it("sends nothing for no outcome", async () => {
+    const n = received.length;
+    expect(await publishOutcomes(endpoint, credential, [], { tlsOptions: { ca: ca.certPem } })).toBeUndefined();
+    expect(received.length).toBe(n);
   });
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { dedupeSignals, objectKey, signalKey } from "../../../shared/signal/dedupe.js";
 import { parseDelivery, signalsOf } from "../../../shared/signal/delivery.js";
-import type { RotationSignal } from "../../../shared/types.js";
+import type { RotationSignal } from "../../../shared/model/index.js";
 import { CTX, egEvent } from "./fixtures.js";
 
 const sig = (over: Partial<RotationSignal>): RotationSignal => ({

@@ -40,7 +40,7 @@ describe("parseDelivery", () => {
 
   it("one entry per input event, in order, mixing kinds", () => {
     const body = [egEvent(), { nope: 1 }, egEvent({ id: "e3", eventType: "Microsoft.KeyVault.SecretNearExpiry" }), null];
-    expect(parseDelivery(body, CTX).map((e) => e.kind)).toEqual(["signal", "rejected", "ignored", "rejected"]);
+    expect(parseDelivery(body, CTX).map((e) => e.kind)).toEqual(["signal", "rejected", "expiry", "rejected"]);
   });
 
   it("caps the batch (default 5000) with one rejection", () => {

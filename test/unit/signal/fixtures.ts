@@ -9,7 +9,7 @@
 // The article publishes a sample for Microsoft.KeyVault.SecretNewVersionCreated only; the Certificate and Key samples
 // below are that sample adapted (event type, ObjectType, Id collection, names), keeping every quirk.
 
-import type { VaultConfig } from "../../../shared/types.js";
+import type { VaultConfig } from "../../../shared/model/index.js";
 
 export const SAMPLE_RESOURCE_ID = "/subscriptions/{subscription-id}/resourceGroups/sample-rg/providers/Microsoft.KeyVault/vaults/sample-kv";
 export const PROD_RESOURCE_ID =

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { KeyVaultSecretNewVersionCreatedEventData } from "@azure/eventgrid";
 import {
+  EXPIRY_EVENT_TYPES,
   IGNORED_EVENT_TYPES,
   MAX_REASON_LENGTH,
   parseKeyVaultEvent,
@@ -215,9 +216,49 @@ describe("ignored Key Vault event types", () => {
     });
     expect(meaning).toMatch(/nothing to push|no new version to push/);
   });
-  it("meanings read as intended", () => {
-    const r = parse(egEvent({ eventType: "Microsoft.KeyVault.SecretNearExpiry" }));
-    expect(r.kind === "ignored" && r.meaning).toMatch(/^secret's current version expires within 30 days; no new version to push/);
+  it("only the access-policy change is ignored", () => {
+    expect(Object.keys(IGNORED_EVENT_TYPES)).toEqual(["Microsoft.KeyVault.VaultAccessPolicyChanged"]);
+  });
+});
+
+describe("expiry events", () => {
+  it.each(Object.entries(EXPIRY_EVENT_TYPES))("%s → an expiry notice (object type, expired, EXP as a time)", (type, meta) => {
+    const collection = meta.objectType === "secret" ? "secrets" : meta.objectType === "key" ? "keys" : "certificates";
+    const r = parse(
+      egEvent(
+        { eventType: type },
+        { Id: `https://kv-prod.vault.azure.net/${collection}/db-password/0a1b2c3d4e5f60718293a4b5c6d7e8f9`, ObjectType: meta.objectType },
+      ),
+    );
+    expect(r).toEqual({
+      kind: "expiry",
+      notice: {
+        vault: "kv-prod",
+        objectType: meta.objectType,
+        objectName: "db-password",
+        version: "0a1b2c3d4e5f60718293a4b5c6d7e8f9",
+        expiresOn: new Date(1798761600 * 1000).toISOString(),
+        expired: meta.expired,
+        eventType: type,
+        eventTime: "2026-05-01T10:15:30.123Z",
+        source: "eventgrid",
+        eventId: "6f1c2a0e-0000-4000-8000-000000000001",
+      },
+    });
+  });
+  it("EXP as a string, absent, or nonsense: the time is known, or left out", () => {
+    const exp = (v: unknown) => {
+      const r = parse(egEvent({ eventType: "Microsoft.KeyVault.SecretNearExpiry" }, { EXP: v }));
+      return r.kind === "expiry" ? r.notice.expiresOn : `not expiry: ${r.kind}`;
+    };
+    expect(exp("1798761600")).toBe(new Date(1798761600 * 1000).toISOString());
+    expect(exp(null)).toBeUndefined();
+    expect(exp("tomorrow")).toBeUndefined();
+    expect(exp(-5)).toBeUndefined();
+  });
+  it("expiry events are checked like new-version events (data must agree with the topic)", () => {
+    const r = parse(egEvent({ eventType: "Microsoft.KeyVault.SecretExpired" }, { VaultName: "kv-other" }));
+    expect(reasonOf(r)).toMatch(/data.VaultName "kv-other" disagrees/);
   });
   it("an ignored type from a vault outside the allow-list is still rejected", () => {
     const topic = PROD_RESOURCE_ID.replace("kv-prod", "kv-other");

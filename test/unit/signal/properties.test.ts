@@ -13,7 +13,7 @@ import {
   parseRotateRequest,
   type RotateRequestResult,
 } from "../../../shared/signal/rotate-request.js";
-import type { VaultConfig } from "../../../shared/types.js";
+import type { VaultConfig } from "../../../shared/model/index.js";
 import { CTX, EMU_RESOURCE_ID, PROD_RESOURCE_ID, SAMPLE_RESOURCE_ID, VAULTS } from "./fixtures.js";
 
 const RUNS = 2500;
