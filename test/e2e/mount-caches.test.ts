@@ -72,7 +72,24 @@ async function scene(tag: string) {
   return { object, ns, d };
 }
 
-const lists = (rt: Runtime) => [...rt.clusters[0]!.stats.counts].filter(([k]) => k.startsWith("list ")).reduce((n, [, v]) => n + v, 0);
+/** Lists of what the caches hold (SecretSyncs, where another file installed their API, are not cached: listed per push). */
+const CACHED = [
+  "secretproviderclasses",
+  "secretproviderclasspodstatuses",
+  "deployments",
+  "statefulsets",
+  "daemonsets",
+  "rollouts",
+  "csidrivers",
+];
+const lists = (rt: Runtime) =>
+  [...rt.clusters[0]!.stats.counts].filter(([k]) => CACHED.some((r) => k === `list ${r}`)).reduce((n, [, v]) => n + v, 0);
+/** Applied writes other than nudges. */
+const writesBut = (r: { actions: { type: string; status: string; target: string }[] }) =>
+  r.actions.filter((a) => a.status === "applied" && a.type !== "nudgePod").map((a) => `${a.type} ${a.target}`);
+/** Nudges of mounts that already held `version`. */
+const nudgesOfNewer = (r: { actions: { type: string; status: string; target: string; reason: { detail: string } }[] }, version: string) =>
+  r.actions.filter((a) => a.type === "nudgePod" && a.reason.detail.includes(`@${version.slice(0, 8)}`)).map((a) => a.target);
 const applied = (rep: Awaited<ReturnType<typeof push>>, type: string) =>
   rep.clusters[0]!.actions.filter((a) => a.type === type && a.status === "applied").map((a) => a.target.split(" ")[1]!);
 
@@ -118,7 +135,10 @@ describe("mount and workload caches on a real API server", () => {
       expect(applied(rep, "patchSecret")).toEqual([`${ns}/creds`]);
       expect(applied(rep, "nudgePod").sort()).toEqual([`${ns}/app-0`, `${ns}/app-1`]);
       expect(applied(rep, "restartWorkload").sort()).toEqual([`${ns}/env`, `${ns}/env-2`]);
-      expect(lists(rt) - lists0, "no list on a warm push").toBe(0);
+      expect(
+        lists(rt) - lists0,
+        `no list of a cached resource on a warm push: ${JSON.stringify(Object.fromEntries(rt.clusters[0]!.stats.counts))}`,
+      ).toBe(0);
       // Proof from memory: the only Key Vault read is the latest version.
       expect(rep.vaultReads - rep.proofReads).toBe(1);
       expect((await secretData(c, ns, "creds")).password).toBe("warm-3");
@@ -180,10 +200,12 @@ describe("mount and workload caches on a real API server", () => {
       const why = (r: Awaited<ReturnType<typeof stalePass>>) =>
         Object.fromEntries(r.actions.map((a) => [a.target, `${a.reason.code}: ${a.reason.detail}`]));
 
-      // The Secret holds v3: not moved back, so nothing restarts for it; the mount holds v3: no nudge either.
+      // The Secret holds v3: not moved back, so nothing restarts for it. A mount already on v3 is not nudged (one the
+      // driver has not refreshed yet — a nudge within its rotation-poll-interval is skipped — may be).
       let report = await stalePass();
       expect(report.ok, report.failure?.message).toBe(true);
-      expect(report.actions.filter((a) => a.status === "applied")).toEqual([]);
+      expect(writesBut(report)).toEqual([]);
+      expect(nudgesOfNewer(report, v3)).toEqual([]);
       expect(why(report)[`Secret ${ns}/creds`]).toMatch(/^up-to-date: .*newer than this read/);
       expect((await c.core.readNamespacedSecret({ namespace: ns, name: "creds" })).metadata?.resourceVersion).toBe(rv);
       expect((await secretData(c, ns, "creds")).password).toBe("older-3");
@@ -195,7 +217,8 @@ describe("mount and workload caches on a real API server", () => {
       );
       report = await stalePass();
       expect(report.ok, report.failure?.message).toBe(true);
-      expect(report.actions.filter((a) => a.status === "applied")).toEqual([]);
+      expect(writesBut(report)).toEqual([]);
+      expect(nudgesOfNewer(report, v3)).toEqual([]);
       expect(why(report)[`Deployment ${ns}/env`]).toMatch(/^already-restarted: .*newer than this read/);
       expect(await generation(c, ns, "Deployment", "env")).toBe(gen);
       expect((await tpl()).spec?.template?.metadata?.annotations?.[templateKey("kv-alpha", object)]).toBe(
