@@ -382,7 +382,7 @@ resource "azurerm_role_assignment" "aks_cluster_user" {
 #   events create+list     -> events/read + events/write (core group only; events.k8s.io is not used)
 #   apps list+watch+patch  -> apps/{deployments,statefulsets,daemonsets}/read + write
 #   csidrivers get+list+watch [name] -> storage.k8s.io/csidrivers/read (every CSIDriver)
-#   SPC/SPCPS list+watch, rollouts list+watch+patch, secretsyncs list+patch -> customresources/read + write, narrowed
+#   SPC/SPCPS list+watch, rollouts list+watch+patch, secretsyncs list+watch+patch -> customresources/read + write, narrowed
 #                             by the ABAC condition on the assignment below.
 # API discovery (GET /apis/argoproj.io/v1alpha1) is not a data action; AKS allows it to every authenticated caller.
 resource "azurerm_role_definition" "aks_pusher" {

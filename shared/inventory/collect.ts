@@ -4,7 +4,7 @@
 import pLimit from "p-limit";
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { fileName, nsName, type ClusterInventory, type SecretState, type Spc, type SpcpsState, type Workload } from "../model/index.js";
-import type { MountCaches } from "./mount-caches.js";
+import type { InventoryCaches } from "./inventory-caches.js";
 import { collectSecretSyncs, foundSources } from "./secretsync.js";
 
 /** Secrets named by the SPC's secretObjects that are fed by the given object names' files. */
@@ -72,7 +72,7 @@ export async function collectMounts(
   api: ClusterApi,
   spcs: Spc[],
   limit: Limit,
-  caches?: MountCaches,
+  caches?: InventoryCaches,
 ): Promise<Pick<ClusterInventory, "driverRepublish" | "spcps" | "workloads">> {
   const namespaces = new Set(spcs.map((s) => s.namespace));
   const spcKeys = new Set(spcs.map((s) => nsName(s.namespace, s.name)));
@@ -87,7 +87,7 @@ export async function collectMounts(
 }
 
 /** The pods' mounts of these SPCs from a live cache without waiting (proof hints for the Secrets stage), else none. */
-export function spcpsHints(api: ClusterApi, spcs: Spc[], caches?: MountCaches): SpcpsState[] {
+export function spcpsHints(api: ClusterApi, spcs: Spc[], caches?: InventoryCaches): SpcpsState[] {
   return caches?.spcpsNow(api, new Set(spcs.map((s) => nsName(s.namespace, s.name)))) ?? [];
 }
 
@@ -101,14 +101,14 @@ export async function collectInventory(
   objectNames: string[],
   inScope: (spc: Spc) => boolean,
   concurrency: number,
-  caches?: MountCaches,
+  caches?: InventoryCaches,
 ): Promise<ClusterInventory> {
   const limit = pLimit(concurrency);
   const scoped = spcs.filter(inScope);
   const [secrets, mounts, sync] = await Promise.all([
     collectSecrets(api, scoped, objectNames, limit),
     collectMounts(api, scoped, limit, caches),
-    collectSecretSyncs(api, scoped, limit),
+    collectSecretSyncs(api, scoped, limit, caches),
   ]);
   for (const [k, s] of sync.secrets) secrets.set(k, s);
   return {

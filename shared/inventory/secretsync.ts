@@ -3,6 +3,7 @@
 import type { ClusterApi } from "../kube/cluster-api.js";
 import { listSecretSyncs, servesSecretSync } from "../kube/secretsync-api.js";
 import { nsName, type ClusterInventory, type SecretState, type SecretSyncState, type Spc } from "../model/index.js";
+import type { InventoryCaches } from "./inventory-caches.js";
 
 type Limit = <T>(f: () => Promise<T>) => Promise<T>;
 
@@ -10,19 +11,25 @@ export async function collectSecretSyncs(
   api: ClusterApi,
   spcs: Spc[],
   limit: Limit,
+  caches?: InventoryCaches,
 ): Promise<{ secretSyncs?: SecretSyncState[]; secrets: Map<string, SecretState | null>; syncController: boolean }> {
   const secrets = new Map<string, SecretState | null>();
   const syncController = spcs.length > 0 ? await servesSecretSync(api) : await served(api);
   if (!syncController || spcs.length === 0) return { secrets, syncController };
   const classes = new Set(spcs.map((s) => nsName(s.namespace, s.name)));
+  const namespaces = [...new Set(spcs.map((s) => s.namespace))];
   const secretSyncs: SecretSyncState[] = [];
-  await Promise.all(
-    [...new Set(spcs.map((s) => s.namespace))].map((ns) =>
-      limit(async () => {
-        for (const ss of await listSecretSyncs(api, ns)) if (classes.has(nsName(ss.namespace, ss.spcName))) secretSyncs.push(ss);
-      }),
-    ),
-  );
+  // A warm instance's cache answers without a list; otherwise one list per namespace.
+  const cached = caches?.secretSyncsNow(api, namespaces);
+  if (cached) secretSyncs.push(...cached.filter((ss) => classes.has(nsName(ss.namespace, ss.spcName))));
+  else
+    await Promise.all(
+      namespaces.map((ns) =>
+        limit(async () => {
+          for (const ss of await listSecretSyncs(api, ns)) if (classes.has(nsName(ss.namespace, ss.spcName))) secretSyncs.push(ss);
+        }),
+      ),
+    );
   await Promise.all(
     secretSyncs.map((ss) =>
       limit(async () => {

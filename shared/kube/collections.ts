@@ -1,8 +1,19 @@
 // Cluster-wide collections for the inventory's watch caches: one resource listed and watched, every object translated
 // into the model as it arrives, so a cache holds the model's small parsed state and never a raw API object.
-import { WORKLOAD_KINDS, type Spc, type SpcpsState, type Workload, type WorkloadKind } from "../model/index.js";
+import {
+  SECRETSYNC_GROUP,
+  SECRETSYNC_PLURAL,
+  SECRETSYNC_VERSION,
+  WORKLOAD_KINDS,
+  type SecretSyncState,
+  type Spc,
+  type SpcpsState,
+  type Workload,
+  type WorkloadKind,
+} from "../model/index.js";
 import { CSIDRIVERS, SPCPS, SPCS, type ClusterApi, type ListOptions, type Resource, type WatchHandle } from "./cluster-api.js";
 import { statusOf } from "./errors.js";
+import { toSecretSync, type RawSecretSync } from "./secretsync-translate.js";
 import { CSI_DRIVER_NAME, toSpc, toSpcps, toWorkload, type RawSpc, type RawSpcps } from "./translate.js";
 
 export type CollectionEventType = "ADDED" | "MODIFIED" | "DELETED" | "BOOKMARK" | "ERROR";
@@ -106,4 +117,10 @@ export const csiDriverCollection = (api: ClusterApi): Collection<{ requiresRepub
       fieldSelector: `metadata.name=${CSI_DRIVER_NAME}`,
       pageSize: 0,
     },
+  );
+
+/** SecretSyncs (the sync controller's targets), where the API is served. */
+export const secretSyncCollection = (api: ClusterApi): Collection<SecretSyncState> =>
+  collection(api, { group: SECRETSYNC_GROUP, version: SECRETSYNC_VERSION, plural: SECRETSYNC_PLURAL }, (o) =>
+    toSecretSync(o as RawSecretSync),
   );

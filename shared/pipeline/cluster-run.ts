@@ -92,11 +92,11 @@ async function prepareSecrets(rt: Runtime, api: ClusterApi, pass: ClusterPass, o
   const limit = pLimit(rt.config.concurrency);
   // Where to look first for proof: the versions the pods report, if a live cache has them (no request); a cold
   // instance goes to the version listing instead (correct, one Key Vault call slower).
-  const spcps = spcpsHints(api, scoped, rt.mounts);
+  const spcps = spcpsHints(api, scoped, rt.caches);
   // SecretSync targets (the sync controller, where it is served) are Secrets too: found and nudged in this stage.
   const [secrets, sync0, objects] = await Promise.all([
     collectSecrets(api, scoped, pass.objectNames, limit),
-    collectSecretSyncs(api, scoped, limit),
+    collectSecretSyncs(api, scoped, limit, rt.caches),
     pass.objects(),
   ]);
   for (const [k, v] of sync0.secrets) secrets.set(k, v);
@@ -142,8 +142,8 @@ async function prepareSecrets(rt: Runtime, api: ClusterApi, pass: ClusterPass, o
 
 /** The mount stage: its inventory (warm caches, else fresh lists), read once the Secrets are done, and the nudges. */
 async function prepareMounts(rt: Runtime, api: ClusterApi, pass: ClusterPass, ordering: Ordering, s: SecretsStage, behind: Set<string>) {
-  if (pass.waitForCachesMs) await rt.mounts?.ready(api, pass.waitForCachesMs);
-  const inv: ClusterInventory = { ...s.inv, ...(await collectMounts(api, s.scoped, s.limit, rt.mounts)) };
+  if (pass.waitForCachesMs) await rt.caches?.ready(api, pass.waitForCachesMs);
+  const inv: ClusterInventory = { ...s.inv, ...(await collectMounts(api, s.scoped, s.limit, rt.caches)) };
   // Versions the mounts hold that this instance cannot place yet are looked up first (a tie, a version it never saw):
   // a mount holding a newer version than this read is not nudged.
   const unordered: { ours: ObjectVersion; held: string; type: ProviderObjectType }[] = [];
@@ -250,7 +250,7 @@ export async function runClusterPass(rt: Runtime, api: ClusterApi, pass: Cluster
       report.failure = rest.retryable;
     }
     // Cold caches seed once this invocation is done (their lists must not compete with its writes; no-op while running).
-    if (rt.mounts) setTimeout(() => rt.mounts?.start(api), 0).unref();
+    if (rt.caches) setTimeout(() => rt.caches?.start(api), 0).unref();
     if (!pass.dryRun) {
       const events = [...secretOut.touched, ...rest.touched]
         .map(eventFor)

@@ -90,7 +90,7 @@ export async function reconcile(rt: Runtime, opts: ReconcileOptions = {}): Promi
   const ctx = { policy: rt.config.policy, trigger: "drift" as const, now, driftGraceSeconds: rt.config.driftGraceSeconds };
 
   // 1. What every cluster references (the mount and workload caches seed meanwhile, when cold).
-  for (const api of apis) rt.mounts?.start(api);
+  for (const api of apis) rt.caches?.start(api);
   const listed = await Promise.all(
     apis.map(async (api): Promise<Spc[] | ClusterReport> => {
       try {

@@ -4,7 +4,7 @@ import type { TokenCredential } from "@azure/core-auth";
 import { DefaultAzureCredential } from "@azure/identity";
 import { AKS_SCOPE, type ClusterConfig, type Config } from "../config/config.js";
 import { EventRecorder } from "../apply/event-recorder.js";
-import { MountCaches } from "../inventory/mount-caches.js";
+import { InventoryCaches } from "../inventory/inventory-caches.js";
 import { freshSpcs, type SpcSource } from "../inventory/source.js";
 import { SpcCache } from "../inventory/spc-cache.js";
 import { ClusterApi } from "../kube/cluster-api.js";
@@ -34,8 +34,8 @@ export interface Runtime {
   clusters: ClusterApi[];
   vaults: VaultClients;
   spcSource: SpcSource;
-  /** Warm caches of what the mount and restart stages read; absent in one-shot runs (fresh lists). */
-  mounts?: MountCaches;
+  /** Warm caches of pod mounts, workloads, the CSIDriver and SecretSyncs; absent in one-shot runs (fresh lists). */
+  caches?: InventoryCaches;
   /** Kubernetes Events recorded in the background after each invocation; absent in one-shot runs (recorded inline). */
   events?: EventRecorder;
   render: Renderer;
@@ -107,9 +107,9 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
     credential: lazy,
     clusters: config.clusters.map((c) => clusterApi(c, credential)),
     vaults: new VaultClients(lazy, { ...(config.keyVaultApiVersion ? { serviceVersion: config.keyVaultApiVersion } : {}), ...opts.vault }),
-    // Warm instances keep SecretProviderClasses, mounts and workloads in watch caches (inventory/reflector.ts).
+    // Warm instances keep SecretProviderClasses, mounts, workloads and SecretSyncs in watch caches (inventory/reflector.ts).
     spcSource: opts.spcSource ?? (opts.oneShot ? freshSpcs : new SpcCache(cacheOpts)),
-    ...(opts.oneShot ? {} : { mounts: new MountCaches(cacheOpts), events: new EventRecorder(config.concurrency) }),
+    ...(opts.oneShot ? {} : { caches: new InventoryCaches(cacheOpts), events: new EventRecorder(config.concurrency) }),
     render: providerRenderer,
     instance: instanceState(config),
   };
@@ -118,7 +118,7 @@ export function createRuntime(config: Config, opts: RuntimeOptions = {}): Runtim
 /** Stops the runtime's background work (watches) and closes its keep-alive sockets; queued Events are dropped. */
 export function closeRuntime(rt: Runtime): void {
   rt.spcSource.close?.();
-  rt.mounts?.close();
+  rt.caches?.close();
   for (const c of rt.clusters) c.close();
 }
 

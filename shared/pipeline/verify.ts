@@ -122,7 +122,7 @@ async function observe(rt: Runtime, api: ClusterApi, reader: VaultReader, pendin
     [...new Set([...refs.values()].map((r) => r.objectName))],
     () => true,
     rt.config.concurrency,
-    rt.mounts,
+    rt.caches,
   );
   // Which synced Secrets hold the current version's rendering (Key Vault's current version is the record's, or the
   // record is superseded and no Secret is checked).

@@ -4,6 +4,7 @@
 // every push lists fresh (never stale, never failing).
 import { PatchStrategy, RbacAuthorizationV1Api, setHeaderOptions } from "@kubernetes/client-node";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { servesSecretSync } from "../../shared/kube/secretsync-api.js";
 import { templateKey, templateValue } from "../../shared/lib/annotations.js";
 import { runClusterPass } from "../../shared/pipeline/cluster-run.js";
 import { push } from "../../shared/pipeline/push.js";
@@ -103,6 +104,7 @@ describe("mount and workload caches on a real API server", () => {
       // Argo Rollouts too where another test file installed its CRD (the cluster is shared).
       const kinds = ["DaemonSet", "Deployment", "StatefulSet", "csidrivers", "secretproviderclasspodstatuses"]
         .concat((await api.hasRollouts()) ? ["Rollout"] : [])
+        .concat((await servesSecretSync(api)) ? ["secretsyncs"] : [])
         .sort();
       await w.secrets("kv-alpha").setSecret(object, "warm-2");
       // Cold: fresh per-namespace lists; the caches seed afterwards.
@@ -112,20 +114,20 @@ describe("mount and workload caches on a real API server", () => {
       await until(
         "caches live",
         () => {
-          const st = Object.values(rt.mounts!.status(api));
+          const st = Object.values(rt.caches!.status(api));
           return st.length === kinds.length && st.every((s) => s.live);
         },
         10_000,
-        () => rt.mounts!.status(api),
+        () => rt.caches!.status(api),
       );
-      expect(Object.keys(rt.mounts!.status(api)).sort()).toEqual(kinds);
+      expect(Object.keys(rt.caches!.status(api)).sort()).toEqual(kinds);
 
       // Changes after the caches went live: a second mount, a second env consumer.
       await d.mount(ns, "app-1", "app");
       await createWorkload(c, ns, "Deployment", "env-2", { envFrom: ["creds"] });
       await until("app-1 and env-2 cached", async () => {
-        const pods = rt.mounts!.spcpsNow(api, [`${ns}/app`]) ?? [];
-        const ws = (await rt.mounts!.workloads(api, [ns])) ?? [];
+        const pods = rt.caches!.spcpsNow(api, [`${ns}/app`]) ?? [];
+        const ws = (await rt.caches!.workloads(api, [ns])) ?? [];
         return pods.some((p) => p.podName === "app-1") && ws.some((x) => x.name === "env-2");
       });
       const lists0 = lists(rt);
@@ -165,15 +167,15 @@ describe("mount and workload caches on a real API server", () => {
       await push(other, [signal(object)]);
       await d.idle();
       await push(rt, [signal(object)]); // warms this instance's caches (nothing left to do)
-      const rollouts = (await api.hasRollouts()) ? 1 : 0;
+      const rollouts = ((await api.hasRollouts()) ? 1 : 0) + ((await servesSecretSync(api)) ? 1 : 0);
       await until(
         "caches live",
         () => {
-          const st = Object.values(rt.mounts!.status(api));
+          const st = Object.values(rt.caches!.status(api));
           return st.length === 5 + rollouts && st.every((s) => s.live);
         },
         10_000,
-        () => rt.mounts!.status(api),
+        () => rt.caches!.status(api),
       );
       const v3 = (await w.secrets("kv-alpha").getSecret(object)).properties.version!;
       const tpl = () => c.apps.readNamespacedDeployment({ namespace: ns, name: "env" });
@@ -246,7 +248,7 @@ describe("mount and workload caches on a real API server", () => {
       await w.secrets("kv-alpha").setSecret(object, "nowatch-2");
       await push(rt, [signal(object)]);
       await d.idle();
-      await until("watch forbidden", () => (rt.mounts!.status(api).secretproviderclasspodstatuses?.lastWatchError ?? "").startsWith("403"));
+      await until("watch forbidden", () => (rt.caches!.status(api).secretproviderclasspodstatuses?.lastWatchError ?? "").startsWith("403"));
       await d.mount(ns, "app-1", "app");
       await w.secrets("kv-alpha").setSecret(object, "nowatch-3");
       const lists0 = api.stats.counts.get("list secretproviderclasspodstatuses") ?? 0;
@@ -255,7 +257,7 @@ describe("mount and workload caches on a real API server", () => {
       expect(applied(rep, "nudgePod").sort()).toEqual([`${ns}/app-0`, `${ns}/app-1`]);
       expect(applied(rep, "restartWorkload")).toEqual([`${ns}/env`]);
       expect((api.stats.counts.get("list secretproviderclasspodstatuses") ?? 0) - lists0).toBe(1);
-      expect(rt.mounts!.status(api).secretproviderclasspodstatuses?.live).toBe(false);
+      expect(rt.caches!.status(api).secretproviderclasspodstatuses?.live).toBe(false);
       await d.idle();
     } finally {
       d.stop();

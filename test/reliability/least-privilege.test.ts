@@ -86,7 +86,7 @@ function asPusher(
 }
 
 describe("the pusher's identity", () => {
-  it("can do its job: get and patch a Secret, list and watch SPCs, mounts and workloads, list SecretSyncs and nudge one, read and watch its CSIDriver, record an Event", async () => {
+  it("can do its job: get and patch a Secret, list and watch SPCs, mounts and workloads, list and watch SecretSyncs and nudge one, read and watch its CSIDriver, record an Event", async () => {
     const driverOnly = `fieldSelector=${encodeURIComponent("metadata.name=secrets-store.csi.k8s.io")}`;
     const allowed: [string, string, unknown?][] = [
       ["GET", `/api/v1/namespaces/${ns}/secrets/victim`],
@@ -107,6 +107,7 @@ describe("the pusher's identity", () => {
       ["GET", `/api/v1/namespaces/${ns}/pods?labelSelector=app%3Dapi`],
       ["GET", `/api/v1/namespaces/${ns}/events?fieldSelector=involvedObject.kind%3DPod%2Ctype%3DWarning`],
       ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs`],
+      ["GET", "/apis/secret-sync.x-k8s.io/v1alpha1/secretsyncs?watch=true&timeoutSeconds=1"],
       [
         "PATCH",
         `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim`,

@@ -52,7 +52,7 @@ describe("required-permissions.json", () => {
     expect(byKey).toEqual({
       "secrets-store.csi.x-k8s.io/secretproviderclasses[]": ["list", "watch"],
       "secrets-store.csi.x-k8s.io/secretproviderclasspodstatuses[]": ["list", "watch"],
-      "secret-sync.x-k8s.io/secretsyncs[]": ["list", "patch"],
+      "secret-sync.x-k8s.io/secretsyncs[]": ["list", "patch", "watch"],
       "/secrets[]": ["get", "patch"],
       "/pods[]": ["list", "patch"],
       "/events[]": ["create", "list"],

@@ -1,11 +1,21 @@
-// What the mount and restart stages read, kept warm per cluster like the SPC index: the pods' mounts (SPCPS, by the
-// SPC they mount), the workloads of every kind in the table (by namespace) and the driver's CSIDriver. Each is a
-// reflector (reflector.ts): it answers only while its watch is live; until then — and whenever it falls behind,
-// fails or is forbidden — callers list fresh per namespace, exactly as without a cache, and the cache seeds itself in
-// the background. Restarts made from cached workloads stay conditional on the cached resourceVersion.
+// What the pipeline reads besides SPCs and Secrets, kept warm per cluster like the SPC index: the pods' mounts (SPCPS,
+// by the SPC they mount), the workloads of every kind in the table (by namespace), the driver's CSIDriver, and the
+// SecretSyncs (by namespace) where the sync controller's API is served. Each is a reflector (reflector.ts): it answers
+// only while its watch is live; until then — and whenever it falls behind, fails or is forbidden — callers list fresh
+// per namespace, exactly as without a cache, and the cache seeds itself in the background. Writes made from cached
+// state stay conditional on the cached resourceVersion.
 import type { ClusterApi } from "../kube/cluster-api.js";
-import { csiDriverCollection, spcpsCollection, workloadCollection } from "../kube/collections.js";
-import { WORKLOAD_KINDS, nsName, type DriverRepublish, type SpcpsState, type Workload, type WorkloadKind } from "../model/index.js";
+import { csiDriverCollection, secretSyncCollection, spcpsCollection, workloadCollection } from "../kube/collections.js";
+import { servesSecretSync } from "../kube/secretsync-api.js";
+import {
+  WORKLOAD_KINDS,
+  nsName,
+  type DriverRepublish,
+  type SecretSyncState,
+  type SpcpsState,
+  type Workload,
+  type WorkloadKind,
+} from "../model/index.js";
 import { GroupedStore } from "./grouped-store.js";
 import { Reflector, type ReflectorOptions, type ReflectorStatus } from "./reflector.js";
 
@@ -13,6 +23,9 @@ class ClusterMounts {
   readonly spcps: Reflector<SpcpsState>;
   readonly driver: Reflector<{ requiresRepublish: boolean }>;
   readonly kinds = new Map<WorkloadKind, Reflector<Workload>>();
+  /** Where the sync controller's API is served (discovery decides). */
+  syncs: Reflector<SecretSyncState> | undefined;
+  syncsKnown: Promise<void> | undefined;
   /** Resolves once every kind the cluster serves has its reflector (optional kinds need discovery first). */
   kindsKnown: Promise<void> | undefined;
   kindsReady = false;
@@ -27,7 +40,7 @@ class ClusterMounts {
   }
 
   all(): Reflector<unknown>[] {
-    return [this.spcps, this.driver, ...this.kinds.values()] as Reflector<unknown>[];
+    return [this.spcps, this.driver, ...this.kinds.values(), ...(this.syncs ? [this.syncs] : [])] as Reflector<unknown>[];
   }
 
   start(): void {
@@ -50,6 +63,17 @@ class ClusterMounts {
       },
     );
     for (const r of this.kinds.values()) r.start();
+    this.syncsKnown ??= servesSecretSync(this.api).then(
+      (served) => {
+        if (served && !this.closed)
+          this.syncs ??= new Reflector(secretSyncCollection(this.api), new GroupedStore((s) => s.namespace), this.opts);
+        this.syncs?.start();
+      },
+      () => {
+        this.syncsKnown = undefined; // discovery failed: try again on the next start
+      },
+    );
+    this.syncs?.start();
   }
 
   close(): void {
@@ -58,9 +82,9 @@ class ClusterMounts {
   }
 }
 
-export type MountCachesStatus = Record<string, ReflectorStatus>;
+export type InventoryCachesStatus = Record<string, ReflectorStatus>;
 
-export class MountCaches {
+export class InventoryCaches {
   private readonly clusters = new Map<ClusterApi, ClusterMounts>();
   private closed = false;
 
@@ -77,7 +101,7 @@ export class MountCaches {
     if (!c) return false;
     c.start();
     const deadline = Date.now() + ms;
-    await Promise.race([c.kindsKnown, new Promise((r) => setTimeout(r, ms).unref())]);
+    await Promise.race([Promise.all([c.kindsKnown, c.syncsKnown]), new Promise((r) => setTimeout(r, ms).unref())]);
     const left = () => Math.max(0, deadline - Date.now());
     const ok = await Promise.all(c.all().map((r) => r.ready(left())));
     return ok.every(Boolean) && c.kindsReady;
@@ -108,6 +132,14 @@ export class MountCaches {
     return kinds.flatMap((r) => ns.flatMap((n) => (r.store as GroupedStore<Workload>).group(n)));
   }
 
+  /** The cached SecretSyncs of these namespaces without waiting, or undefined while that cache is not live. */
+  secretSyncsNow(api: ClusterApi, namespaces: Iterable<string>): SecretSyncState[] | undefined {
+    const c = this.of(api);
+    if (!c?.syncs?.isLive()) return undefined;
+    const store = c.syncs.store as GroupedStore<SecretSyncState>;
+    return [...namespaces].flatMap((n) => store.group(n));
+  }
+
   /** The driver's mode from the cache, or undefined when not live. */
   async driverRepublish(api: ClusterApi): Promise<DriverRepublish | undefined> {
     const c = this.of(api);
@@ -116,13 +148,14 @@ export class MountCaches {
     return d ? d.requiresRepublish : null;
   }
 
-  status(api: ClusterApi): MountCachesStatus {
+  status(api: ClusterApi): InventoryCachesStatus {
     const c = this.of(api);
     if (!c) return {};
     return Object.fromEntries([
       ["secretproviderclasspodstatuses", c.spcps.status()],
       ["csidrivers", c.driver.status()],
       ...[...c.kinds].map(([k, r]) => [k, r.status()] as const),
+      ...(c.syncs ? [["secretsyncs", c.syncs.status()] as const] : []),
     ]);
   }
 
