@@ -200,7 +200,6 @@ describe("the pusher's identity", () => {
       ["PATCH", "/apis/storage.k8s.io/v1/csidrivers/secrets-store.csi.k8s.io", { spec: { requiresRepublish: false } }],
       // SecretSyncs: list and patch only — never the status (the controller's), never create/delete, no get/watch.
       ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim`],
-      ["GET", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs?watch=true&timeoutSeconds=1`],
       ["PATCH", `/apis/secret-sync.x-k8s.io/v1alpha1/namespaces/${ns}/secretsyncs/victim/status`, { status: { syncHash: "x" } }],
       [
         "POST",
