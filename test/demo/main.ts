@@ -166,7 +166,7 @@ async function main(): Promise<void> {
     const receipt = sent;
     if (summary.timings?.receiptToVaultReadMs !== undefined)
       mark(
-        `Key Vault read once: db-password@${v2.properties.version?.slice(0, 8)} (${summary.vaultReads} read)`,
+        `Key Vault read: db-password@${v2.properties.version?.slice(0, 8)} (${summary.vaultReads} read(s): the latest version, and ${summary.proofReads ?? 0} to prove what the synced Secret held)`,
         receipt + summary.timings.receiptToVaultReadMs,
       );
     for (const a of result.actions ?? []) {
