@@ -6,7 +6,8 @@
 // events cold (fresh runtime each) and 50 warm (one runtime), half on single-SPC objects, half on fan-out objects,
 // delivered as Key Vault's Event Grid events to handleDelivery in a separate pusher process (restricted pusher
 // token); then the timer's reconcile. Before the scales: module load of the deployable package (module-load.ts).
-// Env: KVRP_BENCH_SCALES=100,1000 KVRP_BENCH_EVENTS=50 (per mode), KVRP_BENCH_MODULE_LOAD_SAMPLES=30.
+// Env: KVRP_BENCH_SCALES=100,1000 KVRP_BENCH_EVENTS=50 (per mode), KVRP_BENCH_MODULE_LOAD_SAMPLES=30,
+// KVRP_BENCH_SETTLE_MS=1000 (quiet around each floor sample).
 import { fork, type ChildProcess } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { cpus, loadavg, totalmem } from "node:os";
@@ -32,6 +33,8 @@ const RECONCILE_RUNS = Number(process.env.KVRP_BENCH_RECONCILE_RUNS ?? 2);
 const SUB = "00000000-0000-0000-0000-0000000000b0";
 const RESOURCE_ID = `/subscriptions/${SUB}/resourceGroups/rg-bench/providers/Microsoft.KeyVault/vaults/${VAULT}`;
 const here = new URL(".", import.meta.url).pathname;
+const SETTLE_MS = Number(process.env.KVRP_BENCH_SETTLE_MS ?? 1000);
+const settle = () => new Promise((r) => setTimeout(r, SETTLE_MS));
 
 const log = (s: string) => process.stderr.write(`${s}\n`);
 
@@ -188,12 +191,18 @@ async function runScale(
     const fanAt = (j: number) => fan((j * 7) % model.fanObjects);
     const half = Math.ceil(EVENTS / 2);
     // The floor on the same API server and vault, through the pusher's own clients: after each warm event, for the same
-    // object (same Secrets, same moment's load), one Key Vault read, then the affected Secrets' GET + PATCH at the
-    // pusher's concurrency.
+    // object (same Secrets, pods and Deployments, same moment's load): pusher.ts's FloorSample says what it times.
     const floors: { cls: EventClass; sample: FloorSample }[] = [];
     const floorFor = async (cls: EventClass, object: string) => {
-      const secrets = (model.referrers.get(object) ?? []).map((i) => [model.spc(i).namespace, model.spc(i).secretName] as [string, string]);
-      floors.push({ cls, sample: await pusher!.floor({ type: "floor", id: ++id, object, secrets }) });
+      const spcs = (model.referrers.get(object) ?? []).map((i) => model.spc(i));
+      const secrets = spcs.map((s): [string, string] => [s.namespace, s.secretName]);
+      const pods = spcs.flatMap((s) => s.pods.map((p): [string, string] => [s.namespace, p]));
+      const deployments = spcs.map((s): [string, string] => [s.namespace, s.deployment]);
+      // Quiet before and after: the event's own writes are still reaching the pusher's watch caches (and the floor's
+      // then reach them too); neither may be timed into the other.
+      await settle();
+      floors.push({ cls, sample: await pusher!.floor({ type: "floor", id: ++id, object, secrets, pods, deployments }) });
+      await settle();
     };
     for (const mode of ["cold", "warm"] as const) {
       if (mode === "warm") {

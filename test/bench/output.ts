@@ -4,7 +4,10 @@ import {
   TIMER_RUNS,
   driverReadsPerHour,
   floorMultiple,
+  floorOf,
   floorSummary,
+  spcListsOf,
+  type FloorStage,
   headlines,
   lat,
   mean,
@@ -19,6 +22,7 @@ import {
   type ScaleResult,
 } from "./figures.js";
 import type { Sample } from "./pusher.js";
+import { PODS_PER_SPC } from "./workload.js";
 
 export type { EventClass, Mode, RunInfo, ScaleResult } from "./figures.js";
 
@@ -26,16 +30,18 @@ export const n0 = (x: number) => (Number.isFinite(x) ? Math.round(x).toLocaleStr
 export const n1 = (x: number) =>
   Number.isFinite(x) ? x.toLocaleString("en-US", { maximumFractionDigits: 1, minimumFractionDigits: 1 }) : "–";
 export const ms = (x: number) => (Number.isFinite(x) ? (x >= 10_000 ? `${(x / 1000).toFixed(1)} s` : `${Math.round(x)}`) : "–");
+/** `ms` with its unit: "336 ms", "23.7 s". */
+export const msUnit = (x: number) => (Number.isFinite(x) && x < 10_000 ? `${ms(x)} ms` : ms(x));
 export const mib = (b: number) => (Number.isFinite(b) ? `${(b / 2 ** 20).toFixed(0)} MiB` : "–");
 const kib = (b: number) => (Number.isFinite(b) ? (b >= 2 ** 20 ? `${(b / 2 ** 20).toFixed(1)} MiB` : `${(b / 1024).toFixed(0)} KiB`) : "–");
 export const times = (x: number | undefined) => (x !== undefined && Number.isFinite(x) ? `${x.toFixed(1)}×` : "–");
 const trio = (xs: number[]) => (xs.length ? `${ms(pct(xs, 50))} / ${ms(pct(xs, 95))} / ${ms(pct(xs, 99))}` : "–");
 
-/** p50 / p95 / p99, and the p99's multiple of the floor of its event class. */
-function trioX(r: ScaleResult, xs: number[], cls: EventClass | undefined): string {
+/** p50 / p95 / p99, and the p99's multiple of the floor of its event class up to the same stage. */
+function trioX(r: ScaleResult, xs: number[], cls: EventClass | undefined, stage: FloorStage): string {
   if (!xs.length) return "–";
   const c = cls ?? "fan-out";
-  return r.floors?.length ? `${trio(xs)} (${times(floorMultiple(r, pct(xs, 99), c))})` : trio(xs);
+  return floorOf(r, c, stage).length ? `${trio(xs)} (${times(floorMultiple(r, pct(xs, 99), c, stage))})` : trio(xs);
 }
 
 function meanRequests(samples: Sample[]): Record<string, number> {
@@ -87,7 +93,7 @@ export function targets(results: ScaleResult[], v16: typeof V16 = V16): Target[]
   return [
     ...headlines(big).map((h) => ({
       name: `${h.name} ${h.targetLabel} (${at})`,
-      measured: `${headlineValue(h)}${h.floorX !== undefined ? ` (${times(h.floorX)} the floor)` : ""}`,
+      measured: `${headlineValue(h)}${h.floorX !== undefined ? ` (${times(h.floorX)} the floor of ${msUnit(h.floorP99!)})` : ""}`,
       met: h.met,
     })),
     {
@@ -140,17 +146,22 @@ export function renderMarkdown(results: ScaleResult[], info: RunInfo): string {
   L.push(`## The floor (same API server, same Key Vault, same clients; measured right after each warm event, for its object)`);
   L.push("");
   L.push(
-    `The unavoidable work of an event: one Key Vault read of the latest version, then every affected synced Secret's GET + PATCH (a real write) at the pusher's concurrency (${"`KVRP_CONCURRENCY`"}), through the pusher's own clients. Every latency below is also given as a multiple of this floor's p99 for its event class.`,
+    `The unavoidable work of an event, stage by stage in the order the pusher must keep (a pod is nudged only after its Secret landed, a rollout only after the nudges), each stage at the pusher's concurrency (${"`KVRP_CONCURRENCY`"}) through the pusher's own clients: one Key Vault read of the latest version, then every affected synced Secret's GET + PATCH (a real write), then every affected pod's PATCH, then every env-consuming Deployment's template PATCH (times cumulative). A cold instance must first list every SPC once (unpaginated, from the API server's watch cache): the only way to learn which SPCs reference the object, since the reference sits in a YAML string no selector reaches; the cold floor is that list + the Secrets stage. Every latency below is also given as a multiple of the floor's p99 of its event class up to the same stage (cold rows: the cold floor).`,
   );
   L.push("");
-  L.push(`| SPCs | event class | samples | Secrets | floor p50 | floor p99 |`);
-  L.push(`|---:|---|---:|---:|---:|---:|`);
+  L.push(
+    `| SPCs | event class | samples | Secrets · pods · Deployments | Secrets p50 / p99 | + pods p99 | + rollouts p99 | SPC list p50 / p99 | cold floor p99 |`,
+  );
+  L.push(`|---:|---|---:|---|---:|---:|---:|---:|---:|`);
   for (const r of results) {
     const f = floorSummary(r);
-    for (const cls of ["single", "fan-out"] as const)
+    for (const cls of ["single", "fan-out"] as const) {
+      const fs = (r.floors ?? []).filter((x) => x.cls === cls).map((x) => x.sample.secrets);
+      const secrets = mean(fs);
       L.push(
-        `| ${n0(r.scale)} | ${cls} | ${f[cls].n} | ${n1(mean((r.floors ?? []).filter((x) => x.cls === cls).map((x) => x.sample.secrets)))} | ${ms(f[cls].p50)} | ${ms(f[cls].p99)} |`,
+        `| ${n0(r.scale)} | ${cls} | ${f[cls].secrets.n} | ${n1(secrets)} · ${n1(secrets * PODS_PER_SPC)} · ${n1(secrets)} | ${ms(f[cls].secrets.p50)} / ${ms(f[cls].secrets.p99)} | ${ms(f[cls].pods.p99)} | ${ms(f[cls].rollouts.p99)} | ${ms(pct(spcListsOf(r, cls), 50))} / ${ms(pct(spcListsOf(r, cls), 99))} | ${ms(f[cls].cold.p99)} |`,
       );
+    }
   }
   L.push("");
   L.push(`## Latency from event receipt (ms: p50 / p95 / p99 (p99 × floor))`);
@@ -169,18 +180,22 @@ export function renderMarkdown(results: ScaleResult[], info: RunInfo): string {
             r,
             pick((s) => s.secretsMs),
             cls,
+            mode === "cold" ? "cold" : "secrets",
           )} | ${trioX(
             r,
             pick((s) => s.podsMs),
             cls,
+            "pods",
           )} | ${trioX(
             r,
             pick((s) => s.rolloutsMs),
             cls,
+            "rollouts",
           )} | ${trioX(
             r,
             pick((s) => s.durationMs),
             cls,
+            "rollouts",
           )} |`,
         );
       }

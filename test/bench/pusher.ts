@@ -18,7 +18,7 @@ export type PusherRequest =
   | { type: "init"; config: Omit<Config, "vaults"> & { vaults: [string, VaultConfig][] }; vaultCaPem: string }
   | { type: "event"; id: number; body: unknown; cold: boolean }
   | { type: "reconcile"; id: number }
-  | { type: "floor"; id: number; object: string; secrets: [string, string][] }
+  | { type: "floor"; id: number; object: string; secrets: [string, string][]; pods: [string, string][]; deployments: [string, string][] }
   | { type: "resetPeaks" }
   | { type: "gc" }
   | { type: "exit" };
@@ -49,11 +49,21 @@ export interface Sample {
   eventsSent?: number;
 }
 
-/** The floor: one Key Vault read, then every affected Secret's GET + PATCH, at the pusher's concurrency. */
+/**
+ * The floor, stage by stage as the pusher must order them (a pod is nudged only after its Secret landed, a rollout
+ * only after the nudges): one Key Vault read, then every affected Secret's GET + PATCH, then every affected pod's
+ * PATCH, then every env-consuming Deployment's template PATCH, each stage at the pusher's concurrency. Times are
+ * cumulative from the start. `spcListMs` is what a cold instance adds before any of it: one unpaginated list of every
+ * SPC (the only way to learn which SPCs reference an object: the reference sits in a YAML string no selector reaches).
+ */
 export interface FloorSample {
   id: number;
   ms: number;
   secrets: number;
+  /** Absent in runs made before the staged floor. */
+  podsMs?: number;
+  rolloutsMs?: number;
+  spcListMs?: number;
 }
 
 export type PusherReply =
@@ -152,22 +162,28 @@ async function measure(id: number, rt: Runtime, fresh: boolean, run: (receivedAt
 }
 
 /** The floor on the same API server and Key Vault, through the same clients as the pusher. */
-async function floor(rt: Runtime, id: number, object: string, secrets: [string, string][]): Promise<FloorSample> {
+async function floor(rt: Runtime, m: Extract<PusherRequest, { type: "floor" }>): Promise<FloorSample> {
   const api = rt.clusters[0]!;
   const vault = [...rt.config.vaults.values()][0]!;
   const limit = pLimit(rt.config.concurrency);
+  const stage = <T>(items: T[], f: (x: T) => Promise<unknown>) => Promise.all(items.map((x) => limit(() => f(x))));
   const t0 = Date.now();
-  await new VaultReader(rt.vaults).read(vault, "secret", object);
-  await Promise.all(
-    secrets.map(([ns, name]) =>
-      limit(async () => {
-        const s = await api.getSecret(ns, name);
-        // A real write of the same size class as the pusher's (an extra key the workload model never reads).
-        await api.patchSecretData(ns, name, { "bench-floor": Buffer.from(String(t0)).toString("base64") }, s?.resourceVersion);
-      }),
-    ),
-  );
-  return { id, ms: Date.now() - t0, secrets: secrets.length };
+  const mark = String(t0);
+  await new VaultReader(rt.vaults).read(vault, "secret", m.object);
+  await stage(m.secrets, async ([ns, name]) => {
+    const s = await api.getSecret(ns, name);
+    // A real write of the same size class as the pusher's (an extra key the workload model never reads).
+    await api.patchSecretData(ns, name, { "bench-floor": Buffer.from(mark).toString("base64") }, s?.resourceVersion);
+  });
+  const ms = Date.now() - t0;
+  await stage(m.pods, ([ns, name]) => api.patchPodAnnotations(ns, name, { "bench.kvrp/floor": mark }));
+  const podsMs = Date.now() - t0;
+  await stage(m.deployments, ([ns, name]) => api.patchWorkloadTemplateAnnotations("Deployment", ns, name, { "bench.kvrp/floor": mark }));
+  const rolloutsMs = Date.now() - t0;
+  // The cold instance's extra step, timed apart (its own load must not inflate the stages above).
+  const l0 = Date.now();
+  await api.listSpcsVersioned(undefined, 0);
+  return { id: m.id, ms, secrets: m.secrets.length, podsMs, rolloutsMs, spcListMs: Date.now() - l0 };
 }
 
 const noLog: LogSink = () => {};
@@ -202,7 +218,7 @@ process.on("message", (msg: PusherRequest) => {
       }
       case "floor": {
         const rt = (warm ??= localRuntime(config!, caPem));
-        send({ type: "floor", sample: await floor(rt, msg.id, msg.object, msg.secrets) });
+        send({ type: "floor", sample: await floor(rt, msg) });
         return;
       }
       case "resetPeaks":

@@ -14,7 +14,7 @@ import {
   type RunInfo,
   type ScaleResult,
 } from "./figures.js";
-import { headlineValue, mib, ms, n0, n1, targets, times } from "./output.js";
+import { headlineValue, mib, ms, msUnit, n0, n1, targets, times } from "./output.js";
 
 /** How the `before` figures were made (shown with them). */
 export interface BeforeInfo {
@@ -35,11 +35,11 @@ export function renderReadmeSummary(results: ScaleResult[], info: RunInfo, befor
   const f = floorSummary(big);
   L.push("");
   L.push(
-    `**At ${n0(big.scale)} SPCs** (fan-out: ${n1(big.fanDegree)} SPCs per object). The floor — one Key Vault read, then the affected Secrets' GET + PATCH at the pusher's concurrency, on the same API server — is p99 ${ms(f.single.p99)} ms for one Secret and ${ms(f["fan-out"].p99)} ms for a fan-out; "× floor" is a p99 divided by the floor's p99 of its event class.${old && before ? ` Before: \`npm run bench\` at ${before.info.commit} (${before.info.date}, load average ${before.info.load.map((x) => x.toFixed(1)).join(" ")}), the code before the watch caches and the Secrets-first pipeline.` : ""}`,
+    `**At ${n0(big.scale)} SPCs** (fan-out: ${n1(big.fanDegree)} SPCs per object). The floor, on the same API server at the pusher's concurrency, stage by stage: one Key Vault read, then the affected Secrets' GET + PATCH (p99 ${msUnit(f.single.secrets.p99)} for one Secret, ${msUnit(f["fan-out"].secrets.p99)} for a fan-out), then their pods' PATCH (fan-out ${msUnit(f["fan-out"].pods.p99)}), then their Deployments' template PATCH (fan-out ${msUnit(f["fan-out"].rollouts.p99)}); a cold instance first lists every SPC once (cold floor: single ${msUnit(f.single.cold.p99)}, fan-out ${msUnit(f["fan-out"].cold.p99)}). "× floor" is a p99 divided by the floor's p99 of its event class up to the same stage; "floor p99" is that floor.${old && before ? ` Before: \`npm run bench\` at ${before.info.commit} (${before.info.date}, load average ${before.info.load.map((x) => x.toFixed(1)).join(" ")}), the code before the watch caches and the Secrets-first pipeline.` : ""}`,
   );
   L.push("");
-  L.push(`| figure | before | now | × floor | target | |`);
-  L.push(`|---|---|---|---|---|---|`);
+  L.push(`| figure | before | now | floor p99 | × floor | target | |`);
+  L.push(`|---|---|---|---|---|---|---|`);
   const oldHeadlines = old ? headlines(old) : [];
   for (const h of headlines(big)) {
     const o = oldHeadlines.find((x) => x.name === h.name);
@@ -50,7 +50,9 @@ export function renderReadmeSummary(results: ScaleResult[], info: RunInfo, befor
         : o
           ? headlineValue(o)
           : "–";
-    L.push(`| ${h.name} | ${beforeValue} | ${headlineValue(h)} | ${times(h.floorX)} | ${h.targetLabel} | ${h.met ? "✅" : "❌"} |`);
+    L.push(
+      `| ${h.name} | ${beforeValue} | ${headlineValue(h)} | ${h.floorP99 !== undefined ? msUnit(h.floorP99) : "–"} | ${times(h.floorX)} | ${h.targetLabel} | ${h.met ? "✅" : "❌"} |`,
+    );
   }
   L.push("");
   L.push(
@@ -60,7 +62,7 @@ export function renderReadmeSummary(results: ScaleResult[], info: RunInfo, befor
   for (const r of results) {
     const w = (cls?: EventClass) => lat(r, (s) => s.secretsMs, "warm", cls);
     const fl = floorSummary(r);
-    const x = (cls: EventClass) => (fl[cls].n ? ` (${times(pct(w(cls), 99) / fl[cls].p99)})` : "");
+    const x = (cls: EventClass) => (fl[cls].secrets.n ? ` (${times(pct(w(cls), 99) / fl[cls].secrets.p99)})` : "");
     const req = (cls: EventClass) => n0(mean(sel(r, "warm", cls).map((s) => reqCritical(s.sample))));
     const kv = r.samples.map((s) => s.kvReads);
     L.push(
