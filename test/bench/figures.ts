@@ -87,17 +87,22 @@ function floorMs(f: FloorSample, stage: FloorStage): number | undefined {
   }
 }
 
-/** The floor's latencies of one class up to one stage (empty in runs made before that stage was measured). */
-export function floorOf(r: ScaleResult, cls: EventClass, stage: FloorStage = "secrets"): number[] {
+/** One measurement of every floor sample of one class (samples from runs that did not measure it are left out). */
+function floorSeries(r: ScaleResult, cls: EventClass, pick: (f: FloorSample) => number | undefined): number[] {
   return (r.floors ?? [])
     .filter((f) => f.cls === cls)
-    .map((f) => floorMs(f.sample, stage) ?? NaN)
+    .map((f) => pick(f.sample) ?? NaN)
     .filter(Number.isFinite);
+}
+
+/** The floor's latencies of one class up to one stage (empty in runs made before that stage was measured). */
+export function floorOf(r: ScaleResult, cls: EventClass, stage: FloorStage = "secrets"): number[] {
+  return floorSeries(r, cls, (f) => floorMs(f, stage));
 }
 
 /** The cold instance's SPC list, timed alone after each floor sample of one class. */
 export function spcListsOf(r: ScaleResult, cls: EventClass): number[] {
-  return (r.floors ?? []).filter((f) => f.cls === cls && f.sample.spcListMs !== undefined).map((f) => f.sample.spcListMs!);
+  return floorSeries(r, cls, (f) => f.spcListMs);
 }
 
 /** A latency's p99 as a multiple of the floor's p99 of the same event class and stage. */
